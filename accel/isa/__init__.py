@@ -1,0 +1,17 @@
+"""The accelgen ISA: one spec (`spec`) and everything derived from it."""
+
+from .assembler import AssemblyError, assemble, disassemble, disassemble_one
+from .cheader import render_c_header
+from .docs import render_markdown
+from .encoding import Command, IllegalInstruction, decode, encode, riscv_word, split_word
+from .spec import (
+    BY_CODE, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, STATUS_BITS, Activation,
+    Counter, ErrorCause, Field, Instruction,
+)
+
+__all__ = [
+    "Activation", "AssemblyError", "BY_CODE", "BY_NAME", "CUSTOM0_OPCODE", "Command", "Counter",
+    "ErrorCause", "Field", "IllegalInstruction", "INSTRUCTIONS", "ISA_VERSION", "Instruction",
+    "STATUS_BITS", "assemble", "decode", "disassemble", "disassemble_one", "encode",
+    "render_c_header", "render_markdown", "riscv_word", "split_word",
+]

@@ -1,0 +1,96 @@
+"""Text assembler and disassembler for accelerator programs, derived from the ISA spec.
+
+Syntax, one instruction per line, ``#`` starts a comment::
+
+    config_load stride=64
+    load_sp mem_addr=0x100, sp_addr=0, rows=4, cols=4
+    load_sp 0x100, 0, 4, 4          # positional operands in field order
+    .raw 0x7f, 0, 0x0, 0x0          # funct7, funct3, rs1, rs2 as given (may be illegal)
+
+The disassembler writes the keyword form (``.raw`` for commands no instruction accepts), and
+assembling its output gives back the same commands.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .encoding import Command, IllegalInstruction, decode, encode
+from .spec import BY_NAME
+
+__all__ = ["AssemblyError", "assemble", "disassemble", "disassemble_one"]
+
+
+class AssemblyError(ValueError):
+    """A line of assembly text cannot be assembled; the message names the line."""
+
+
+def _parse_int(text: str) -> int:
+    return int(text.strip().replace("_", ""), 0)
+
+
+def _assemble_line(line: str) -> Command | None:
+    code = line.split("#", 1)[0].strip()
+    if not code:
+        return None
+    mnemonic, _, rest = code.replace("\t", " ").partition(" ")
+    mnemonic = mnemonic.strip().lower()
+    args = [a.strip() for a in rest.split(",")] if rest.strip() else []
+    if mnemonic == ".raw":
+        if len(args) != 4:
+            raise ValueError(".raw takes funct7, funct3, rs1, rs2")
+        return Command(*(_parse_int(a) for a in args))
+    if mnemonic not in BY_NAME:
+        raise ValueError(f"unknown instruction {mnemonic!r}")
+    ins = BY_NAME[mnemonic]
+    operands: dict[str, int] = {}
+    for position, arg in enumerate(args):
+        if "=" in arg:
+            key, _, value = arg.partition("=")
+            key = key.strip()
+        else:
+            if position >= len(ins.fields):
+                raise ValueError(f"{mnemonic} takes {len(ins.fields)} operands, "
+                                 f"not {len(args)}")
+            key, value = ins.fields[position].name, arg
+        if key in operands:
+            raise ValueError(f"operand {key!r} given twice")
+        operands[key] = _parse_int(value)
+    return encode(mnemonic, **operands)
+
+
+def assemble(text: str) -> list[Command]:
+    """Assemble program text into commands.
+
+    Raises
+    ------
+    AssemblyError
+        Naming the line number and the problem.
+    """
+    program: list[Command] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            cmd = _assemble_line(line)
+        except ValueError as exc:
+            raise AssemblyError(f"line {number}: {exc}") from None
+        if cmd is not None:
+            program.append(cmd)
+    return program
+
+
+def disassemble_one(cmd: Command) -> str:
+    """One command as a line of assembly."""
+    try:
+        ins, values = decode(cmd)
+    except IllegalInstruction:
+        return f".raw {cmd.funct7:#04x}, {cmd.funct3}, {cmd.rs1:#010x}, {cmd.rs2:#010x}"
+    parts = []
+    for f in ins.fields:
+        value = values[f.name]
+        parts.append(f"{f.name}={value:#x}" if f.name == "mem_addr" else f"{f.name}={value}")
+    return ins.name + (" " + ", ".join(parts) if parts else "")
+
+
+def disassemble(program: Iterable[Command]) -> str:
+    """A program as assembly text, one instruction per line."""
+    return "".join(disassemble_one(cmd) + "\n" for cmd in program)

@@ -1,0 +1,369 @@
+"""The accelgen instruction set, defined once, as data.
+
+Everything else derives from the tables in this file: the hardware decoder, the Python
+encoder/assembler and disassembler, the golden model's dispatch, the firmware C header and the
+Markdown ISA reference. Adding an instruction is one entry here plus its hardware and model
+behaviour.
+
+Instructions travel as RISC-V R-type words in the custom-0 major opcode: ``funct7`` and ``funct3``
+select the operation, the values of ``rs1`` and ``rs2`` (32 bits each) carry the operands, and
+``rd`` receives a result for instructions that have one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "ISA_VERSION", "CUSTOM0_OPCODE", "Field", "Instruction", "INSTRUCTIONS", "BY_NAME",
+    "BY_CODE", "ErrorCause", "ERROR_CAUSE_DOCS", "Counter", "COUNTER_DOCS", "Activation",
+    "STATUS_BITS", "ALWAYS_EXECUTED",
+]
+
+#: Bumped whenever an encoding or a semantic changes.
+ISA_VERSION = "1.0"
+
+#: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
+#: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
+CUSTOM0_OPCODE = 0b0001011
+
+
+class ErrorCause(enum.IntEnum):
+    """Codes of the sticky error cause, reported in STATUS bits [15:8]."""
+
+    NONE = 0
+    ILLEGAL_INSTRUCTION = 1
+    SP_RANGE = 2
+    ACC_RANGE = 3
+    MEM_RANGE = 4
+    SHAPE = 5
+    NO_WEIGHTS = 6
+    BUS_ERROR = 7
+
+
+#: One-line meaning of each member, for the docs and the C header.
+ERROR_CAUSE_DOCS: dict[ErrorCause, str] = {
+    ErrorCause.NONE: 'No error.',
+    ErrorCause.ILLEGAL_INSTRUCTION:
+        'Unknown funct7/funct3, a reserved field value, or a nonzero reserved operand bit.',
+    ErrorCause.SP_RANGE: 'A scratchpad row address outside ``[0, sp_rows)``.',
+    ErrorCause.ACC_RANGE: 'An accumulator row address outside ``[0, acc_rows)``.',
+    ErrorCause.MEM_RANGE:
+        'A main-memory byte address outside the addressable memory (or the DMA window).',
+    ErrorCause.SHAPE: 'A row or column count beyond what the configuration allows.',
+    ErrorCause.NO_WEIGHTS: 'COMPUTE issued before any PRELOAD.',
+    ErrorCause.BUS_ERROR: "The DMA's bus transaction ended with an error (hardware only).",
+}
+
+
+class Counter(enum.IntEnum):
+    """Performance counters (64-bit) read by READ_COUNTER."""
+
+    CYCLES = 0
+    BUSY_CYCLES = 1
+    MACS = 2
+    INSTRUCTIONS = 3
+    LOAD_BYTES = 4
+    STORE_BYTES = 5
+
+
+#: One-line meaning of each member, for the docs and the C header.
+COUNTER_DOCS: dict[Counter, str] = {
+    Counter.CYCLES:
+        'Clock cycles since the last counter reset (golden model: always 0).',
+    Counter.BUSY_CYCLES:
+        'Cycles in which any unit was busy (golden model: always 0).',
+    Counter.MACS: 'Useful multiply-accumulates performed by COMPUTE (m * k * n per instruction).',
+    Counter.INSTRUCTIONS:
+        "Instructions executed (not discarded), including this READ_COUNTER's predecessors.",
+    Counter.LOAD_BYTES: 'Main-memory bytes read by loads (useful bytes, not bus beats).',
+    Counter.STORE_BYTES: 'Main-memory bytes written by stores.',
+}
+
+
+class Activation(enum.IntEnum):
+    """Activation function selected by CONFIG_ACT."""
+
+    NONE = 0
+    RELU = 1
+
+
+#: STATUS word layout: name -> (lsb, width).
+STATUS_BITS: dict[str, tuple[int, int]] = {
+    "busy": (0, 1),
+    "error": (1, 1),
+    "cause": (8, 8),
+    "err_funct7": (16, 7),
+    "err_funct3": (23, 3),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One operand field packed into ``rs1`` or ``rs2``.
+
+    Parameters
+    ----------
+    name : str
+        Operand name used by the assembler, the C macros and the golden model.
+    reg : {"rs1", "rs2"}
+        Which source register value carries the field.
+    lsb, width : int
+        Bit position and width inside that 32-bit value.
+    offset : int
+        Stored value is ``value - offset`` (counts are stored minus one, so a count of 1..256
+        fits in 8 bits).
+    signed : bool
+        Stored as two's complement.
+    doc : str
+        One-line meaning.
+    """
+
+    name: str
+    reg: str
+    lsb: int
+    width: int
+    doc: str
+    offset: int = 0
+    signed: bool = False
+
+    @property
+    def min_value(self) -> int:
+        return (-(1 << (self.width - 1)) if self.signed else 0) + self.offset
+
+    @property
+    def max_value(self) -> int:
+        return ((1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1) \
+            + self.offset
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.lsb
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One operation of the ISA.
+
+    Parameters
+    ----------
+    name : str
+        Mnemonic (lower case); the C wrapper is ``accel_<name>``.
+    funct7, funct3 : int
+        The selecting codes.
+    unit : {"config", "load", "store", "execute", "control"}
+        Which controller unit executes it (hazard tracking and overlap are per unit).
+    fields : tuple of Field
+        Operands. Bits of rs1/rs2 not covered by a field are reserved and must be zero.
+    has_result : bool
+        Whether the instruction writes ``rd``.
+    summary : str
+        One line.
+    semantics : str
+        The exact meaning, as the golden model implements it.
+    """
+
+    name: str
+    funct7: int
+    funct3: int
+    unit: str
+    fields: tuple[Field, ...]
+    has_result: bool
+    summary: str
+    semantics: str
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    def reserved_mask(self, reg: str) -> int:
+        used = 0
+        for f in self.fields:
+            if f.reg == reg:
+                used |= f.mask
+        return 0xFFFF_FFFF & ~used
+
+
+def _count(name: str, reg: str, lsb: int, doc: str) -> Field:
+    return Field(name, reg, lsb, 8, doc, offset=1)
+
+
+_MEM = Field("mem_addr", "rs1", 0, 32, "main-memory byte address of the first element")
+
+INSTRUCTIONS: tuple[Instruction, ...] = (
+    Instruction(
+        "config_load", 0x10, 0, "config",
+        (Field("stride", "rs1", 0, 32, "byte distance between consecutive rows in main memory"),),
+        False, "Set the main-memory row stride used by every load.",
+        "load_stride := stride. A stride of 0 reads the same row again for every row "
+        "(broadcast, e.g. a bias row into every accumulator row). Reset value: 0."),
+    Instruction(
+        "config_store", 0x10, 1, "config",
+        (Field("stride", "rs1", 0, 32, "byte distance between consecutive rows in main memory"),),
+        False, "Set the main-memory row stride used by every store.",
+        "store_stride := stride. Reset value: 0 (rows then overwrite each other; the last wins)."),
+    Instruction(
+        "config_act", 0x10, 2, "config",
+        (Field("multiplier", "rs1", 0, 31, "requantization multiplier (unsigned)"),
+         Field("shift", "rs2", 0, 6, "requantization right shift (0..63)"),
+         Field("act", "rs2", 6, 2, "activation: 0 none, 1 ReLU (2, 3 reserved)"),
+         Field("zero_point", "rs2", 16, 16, "output zero point (signed)", signed=True)),
+        False, "Set the activation unit used by STORE_ACT.",
+        "act_multiplier, act_shift, act_function, act_zero_point := operands. An act value of 2 "
+        "or 3 is illegal. Reset values: multiplier 1, shift 0, act none, zero point 0 "
+        "(identity with saturation)."),
+    Instruction(
+        "load_sp", 0x11, 0, "load",
+        (_MEM,
+         Field("sp_addr", "rs2", 0, 16, "first scratchpad row"),
+         _count("rows", "rs2", 16, "rows to move (1..256)"),
+         _count("cols", "rs2", 24, "elements per row (1..dim)")),
+        False, "DMA a 2-D block from main memory into scratchpad rows.",
+        "for r < rows, c < cols: sp[sp_addr + r][c] := wrap_in(mem_in[mem_addr + r * load_stride "
+        "+ c * in_bytes]). Elements c >= cols of those rows are unchanged. Requires cols <= dim, "
+        "sp_addr + rows <= sp_rows and the whole block inside main memory."),
+    Instruction(
+        "load_sp_t", 0x11, 1, "load",
+        (_MEM,
+         Field("sp_addr", "rs2", 0, 16, "first scratchpad row"),
+         _count("rows", "rs2", 16, "main-memory rows to read (1..dim)"),
+         _count("cols", "rs2", 24, "elements per main-memory row (1..256)")),
+        False, "DMA a 2-D block into the scratchpad transposed.",
+        "for r < rows, c < cols: sp[sp_addr + c][r] := wrap_in(mem_in[mem_addr + r * "
+        "load_stride + c * in_bytes]). Elements r >= rows of those scratchpad rows are "
+        "unchanged. Requires rows <= dim, sp_addr + cols <= sp_rows and the block inside main "
+        "memory. Used to lay out the A operand for the output-stationary dataflow."),
+    Instruction(
+        "load_acc", 0x11, 2, "load",
+        (_MEM,
+         Field("acc_addr", "rs2", 0, 16, "first accumulator row"),
+         _count("rows", "rs2", 16, "rows to move (1..256)"),
+         _count("cols", "rs2", 24, "elements per row (1..array cols)")),
+        False, "DMA a 2-D block of accumulator-width integers into accumulator rows.",
+        "for r < rows, c < cols: acc[acc_addr + r][c] := wrap_acc(mem_acc[mem_addr + r * "
+        "load_stride + c * acc_bytes]). Elements c >= cols unchanged. Requires cols <= cols of "
+        "the array and acc_addr + rows <= acc_rows. With load_stride 0 this broadcasts a bias "
+        "row."),
+    Instruction(
+        "store_sp", 0x12, 0, "store",
+        (_MEM,
+         Field("sp_addr", "rs2", 0, 16, "first scratchpad row"),
+         _count("rows", "rs2", 16, "rows to move (1..256)"),
+         _count("cols", "rs2", 24, "elements per row (1..dim)")),
+        False, "DMA scratchpad rows out to main memory.",
+        "for r < rows, c < cols: mem_in[mem_addr + r * store_stride + c * in_bytes] := "
+        "sp[sp_addr + r][c] (sign-extended to in_bytes). Requires cols <= dim and "
+        "sp_addr + rows <= sp_rows."),
+    Instruction(
+        "store_acc", 0x12, 1, "store",
+        (_MEM,
+         Field("acc_addr", "rs2", 0, 16, "first accumulator row"),
+         _count("rows", "rs2", 16, "rows to move (1..256)"),
+         _count("cols", "rs2", 24, "elements per row (1..array cols)")),
+        False, "DMA raw accumulator rows out to main memory.",
+        "for r < rows, c < cols: mem_acc[mem_addr + r * store_stride + c * acc_bytes] := "
+        "acc[acc_addr + r][c] (sign-extended to acc_bytes)."),
+    Instruction(
+        "store_act", 0x12, 2, "store",
+        (_MEM,
+         Field("acc_addr", "rs2", 0, 16, "first accumulator row"),
+         _count("rows", "rs2", 16, "rows to move (1..256)"),
+         _count("cols", "rs2", 24, "elements per row (1..array cols)")),
+        False, "DMA accumulator rows out through the activation unit.",
+        "for r < rows, c < cols: mem_in[mem_addr + r * store_stride + c * in_bytes] := "
+        "activate(acc[acc_addr + r][c]), where activate(x) = saturate_in(relu?(round_shift(x * "
+        "act_multiplier, act_shift)) + act_zero_point); round_shift(p, 0) = p and "
+        "round_shift(p, s) = floor((p + 2**(s-1)) / 2**s) (round half up); relu?(y) = max(y, 0) "
+        "when act is ReLU; saturate_in clamps to the signed input_width range."),
+    Instruction(
+        "preload", 0x13, 0, "execute",
+        (Field("b_addr", "rs1", 0, 16, "first scratchpad row of the B (weight) operand"),
+         _count("k", "rs1", 16, "reduction length (rows of B)"),
+         _count("n", "rs1", 24, "output columns (elements of each B row)")),
+        False, "Select the B operand of the following COMPUTEs.",
+        "weights := (b_addr, k, n): B[kk][j] = sp[b_addr + kk][j] for kk < k, j < n, read when "
+        "each COMPUTE executes. Requires k <= tile k limit (ws: rows; os: 256), n <= cols and "
+        "b_addr + k <= sp_rows."),
+    Instruction(
+        "compute", 0x14, 0, "execute",
+        (Field("a_addr", "rs1", 0, 16, "first scratchpad row of the A operand"),
+         _count("m", "rs1", 16, "output rows"),
+         Field("c_addr", "rs2", 0, 16, "first accumulator row of the result")),
+        False, "Multiply A by the preloaded B and overwrite accumulator rows.",
+        "For i < m, j < n: acc[c_addr + i][j] := wrap_acc(sum over kk < k of A[i][kk] * "
+        "B[kk][j]). A's layout follows the dataflow: ws: A[i][kk] = sp[a_addr + i][kk] "
+        "(row-major, requires a_addr + m <= sp_rows, m <= 256); os: A[i][kk] = "
+        "sp[a_addr + kk][i] (stored transposed, requires a_addr + k <= sp_rows, m <= rows). "
+        "Requires c_addr + m <= acc_rows and a preceding PRELOAD. Elements j >= n unchanged."),
+    Instruction(
+        "compute_acc", 0x14, 1, "execute",
+        (Field("a_addr", "rs1", 0, 16, "first scratchpad row of the A operand"),
+         _count("m", "rs1", 16, "output rows"),
+         Field("c_addr", "rs2", 0, 16, "first accumulator row of the result")),
+        False, "Multiply A by the preloaded B and add into accumulator rows.",
+        "As COMPUTE, but acc[c_addr + i][j] := wrap_acc(acc[c_addr + i][j] + sum ...)."),
+    Instruction(
+        "fence", 0x15, 0, "control",
+        (),
+        False, "Wait until every earlier instruction has completed.",
+        "No architectural effect: returns once all earlier loads, computes and stores are "
+        "complete and their main-memory writes are visible to the core."),
+    Instruction(
+        "status", 0x16, 0, "control",
+        (),
+        True, "Read the status word.",
+        "rd := busy | error << 1 | cause << 8 | err_funct7 << 16 | err_funct3 << 23, where cause "
+        "and err_funct7/err_funct3 identify the first instruction that failed since the error "
+        "was last cleared. The golden model reports busy = 0."),
+    Instruction(
+        "clear_error", 0x16, 1, "control",
+        (),
+        False, "Clear the sticky error.",
+        "error, cause, err_funct7, err_funct3 := 0. While the error is set, every instruction "
+        "other than status, clear_error, read_counter, read_counter_hi and reset_counters is "
+        "discarded "
+        "(no effect at all)."),
+    Instruction(
+        "read_counter", 0x17, 0, "control",
+        (Field("counter", "rs1", 0, 8, "counter number (see Counter)"),),
+        True, "Read the low 32 bits of a performance counter.",
+        "rd := counters[counter] mod 2**32. An unknown counter number is illegal."),
+    Instruction(
+        "read_counter_hi", 0x17, 1, "control",
+        (Field("counter", "rs1", 0, 8, "counter number (see Counter)"),),
+        True, "Read the high 32 bits of a performance counter.",
+        "rd := counters[counter] >> 32 (mod 2**32). An unknown counter number is illegal."),
+    Instruction(
+        "reset_counters", 0x17, 2, "control",
+        (),
+        False, "Zero every performance counter.",
+        "counters[*] := 0."),
+)
+
+BY_NAME: dict[str, Instruction] = {ins.name: ins for ins in INSTRUCTIONS}
+BY_CODE: dict[tuple[int, int], Instruction] = {(ins.funct7, ins.funct3): ins
+                                               for ins in INSTRUCTIONS}
+
+#: Instructions that still execute while the sticky error is set.
+ALWAYS_EXECUTED = frozenset({"status", "clear_error", "read_counter", "read_counter_hi",
+                             "reset_counters"})
+
+
+def _check_tables() -> None:
+    assert len(BY_NAME) == len(INSTRUCTIONS), "duplicate mnemonic"
+    assert len(BY_CODE) == len(INSTRUCTIONS), "duplicate (funct7, funct3)"
+    for ins in INSTRUCTIONS:
+        assert 0 <= ins.funct7 < 128 and 0 <= ins.funct3 < 8
+        for reg in ("rs1", "rs2"):
+            used = 0
+            for f in ins.fields:
+                if f.reg == reg:
+                    assert f.lsb + f.width <= 32, (ins.name, f.name)
+                    assert not used & f.mask, (ins.name, f.name)
+                    used |= f.mask
+
+
+_check_tables()
