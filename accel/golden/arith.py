@@ -1,0 +1,82 @@
+"""Exact integer arithmetic shared by the golden model and the hardware references.
+
+Every rounding, wrap and saturation of the accelerator is defined here once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["wrap", "saturate", "round_shift", "activate"]
+
+
+def wrap(values: np.ndarray, width: int) -> np.ndarray:
+    """Reduce integers modulo ``2**width`` into the signed range (two's complement wrap).
+
+    ``values`` is int64 (already exact modulo 2**64) or object (Python ints); the result is int64.
+    """
+    if values.dtype == object:
+        mask = (1 << width) - 1
+        half = 1 << (width - 1)
+        out = [((int(v) + half) & mask) - half for v in values.ravel()]
+        return np.array(out, dtype=np.int64).reshape(values.shape)
+    values = values.astype(np.int64, copy=False)
+    if width >= 64:
+        return values
+    low = values & np.int64((1 << width) - 1)
+    half = np.int64(1 << (width - 1))
+    # Subtract 2**width as two halves: 2**63 (width 63) does not fit in an int64.
+    return np.where(low >= half, low - half - half, low)
+
+
+def saturate(values: np.ndarray, width: int) -> np.ndarray:
+    """Clamp to the signed ``width``-bit range."""
+    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    return np.clip(values, lo, hi)
+
+
+def round_shift(values: np.ndarray, shift: int) -> np.ndarray:
+    """``floor((p + 2**(shift-1)) / 2**shift)`` (round half up); identity for shift 0.
+
+    Computed as ``(p >> shift) + bit(shift - 1) of p`` so it never overflows the input type.
+    """
+    if shift == 0:
+        return values
+    if values.dtype == object:
+        return np.array([(int(v) >> shift) + ((int(v) >> (shift - 1)) & 1)
+                         for v in values.ravel()], dtype=object).reshape(values.shape)
+    return (values >> np.int64(shift)) + ((values >> np.int64(shift - 1)) & np.int64(1))
+
+
+def activate(acc: np.ndarray, *, multiplier: int, shift: int, relu: bool, zero_point: int,
+             acc_width: int, out_width: int) -> np.ndarray:
+    """The activation unit: requantize, ReLU, add zero point, saturate.
+
+    ``saturate(max?(round_shift(acc * multiplier, shift), 0) + zero_point, out_width)``.
+
+    Parameters
+    ----------
+    acc : ndarray of int64
+        Accumulator values, already in the signed ``acc_width`` range.
+    multiplier : int
+        0 .. 2**31 - 1.
+    shift : int
+        0 .. 63.
+    """
+    acc = np.asarray(acc, dtype=np.int64)
+    if acc_width + 32 <= 64:
+        product = acc * np.int64(multiplier)
+    else:
+        product = acc.astype(object) * multiplier
+    y = round_shift(product, shift)
+    if relu:
+        y = np.where(y > 0, y, 0) if y.dtype != object else np.array(
+            [max(int(v), 0) for v in y.ravel()], dtype=object).reshape(y.shape)
+    if y.dtype == object:
+        lo, hi = -(1 << (out_width - 1)), (1 << (out_width - 1)) - 1
+        return np.array([min(max(int(v) + zero_point, lo), hi) for v in y.ravel()],
+                        dtype=np.int64).reshape(y.shape)
+    # y fits in 63 bits with headroom for a 16-bit zero point, except at the extremes: clamp
+    # first to a range that keeps the addition exact and the saturation unchanged.
+    y = np.clip(y, -(1 << 40), 1 << 40)
+    return saturate(y + np.int64(zero_point), out_width)

@@ -1,0 +1,323 @@
+"""The NumPy golden model: executes accelerator programs with sequential semantics.
+
+It is the definition of a correct result. Every instruction of `accel.isa.spec` has exactly one
+handler here, found by name (``_op_<mnemonic>``); a module-level check fails at import time if one
+is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..config import AccelConfig
+from ..isa.encoding import Command, IllegalInstruction, decode
+from ..isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
+from .arith import activate, wrap
+
+__all__ = ["AccelError", "GoldenModel"]
+
+_DTYPES = {1: "<i1", 2: "<i2", 4: "<i4", 8: "<i8"}
+
+
+class AccelError(Exception):
+    """An instruction failed: the accelerator would set its sticky error with ``cause``.
+
+    Members
+    -------
+    cause : ErrorCause
+    index : int or None
+        Position of the failing command in the program run, when known.
+    command : Command
+    """
+
+    def __init__(self, cause: ErrorCause, message: str, command: Command | None = None,
+                 index: int | None = None):
+        where = f"instruction {index}: " if index is not None else ""
+        super().__init__(f"{where}{cause.name}: {message}")
+        self.detail = message
+        self.cause = cause
+        self.command = command
+        self.index = index
+
+
+class GoldenModel:
+    """Architectural state of one accelerator plus its main memory, and an executor.
+
+    Parameters
+    ----------
+    config : AccelConfig
+    mem_size : int
+        Bytes of main memory modelled (addresses ``0 .. mem_size - 1``); at most the bus's
+        addressable range.
+
+    Members
+    -------
+    mem : ndarray of uint8
+        Main memory.
+    sp : ndarray of int64, shape (sp_rows, dim)
+    acc : ndarray of int64, shape (acc_rows, cols)
+    counters : dict of Counter to int
+    error, err_funct7, err_funct3 : sticky error state (``error`` is an ErrorCause).
+    """
+
+    def __init__(self, config: AccelConfig, mem_size: int = 1 << 20):
+        if not 1 <= mem_size <= config.mem_size_limit:
+            raise ValueError(f"mem_size must be between 1 and {config.mem_size_limit}, "
+                             f"not {mem_size!r}")
+        self.config = config
+        self.mem = np.zeros(mem_size, dtype=np.uint8)
+        self.sp = np.zeros((config.sp_rows, config.dim), dtype=np.int64)
+        self.acc = np.zeros((config.acc_rows, config.cols), dtype=np.int64)
+        self.reset()
+
+    def reset(self) -> None:
+        """Reset registers (not memories) to their reset values."""
+        self.load_stride = 0
+        self.store_stride = 0
+        self.act_multiplier = 1
+        self.act_shift = 0
+        self.act_function = Activation.NONE
+        self.act_zero_point = 0
+        self.weights: tuple[int, int, int] | None = None
+        self.error = ErrorCause.NONE
+        self.err_funct7 = 0
+        self.err_funct3 = 0
+        self.counters = {c: 0 for c in Counter}
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self, program: Iterable[Command], *, stop_on_error: bool = True) -> list[int]:
+        """Execute commands in order; return the ``rd`` values of those that have one.
+
+        Raises
+        ------
+        AccelError
+            With ``stop_on_error`` (default), at the first failing instruction; the sticky error
+            is set as the hardware would set it. Without it, errors only set the sticky state.
+        """
+        results: list[int] = []
+        for index, cmd in enumerate(program):
+            try:
+                rd = self.execute(cmd)
+            except AccelError as exc:
+                exc.index = index
+                exc.args = (f"instruction {index} ({cmd}): {exc.args[0]}",)
+                if stop_on_error:
+                    raise
+                continue
+            if rd is not None:
+                results.append(rd)
+        return results
+
+    def execute(self, cmd: Command) -> int | None:
+        """Execute one command; return its ``rd`` value, or None when it has none.
+
+        A failing command changes nothing but the sticky error, and raises `AccelError`.
+        Discarded commands (while the error is set) return None (0 for those with a result).
+        """
+        try:
+            ins, ops = decode(cmd)
+        except IllegalInstruction as exc:
+            if self.error != ErrorCause.NONE:
+                return None  # discarded like every other instruction while the error is set
+            self._fail(ErrorCause.ILLEGAL_INSTRUCTION, str(exc), cmd)
+        if self.error != ErrorCause.NONE and ins.name not in ALWAYS_EXECUTED:
+            return 0 if ins.has_result else None
+        try:
+            rd = getattr(self, f"_op_{ins.name}")(**ops)
+        except AccelError as exc:
+            self._fail(exc.cause, exc.detail, cmd)
+        self.counters[Counter.INSTRUCTIONS] += 1
+        return rd if ins.has_result else None
+
+    def _fail(self, cause: ErrorCause, message: str, cmd: Command) -> None:
+        if self.error == ErrorCause.NONE:
+            self.error, self.err_funct7, self.err_funct3 = cause, cmd.funct7, cmd.funct3
+        raise AccelError(cause, message, cmd)
+
+    @property
+    def status(self) -> int:
+        """The STATUS word (busy is always 0 here)."""
+        return ((int(self.error != ErrorCause.NONE) << 1) | (int(self.error) << 8)
+                | (self.err_funct7 << 16) | (self.err_funct3 << 23))
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _check_rows(self, what: str, addr: int, count: int) -> None:
+        depth = self.config.sp_rows if what == "sp" else self.config.acc_rows
+        cause = ErrorCause.SP_RANGE if what == "sp" else ErrorCause.ACC_RANGE
+        if addr + count > depth:
+            raise AccelError(cause, f"{what} rows {addr}..{addr + count - 1} exceed "
+                                    f"{depth} rows")
+
+    def _check_count(self, name: str, value: int, limit: int) -> None:
+        if value > limit:
+            raise AccelError(ErrorCause.SHAPE, f"{name}={value} exceeds {limit}")
+
+    def _block(self, mem_addr: int, rows: int, cols: int, stride: int,
+               elem_bytes: int) -> np.ndarray:
+        """Byte offsets (rows, cols * elem_bytes) of a strided block, checked against memory."""
+        last = mem_addr + (rows - 1) * stride + cols * elem_bytes
+        if last > self.mem.size:
+            raise AccelError(ErrorCause.MEM_RANGE,
+                             f"block {mem_addr:#x}..{last - 1:#x} exceeds main memory "
+                             f"({self.mem.size:#x} bytes)")
+        starts = mem_addr + stride * np.arange(rows, dtype=np.int64)
+        return starts[:, None] + np.arange(cols * elem_bytes, dtype=np.int64)[None, :]
+
+    def read_block(self, mem_addr: int, rows: int, cols: int, stride: int,
+                   elem_bytes: int) -> np.ndarray:
+        """Signed little-endian elements of a strided block as int64 (rows, cols)."""
+        raw = self.mem[self._block(mem_addr, rows, cols, stride, elem_bytes)]
+        return np.ascontiguousarray(raw).view(_DTYPES[elem_bytes]).astype(np.int64)
+
+    def write_block(self, mem_addr: int, values: np.ndarray, stride: int,
+                    elem_bytes: int) -> None:
+        """Write int64 values (rows, cols) as little-endian elements of a strided block."""
+        rows, cols = values.shape
+        offsets = self._block(mem_addr, rows, cols, stride, elem_bytes)
+        raw = np.ascontiguousarray(values.astype(_DTYPES[elem_bytes])).view(np.uint8)
+        # Row by row so that overlapping rows (small strides) resolve "last row wins".
+        for r in range(rows):
+            self.mem[offsets[r]] = raw[r]
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def _op_config_load(self, stride: int) -> None:
+        self.load_stride = stride
+
+    def _op_config_store(self, stride: int) -> None:
+        self.store_stride = stride
+
+    def _op_config_act(self, multiplier: int, shift: int, act: int, zero_point: int) -> None:
+        self.act_multiplier, self.act_shift = multiplier, shift
+        self.act_function, self.act_zero_point = Activation(act), zero_point
+
+    # -- loads --------------------------------------------------------------------------------
+
+    def _op_load_sp(self, mem_addr: int, sp_addr: int, rows: int, cols: int) -> None:
+        cfg = self.config
+        self._check_count("cols", cols, cfg.dim)
+        self._check_rows("sp", sp_addr, rows)
+        block = self.read_block(mem_addr, rows, cols, self.load_stride, cfg.in_bytes)
+        self.sp[sp_addr:sp_addr + rows, :cols] = wrap(block, cfg.input_width)
+        self.counters[Counter.LOAD_BYTES] += rows * cols * cfg.in_bytes
+
+    def _op_load_sp_t(self, mem_addr: int, sp_addr: int, rows: int, cols: int) -> None:
+        cfg = self.config
+        self._check_count("rows", rows, cfg.dim)
+        self._check_rows("sp", sp_addr, cols)
+        block = self.read_block(mem_addr, rows, cols, self.load_stride, cfg.in_bytes)
+        self.sp[sp_addr:sp_addr + cols, :rows] = wrap(block, cfg.input_width).T
+        self.counters[Counter.LOAD_BYTES] += rows * cols * cfg.in_bytes
+
+    def _op_load_acc(self, mem_addr: int, acc_addr: int, rows: int, cols: int) -> None:
+        cfg = self.config
+        self._check_count("cols", cols, cfg.cols)
+        self._check_rows("acc", acc_addr, rows)
+        block = self.read_block(mem_addr, rows, cols, self.load_stride, cfg.acc_bytes)
+        self.acc[acc_addr:acc_addr + rows, :cols] = wrap(block, cfg.acc_width)
+        self.counters[Counter.LOAD_BYTES] += rows * cols * cfg.acc_bytes
+
+    # -- stores -------------------------------------------------------------------------------
+
+    def _op_store_sp(self, mem_addr: int, sp_addr: int, rows: int, cols: int) -> None:
+        cfg = self.config
+        self._check_count("cols", cols, cfg.dim)
+        self._check_rows("sp", sp_addr, rows)
+        self.write_block(mem_addr, self.sp[sp_addr:sp_addr + rows, :cols], self.store_stride,
+                         cfg.in_bytes)
+        self.counters[Counter.STORE_BYTES] += rows * cols * cfg.in_bytes
+
+    def _op_store_acc(self, mem_addr: int, acc_addr: int, rows: int, cols: int) -> None:
+        cfg = self.config
+        self._check_count("cols", cols, cfg.cols)
+        self._check_rows("acc", acc_addr, rows)
+        self.write_block(mem_addr, self.acc[acc_addr:acc_addr + rows, :cols],
+                         self.store_stride, cfg.acc_bytes)
+        self.counters[Counter.STORE_BYTES] += rows * cols * cfg.acc_bytes
+
+    def _op_store_act(self, mem_addr: int, acc_addr: int, rows: int, cols: int) -> None:
+        cfg = self.config
+        self._check_count("cols", cols, cfg.cols)
+        self._check_rows("acc", acc_addr, rows)
+        out = activate(self.acc[acc_addr:acc_addr + rows, :cols],
+                       multiplier=self.act_multiplier, shift=self.act_shift,
+                       relu=self.act_function == Activation.RELU,
+                       zero_point=self.act_zero_point, acc_width=cfg.acc_width,
+                       out_width=cfg.input_width)
+        self.write_block(mem_addr, out, self.store_stride, cfg.in_bytes)
+        self.counters[Counter.STORE_BYTES] += rows * cols * cfg.in_bytes
+
+    # -- execute ------------------------------------------------------------------------------
+
+    def _op_preload(self, b_addr: int, k: int, n: int) -> None:
+        _, k_max, n_max = self.config.tile_limits
+        self._check_count("k", k, k_max)
+        self._check_count("n", n, n_max)
+        self._check_rows("sp", b_addr, k)
+        self.weights = (b_addr, k, n)
+
+    def _matmul(self, a_addr: int, m: int, c_addr: int) -> tuple[np.ndarray, int, int]:
+        cfg = self.config
+        if self.weights is None:
+            raise AccelError(ErrorCause.NO_WEIGHTS, "compute before any preload")
+        b_addr, k, n = self.weights
+        self._check_count("m", m, cfg.tile_limits[0])
+        if cfg.dataflow == "ws":
+            self._check_rows("sp", a_addr, m)
+            a = self.sp[a_addr:a_addr + m, :k]
+        else:
+            self._check_rows("sp", a_addr, k)
+            a = self.sp[a_addr:a_addr + k, :m].T
+        self._check_rows("acc", c_addr, m)
+        b = self.sp[b_addr:b_addr + k, :n]
+        self.counters[Counter.MACS] += m * k * n
+        return a @ b, m, n
+
+    def _op_compute(self, a_addr: int, m: int, c_addr: int) -> None:
+        product, m, n = self._matmul(a_addr, m, c_addr)
+        self.acc[c_addr:c_addr + m, :n] = wrap(product, self.config.acc_width)
+
+    def _op_compute_acc(self, a_addr: int, m: int, c_addr: int) -> None:
+        product, m, n = self._matmul(a_addr, m, c_addr)
+        total = self.acc[c_addr:c_addr + m, :n] + product
+        self.acc[c_addr:c_addr + m, :n] = wrap(total, self.config.acc_width)
+
+    # -- control ------------------------------------------------------------------------------
+
+    def _op_fence(self) -> None:
+        return None
+
+    def _op_status(self) -> int:
+        return self.status
+
+    def _op_clear_error(self) -> None:
+        self.error, self.err_funct7, self.err_funct3 = ErrorCause.NONE, 0, 0
+
+    def _counter(self, counter: int) -> int:
+        if counter not in tuple(Counter):
+            raise AccelError(ErrorCause.ILLEGAL_INSTRUCTION, f"no counter number {counter}")
+        return self.counters[Counter(counter)]
+
+    def _op_read_counter(self, counter: int) -> int:
+        return self._counter(counter) & 0xFFFF_FFFF
+
+    def _op_read_counter_hi(self, counter: int) -> int:
+        return (self._counter(counter) >> 32) & 0xFFFF_FFFF
+
+    def _op_reset_counters(self) -> None:
+        for c in Counter:
+            self.counters[c] = 0
+        self.counters[Counter.INSTRUCTIONS] = -1  # this instruction is counted after it runs
+
+
+def _check_dispatch(names: Sequence[str]) -> None:
+    missing = [n for n in names if not hasattr(GoldenModel, f"_op_{n}")]
+    if missing:
+        raise ImportError(f"golden model lacks handlers for {', '.join(missing)}")
+
+
+_check_dispatch([ins.name for ins in INSTRUCTIONS])
