@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .spec import BY_CODE, BY_NAME, CUSTOM0_OPCODE, Activation, Instruction
+from .spec import BY_CODE, BY_NAME, CUSTOM0_OPCODE, Instruction
 
 __all__ = ["Command", "IllegalInstruction", "encode", "decode", "riscv_word", "split_word"]
 
@@ -139,8 +139,8 @@ def decode(cmd: Command) -> tuple[Instruction, dict[str, int]]:
         if f.signed and raw >> (f.width - 1):
             raw -= 1 << f.width
         values[f.name] = raw + f.offset
-    if ins.name == "config_act" and values["act"] not in tuple(Activation):
-        raise IllegalInstruction(f"config_act: activation {values['act']} is reserved")
+        if f.choices is not None and values[f.name] not in f.choices:
+            raise IllegalInstruction(f"{ins.name}: {f.name}={values[f.name]} is reserved")
     return ins, values
 
 

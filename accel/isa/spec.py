@@ -118,6 +118,8 @@ class Field:
         Stored as two's complement.
     doc : str
         One-line meaning.
+    choices : tuple of int, optional
+        The only legal values (others are reserved: the instruction is illegal).
     """
 
     name: str
@@ -127,6 +129,7 @@ class Field:
     doc: str
     offset: int = 0
     signed: bool = False
+    choices: tuple[int, ...] | None = None
 
     @property
     def min_value(self) -> int:
@@ -209,7 +212,8 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "config_act", 0x10, 2, "config",
         (Field("multiplier", "rs1", 0, 31, "requantization multiplier (unsigned)"),
          Field("shift", "rs2", 0, 6, "requantization right shift (0..63)"),
-         Field("act", "rs2", 6, 2, "activation: 0 none, 1 ReLU (2, 3 reserved)"),
+         Field("act", "rs2", 6, 2, "activation: 0 none, 1 ReLU (2, 3 reserved)",
+               choices=tuple(int(a) for a in Activation)),
          Field("zero_point", "rs2", 16, 16, "output zero point (signed)", signed=True)),
         False, "Set the activation unit used by STORE_ACT.",
         "act_multiplier, act_shift, act_function, act_zero_point := operands. An act value of 2 "
