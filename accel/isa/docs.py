@@ -1,7 +1,7 @@
 """Render the Markdown ISA reference (`docs/isa.md`) from the ISA spec.
 
 The committed page is checked against this renderer by a test; regenerate it with
-``python -m accel.isa.docs > docs/isa.md``.
+``accelgen isa docs > docs/isa.md``.
 """
 
 from __future__ import annotations

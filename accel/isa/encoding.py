@@ -111,6 +111,9 @@ def encode(name: str, **operands: int) -> Command:
         if not f.min_value <= value <= f.max_value:
             raise ValueError(f"{name} operand {f.name} must be between {f.min_value} and "
                              f"{f.max_value}, not {value}")
+        if f.choices is not None and value not in f.choices:
+            raise ValueError(f"{name} operand {f.name} must be one of "
+                             f"{', '.join(map(str, f.choices))}, not {value}")
         stored = (value - f.offset) & ((1 << f.width) - 1)
         regs[f.reg] |= stored << f.lsb
     return Command(ins.funct7, ins.funct3, regs["rs1"], regs["rs2"])
