@@ -1,0 +1,90 @@
+"""What the dispatcher hands to the load, execute and store units.
+
+Unit commands are self-contained: the dispatcher resolves the architectural registers (strides,
+activation settings, the preloaded B operand) at dispatch time, so a unit never looks at state
+that a later instruction may already have changed. Count fields hold counts (1..256), not counts
+minus one.
+"""
+
+from amaranth import unsigned
+from amaranth.lib import data, enum
+
+from ..activation import ActivationParams
+from ..config import AccelConfig
+
+__all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "load_command_layout",
+           "store_command_layout", "exec_command_layout", "COUNT_BITS", "ROW_ADDR_BITS"]
+
+#: Bits of a count field (1..256).
+COUNT_BITS = 9
+#: Bits of a scratchpad or accumulator row address operand.
+ROW_ADDR_BITS = 16
+
+
+class LoadKind(enum.Enum, shape=2):
+    """Which load instruction a load-unit command came from (value = its funct3)."""
+
+    SP = 0
+    SP_T = 1
+    ACC = 2
+
+
+class StoreKind(enum.Enum, shape=2):
+    """Which store instruction a store-unit command came from (value = its funct3)."""
+
+    SP = 0
+    ACC = 1
+    ACT = 2
+
+
+#: A unit's completion report, one per command, in command order: ``err`` when a bus access of
+#: the command failed, and the command's ``funct3`` (a LoadKind/StoreKind value, 0 for compute)
+#: so that the status word can name the failing instruction.
+DONE_LAYOUT = data.StructLayout({"err": 1, "funct3": 3})
+
+
+def _transfer_fields(config: AccelConfig) -> dict:
+    return {
+        "mem_addr": unsigned(config.mem_addr_width),
+        "stride": unsigned(32),
+        "rows": unsigned(COUNT_BITS),
+        "cols": unsigned(COUNT_BITS),
+        "addr": unsigned(ROW_ADDR_BITS),
+    }
+
+
+def load_command_layout(config: AccelConfig) -> data.StructLayout:
+    """A DMA load: ``rows`` x ``cols`` elements from ``mem_addr`` (row stride ``stride``) to
+    scratchpad or accumulator rows starting at ``addr`` (transposed for ``SP_T``)."""
+    return data.StructLayout({"kind": LoadKind, **_transfer_fields(config)})
+
+
+def store_command_layout(config: AccelConfig) -> data.StructLayout:
+    """A DMA store from scratchpad or accumulator rows at ``addr``; ``act`` holds the activation
+    settings in force when the instruction was dispatched (used by ``ACT``)."""
+    return data.StructLayout({"kind": StoreKind, **_transfer_fields(config),
+                              "act": ActivationParams})
+
+
+def exec_command_layout(config: AccelConfig) -> data.StructLayout:
+    """One COMPUTE with its B operand resolved.
+
+    Members
+    -------
+    a_addr, m, c_addr, accumulate :
+        From the COMPUTE instruction (``accumulate`` for ``compute_acc``).
+    b_addr, k, n :
+        The B operand selected by the last PRELOAD.
+    reload : 1
+        The B rows must be read from the scratchpad again: the operand changed, or a load
+        wrote some of its rows, since the previous COMPUTE. (Weight-stationary only; the
+        output-stationary unit streams B every time.)
+    """
+    return data.StructLayout({
+        "a_addr": unsigned(ROW_ADDR_BITS), "m": unsigned(COUNT_BITS),
+        "c_addr": unsigned(ROW_ADDR_BITS), "accumulate": 1,
+        "b_addr": unsigned(ROW_ADDR_BITS), "k": unsigned(COUNT_BITS), "n": unsigned(COUNT_BITS),
+        "reload": 1,
+    })
+
+
