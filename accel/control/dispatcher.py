@@ -80,7 +80,8 @@ class Dispatcher(wiring.Component):
         m = Module()
         m.submodules.decoder = decoder = Decoder()
         m.submodules.scoreboard = board = Scoreboard(cfg, self._depth)
-        m.submodules.responses = responses = fifo.SyncFIFOBuffered(width=32, depth=2)
+        # depth 3: a SyncFIFOBuffered of depth 2 (one inner entry) accepts only every other cycle.
+        m.submodules.responses = responses = fifo.SyncFIFOBuffered(width=32, depth=3)
 
         # -- the held command -------------------------------------------------------------
         held = Signal(COMMAND_LAYOUT)
@@ -233,8 +234,9 @@ class Dispatcher(wiring.Component):
         m.d.comb += board.alloc.eq(go_unit & unit_ready)
 
         # -- results ----------------------------------------------------------------------
-        status = Cat(~board.idle, error != ErrorCause.NONE, Const(0, 6), error,
-                     err_funct7, err_funct3)
+        # `error` is only as wide as ErrorCause needs (3 bits): pad it to the 8-bit cause field.
+        status = Cat(~board.idle, error != ErrorCause.NONE, Const(0, 6),
+                     error, Const(0, 8 - len(error)), err_funct7, err_funct3)
         counter_value = counters[ops.counter[:3]]
         rd = Signal(32)
         with m.If(executes):
