@@ -1,0 +1,8 @@
+"""Bus interfaces defined inside the project (amaranth-soc is not available).
+
+* :mod:`accel.bus.wishbone` — Wishbone B4 (pipelined) signature and a round-robin arbiter.
+"""
+
+from . import wishbone
+
+__all__ = ["wishbone"]

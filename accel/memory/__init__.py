@@ -1,0 +1,5 @@
+"""Memories and data movers: the DMA engine (scratchpad and accumulator live here too)."""
+
+from .dma import DMA, DMAReader, DMAWriter
+
+__all__ = ["DMA", "DMAReader", "DMAWriter"]

@@ -1,0 +1,93 @@
+"""Payload layouts and parameter checks shared by the DMA's read and write channels."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Mux, unsigned
+from amaranth.lib import data
+
+__all__ = ["check_dma_params", "command_layout", "read_row_layout", "write_row_layout",
+           "done_layout", "row_words", "max_row_words", "STRIDE_WIDTH",
+           "MAX_ROWS"]
+
+#: Width of the byte stride of a command.
+STRIDE_WIDTH = 32
+#: Largest number of rows in one command.
+MAX_ROWS = 256
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_dma_params(*, addr_width: int, data_width: int, max_row_bytes: int,
+                     max_outstanding: int) -> None:
+    """Validate the DMA's scalar parameters.
+
+    Raises
+    ------
+    ValueError
+        If ``data_width`` is not 8, 16, 32, 64, 128 or 256; ``addr_width`` is not an integer
+        between log2(data_width / 8) + 1 and 64; ``max_row_bytes`` is not an integer between 1 and
+        4096; or ``max_outstanding`` is not an integer between 1 and 64.
+    """
+    widths = (8, 16, 32, 64, 128, 256)
+    if data_width not in widths:
+        raise ValueError(f"data_width must be one of {', '.join(map(str, widths))}, "
+                         f"not {data_width!r}")
+    lo = (data_width // 8).bit_length()
+    for name, value, low, high in (("addr_width", addr_width, lo, 64),
+                                   ("max_row_bytes", max_row_bytes, 1, 4096),
+                                   ("max_outstanding", max_outstanding, 1, 64)):
+        if not _is_int(value) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer between {low} and {high}, "
+                             f"not {value!r}")
+
+
+def command_layout(addr_width: int, max_row_bytes: int) -> data.StructLayout:
+    """Layout of a read or write command: ``rows`` rows of ``row_bytes`` bytes, ``stride`` apart.
+
+    Fields: ``addr`` (byte address of row 0), ``stride`` (byte distance between consecutive row
+    starts, added modulo ``2**addr_width``), ``rows`` (1..256), ``row_bytes``
+    (1..``max_row_bytes``).
+    """
+    return data.StructLayout({
+        "addr": unsigned(addr_width),
+        "stride": unsigned(STRIDE_WIDTH),
+        "rows": unsigned(MAX_ROWS.bit_length()),
+        "row_bytes": unsigned(max_row_bytes.bit_length()),
+    })
+
+
+def read_row_layout(max_row_bytes: int) -> data.StructLayout:
+    """Layout of one row delivered by the read channel (``data``, ``last``, ``err``)."""
+    return data.StructLayout({
+        "data": data.ArrayLayout(unsigned(8), max_row_bytes),
+        "last": unsigned(1),
+        "err": unsigned(1),
+    })
+
+
+def write_row_layout(max_row_bytes: int) -> data.StructLayout:
+    """Layout of one row accepted by the write channel (``data``)."""
+    return data.StructLayout({
+        "data": data.ArrayLayout(unsigned(8), max_row_bytes),
+    })
+
+
+def done_layout() -> data.StructLayout:
+    """Layout of a write-command completion (``err``)."""
+    return data.StructLayout({"err": unsigned(1)})
+
+
+def row_words(offset, row_bytes, bad, data_bytes: int):
+    """Number of bus words covering ``row_bytes`` bytes that start ``offset`` bytes into a word.
+
+    Returns an expression that is zero when ``bad`` (a row that must not touch the bus).
+    """
+    shift = (data_bytes - 1).bit_length()
+    return Mux(bad, 0, (offset + row_bytes + (data_bytes - 1)) >> shift)
+
+
+def max_row_words(max_row_bytes: int, data_bytes: int) -> int:
+    """Most bus words one row can touch (an unaligned row may straddle one extra word)."""
+    return (max_row_bytes + 2 * data_bytes - 2) // data_bytes

@@ -1,0 +1,1 @@
+"""Reusable pieces for the project's simulation testbenches."""
