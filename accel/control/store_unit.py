@@ -1,0 +1,192 @@
+"""The store unit: moves scratchpad or accumulator rows (raw or activated) to main memory
+through the DMA write channel.
+
+Structure: per command, a DMA write command is issued, then a *reader* reads the rows (read
+latency one cycle) into a small skid FIFO, never issuing more reads than the FIFO can hold; the
+FIFO's rows go to the DMA either directly or through the `ActivationUnit` (``ACT``), packed into
+little-endian bytes. Completions come back from the DMA's ``wr_done`` and are passed on to
+``done`` with the command's kind; the unit offers the next command's DMA write as soon as the
+previous command's rows are sent (the DMA takes it once it has reported the previous one).
+"""
+
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import enum, fifo, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..activation import ActivationUnit
+from ..config import AccelConfig
+from ..memory.dma_common import command_layout, done_layout, write_row_layout
+from ..memory.ports import ReadPortSignature
+from .layouts import COUNT_BITS, DONE_LAYOUT, StoreKind, store_command_layout
+from .load_unit import dma_row_bytes
+
+__all__ = ["StoreUnit"]
+
+#: Rows the skid FIFO holds (reads in flight are counted against it).
+SKID_DEPTH = 4
+
+
+def _pack(elems, elem_bytes: int):
+    """Little-endian bytes of two's-complement elements, each sign-extended to ``elem_bytes``
+    bytes (assigning the result to a wider row zero-pads it)."""
+    width = elem_bytes * 8
+    return Cat(*(Cat(e, *([e[-1]] * (width - len(e)))) for e in elems))
+
+
+class _State(enum.Enum):
+    IDLE = 0    # waiting for a command
+    ISSUE = 1   # offering the DMA write command
+    STREAM = 2  # reading rows and sending them
+
+
+class StoreUnit(wiring.Component):
+    """Executes ``store_sp``, ``store_acc`` and ``store_act`` unit commands.
+
+    For each command (`store_command_layout`), one DMA write command of ``rows`` rows of
+    ``cols * eb`` bytes at ``mem_addr``, ``stride`` apart, with ``eb = in_bytes`` for ``SP`` and
+    ``ACT`` and ``acc_bytes`` for ``ACC``; then one ``dma_data`` beat per row ``r``, holding
+    elements ``c < cols`` of row ``addr + r`` as ``eb``-byte little-endian two's-complement
+    integers (sign-extended):
+
+    - ``SP``: scratchpad rows (``sp_read``);
+    - ``ACC``: raw accumulator rows (``acc_read``);
+    - ``ACT``: accumulator rows through the internal `ActivationUnit` with the command's ``act``
+      parameters (multiplier, shift, relu, zero point; output width ``input_width``).
+
+    Lanes of a beat at or above ``cols * eb`` bytes are don't-care (zero-padded elements).
+    Reads are issued one per cycle as long as the skid FIFO (``SKID_DEPTH`` rows, counting the
+    read in flight) has room, so a stalled DMA never loses a read result and an accepting DMA
+    gets one row per cycle. Between commands the unit waits for the DMA to accept the next write
+    command (the DMA accepts it once the previous command is done).
+
+    One ``done`` beat per command, in order, ``funct3 = kind``, passed through from the DMA's
+    ``wr_done`` (so ``err`` is the DMA's bus-error flag and ``done`` means the bytes are
+    written). ``done`` is combinationally coupled to ``dma_done``.
+
+    Commands are assumed valid (the dispatcher checks ranges): ``1 <= rows``, ``1 <= cols <=
+    dim`` (``SP``) or ``<= cols`` of the array (``ACC``, ``ACT``), source rows in range.
+
+    Parameters
+    ----------
+    config : AccelConfig
+
+    Members
+    -------
+    cmd : In(stream.Signature(store_command_layout(config)))
+    done : Out(stream.Signature(DONE_LAYOUT))
+    dma_cmd : Out(stream.Signature(command_layout(mem_addr_width, dma_row_bytes(config))))
+        To the DMA's ``wr_cmd``.
+    dma_data : Out(stream.Signature(write_row_layout(dma_row_bytes(config))))
+        To the DMA's ``wr_data``.
+    dma_done : In(stream.Signature(done_layout()))
+        From the DMA's ``wr_done``.
+    sp_read : Out(ReadPortSignature(addr_width=sp_addr_width, elem_width=input_width,
+        lanes=dim))
+    acc_read : Out(ReadPortSignature(addr_width=acc_addr_width, elem_width=acc_width,
+        lanes=cols))
+    """
+
+    def __init__(self, config: AccelConfig) -> None:
+        self.config = config
+        self.row_bytes = dma_row_bytes(config)
+        super().__init__({
+            "cmd": In(stream.Signature(store_command_layout(config))),
+            "done": Out(stream.Signature(DONE_LAYOUT)),
+            "dma_cmd": Out(stream.Signature(command_layout(config.mem_addr_width,
+                                                           self.row_bytes))),
+            "dma_data": Out(stream.Signature(write_row_layout(self.row_bytes))),
+            "dma_done": In(stream.Signature(done_layout())),
+            "sp_read": Out(ReadPortSignature(addr_width=config.sp_addr_width,
+                                             elem_width=config.input_width, lanes=config.dim)),
+            "acc_read": Out(ReadPortSignature(addr_width=config.acc_addr_width,
+                                              elem_width=config.acc_width, lanes=config.cols)),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.config
+        in_shift = (cfg.in_bytes - 1).bit_length()
+        acc_shift = (cfg.acc_bytes - 1).bit_length()
+        m.submodules.act = act = ActivationUnit(lanes=cfg.cols, acc_width=cfg.acc_width,
+                                                out_width=cfg.input_width)
+        # Kinds of the commands whose DMA write is issued but not yet reported done.
+        m.submodules.kinds = kinds = fifo.SyncFIFO(width=2, depth=2)
+        raw_width = max(cfg.sp_row_bits, cfg.acc_row_bits)
+        m.submodules.skid = skid = fifo.SyncFIFO(width=raw_width, depth=SKID_DEPTH)
+
+        cur = Signal(store_command_layout(cfg))
+        state = Signal(_State)
+        issued = Signal(COUNT_BITS)                 # reads issued
+        sent = Signal(COUNT_BITS)                   # rows sent to the DMA
+        pending = Signal()                          # a read result arrives this cycle
+        pend_sp = Signal()                          # ... from the scratchpad
+
+        # -- command and completion ------------------------------------------------------------
+        m.d.comb += [
+            self.cmd.ready.eq(state == _State.IDLE),
+            self.dma_cmd.valid.eq((state == _State.ISSUE) & kinds.w_rdy),
+            self.dma_cmd.payload.addr.eq(cur.mem_addr),
+            self.dma_cmd.payload.stride.eq(cur.stride),
+            self.dma_cmd.payload.rows.eq(cur.rows),
+            self.dma_cmd.payload.row_bytes.eq(
+                Mux(cur.kind == StoreKind.ACC, cur.cols << acc_shift, cur.cols << in_shift)),
+            kinds.w_en.eq(self.dma_cmd.valid & self.dma_cmd.ready),
+            kinds.w_data.eq(cur.kind),
+            self.done.valid.eq(self.dma_done.valid & kinds.r_rdy),
+            self.done.payload.err.eq(self.dma_done.payload.err),
+            self.done.payload.funct3.eq(kinds.r_data),
+            self.dma_done.ready.eq(self.done.ready & kinds.r_rdy),
+            kinds.r_en.eq(self.dma_done.valid & self.dma_done.ready),
+        ]
+        with m.If(self.cmd.valid & self.cmd.ready):
+            m.d.sync += [cur.eq(self.cmd.payload), state.eq(_State.ISSUE),
+                         issued.eq(0), sent.eq(0)]
+        with m.If(kinds.w_en):
+            m.d.sync += state.eq(_State.STREAM)
+
+        # -- reads into the skid FIFO ----------------------------------------------------------
+        from_sp = cur.kind == StoreKind.SP
+        read = Signal()
+        m.d.comb += read.eq((state == _State.STREAM) & (issued != cur.rows)
+                            & (skid.level + pending < SKID_DEPTH))
+        m.d.comb += [
+            self.sp_read.en.eq(read & from_sp),
+            self.sp_read.addr.eq(cur.addr + issued),
+            self.acc_read.en.eq(read & ~from_sp),
+            self.acc_read.addr.eq(cur.addr + issued),
+        ]
+        with m.If(read):
+            m.d.sync += issued.eq(issued + 1)
+        m.d.sync += [pending.eq(read), pend_sp.eq(read & from_sp)]
+        m.d.comb += [
+            skid.w_en.eq(pending),
+            skid.w_data.eq(Mux(pend_sp, self.sp_read.data.as_value(),
+                               self.acc_read.data.as_value())),
+        ]
+
+        # -- packing and the activation path ---------------------------------------------------
+        head = skid.r_data
+        sp_elems = [head[i * cfg.input_width:(i + 1) * cfg.input_width] for i in range(cfg.dim)]
+        acc_elems = [head[i * cfg.acc_width:(i + 1) * cfg.acc_width] for i in range(cfg.cols)]
+        act_elems = [act.o.payload[i] for i in range(cfg.cols)]
+        is_act = cur.kind == StoreKind.ACT
+        m.d.comb += [
+            act.params.eq(cur.act),
+            act.i.payload.eq(Cat(*acc_elems)),
+            act.i.valid.eq(is_act & skid.r_rdy),
+            act.o.ready.eq(is_act & self.dma_data.ready),
+            skid.r_en.eq(Mux(is_act, act.i.ready, self.dma_data.ready)),
+            self.dma_data.valid.eq(Mux(is_act, act.o.valid, skid.r_rdy)),
+        ]
+        with m.Switch(cur.kind):
+            with m.Case(StoreKind.SP):
+                m.d.comb += self.dma_data.payload.data.eq(_pack(sp_elems, cfg.in_bytes))
+            with m.Case(StoreKind.ACC):
+                m.d.comb += self.dma_data.payload.data.eq(_pack(acc_elems, cfg.acc_bytes))
+            with m.Case(StoreKind.ACT):
+                m.d.comb += self.dma_data.payload.data.eq(_pack(act_elems, cfg.in_bytes))
+        with m.If(self.dma_data.valid & self.dma_data.ready):
+            m.d.sync += sent.eq(sent + 1)
+            with m.If(sent == cur.rows - 1):
+                m.d.sync += state.eq(_State.IDLE)
+        return m
