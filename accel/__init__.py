@@ -1,0 +1,26 @@
+"""accelgen: a generator of systolic-array AI accelerators in Amaranth HDL.
+
+The stable Python interface:
+
+* :class:`AccelConfig` (and :class:`ConfigError`) — the one validated parameter object;
+* :func:`generate_verilog` — Verilog text of a top level (``"array"``, ...) for a configuration.
+
+Heavy modules (Amaranth, the hardware blocks) are imported only when used.
+"""
+
+from .config import AccelConfig, ConfigError
+from .verilog import generate_verilog
+
+__all__ = ["AccelConfig", "ConfigError", "__version__", "generate_verilog"]
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("accelgen")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0+unknown"
+
+
+__version__ = _version()
