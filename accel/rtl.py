@@ -1,0 +1,133 @@
+"""Run accelerator programs on the emitted Verilog (cocotb + Verilator or Icarus).
+
+`run_programs` is the one way host code runs programs on the RTL: it emits the accelerator's
+Verilog for the configuration (cached by content), writes a job file, runs the cocotb bench
+`sim.bench_accel` on it, and returns cycles, responses, golden-model mismatches and (optionally)
+the final main memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .config import AccelConfig
+from .isa.encoding import Command
+
+__all__ = ["BusModel", "Program", "RunResult", "accelerator_verilog", "run_programs"]
+
+
+@dataclass(frozen=True)
+class Program:
+    """Commands plus byte writes ("pokes") applied to main memory before they run."""
+
+    commands: Sequence[Command]
+    pokes: Sequence[tuple[int, int]] = ()
+
+
+@dataclass(frozen=True)
+class BusModel:
+    """Behaviour of the simulated main memory and of the core feeding commands."""
+
+    stall_prob: float = 0.0
+    max_wait: int = 0
+    cmd_gap_prob: float = 0.0
+    resp_stall_prob: float = 0.0
+    error_windows: tuple[tuple[int, int], ...] = ()
+    seed: int = 0
+
+
+@dataclass
+class RunResult:
+    """What a job produced."""
+
+    cycles: list[int]
+    responses: list[list[int]]
+    mismatches: list[str]
+    memory: np.ndarray | None = None
+    log: str = field(default="", repr=False)
+
+
+def _config_key(config: AccelConfig) -> str:
+    text = json.dumps(config.to_dict(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def accelerator_verilog(config: AccelConfig) -> Path:
+    """The accelerator's Verilog for ``config`` (top module ``accelerator``), emitted once."""
+    from sim.runner import emit_cached
+
+    from .accelerator import Accelerator
+
+    return emit_cached(f"accel-{config.rows}x{config.cols}-{config.dataflow}-"
+                       f"{_config_key(config)}", lambda: Accelerator(config), name="accelerator")
+
+
+def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Program], *,
+                 check: bool = True, bus: BusModel = BusModel(), simulator: str = "verilator",
+                 return_memory: bool = False, timeout_cycles: int = 2_000_000) -> RunResult:
+    """Run ``programs`` back to back on the RTL of ``config``.
+
+    Parameters
+    ----------
+    memory : ndarray of uint8
+        Initial main memory (its size is the memory the bus model serves).
+    check : bool
+        Compare responses and main memory with the golden model after every program; the
+        differences (and timeouts) are returned in ``RunResult.mismatches``.
+    return_memory : bool
+        Also return the final main memory.
+
+    Raises
+    ------
+    AssertionError
+        When the simulation ends without producing results (e.g. it crashed).
+    RuntimeError
+        When the simulator build fails.
+    sim.runner.SimulatorNotFound
+        When the simulator is not installed.
+    """
+    from sim.runner import run_cocotb
+
+    source = accelerator_verilog(config)
+    with tempfile.TemporaryDirectory(prefix="accelgen-job-") as tmp:
+        job_path = Path(tmp) / "job.npz"
+        result_path = Path(tmp) / "result.npz"
+        meta = {
+            "config": config.to_dict(), "programs": len(programs), "check": check,
+            "stall_prob": bus.stall_prob, "max_wait": bus.max_wait,
+            "cmd_gap_prob": bus.cmd_gap_prob, "resp_stall_prob": bus.resp_stall_prob,
+            "error_windows": [list(w) for w in bus.error_windows], "seed": bus.seed,
+            "timeout_cycles": timeout_cycles, "return_memory": return_memory,
+        }
+        arrays = {"meta": np.array(json.dumps(meta)),
+                  "memory": np.ascontiguousarray(memory, dtype=np.uint8)}
+        for index, program in enumerate(programs):
+            words = [(c.funct7, c.funct3, c.rs1, c.rs2) for c in program.commands]
+            arrays[f"program{index}"] = np.array(words, dtype=np.uint64).reshape(-1, 4)
+            arrays[f"pokes{index}"] = np.array(list(program.pokes),
+                                               dtype=np.int64).reshape(-1, 2)
+        np.savez(job_path, **arrays)
+        failure: AssertionError | None = None
+        try:
+            run_cocotb(sources=[source], toplevel="accelerator", test_module="sim.bench_accel",
+                       build_key=source.parent.name, simulator=simulator,
+                       env={"ACCELGEN_JOB": str(job_path), "ACCELGEN_RESULT": str(result_path)})
+        except AssertionError as exc:
+            failure = exc
+        if not result_path.is_file():
+            raise failure or AssertionError("the bench wrote no result")
+        result = np.load(result_path, allow_pickle=False)
+        data = json.loads(str(result["meta"]))
+        out = RunResult(data["cycles"], data["responses"], data["mismatches"],
+                        result["memory"].copy() if "memory" in result else None,
+                        str(failure) if failure else "")
+    if failure is not None and not out.mismatches:
+        raise failure
+    return out
