@@ -13,7 +13,7 @@ from .tiler import MatmulPlan, Requant, plan_matmul
 
 __all__ = ["BACKENDS", "MatmulStats", "matmul"]
 
-BACKENDS = ("golden",)
+BACKENDS = ("golden", "rtl")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class MatmulStats:
     load_bytes, store_bytes : int
         Main-memory bytes moved by the DMA.
     cycles : int or None
-        Clock cycles (None on the golden backend, which is untimed).
+        Clock cycles from the first command offered to the last response (None on the golden
+        backend, which is untimed).
     """
 
     backend: str
@@ -63,7 +64,8 @@ def _check_operand(name: str, value: np.ndarray, ndim: int, width: int) -> np.nd
 
 def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
            backend: str = "golden", bias: np.ndarray | None = None,
-           requant: Requant | None = None, return_stats: bool = False):
+           requant: Requant | None = None, return_stats: bool = False,
+           simulator: str = "verilator"):
     """Compute ``a @ b`` (+ ``bias``) on the accelerator through a tiled program.
 
     Parameters
@@ -73,8 +75,10 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     b : (K, N) integer array
     config : AccelConfig, optional
         Defaults to the "default" preset (16x16, weight-stationary).
-    backend : {"golden"}
-        Where the program runs.
+    backend : {"golden", "rtl"}
+        Where the program runs: the NumPy golden model, or the accelerator's emitted Verilog
+        under cocotb (built once per configuration and cached), checked against the golden
+        model as it runs.
     bias : (N,) integer array, optional
         Added to every row (signed ``acc_width`` range), via a broadcast accumulator load.
     requant : Requant, optional
@@ -82,6 +86,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
         the result then has the input width instead of the accumulator width.
     return_stats : bool
         Also return a `MatmulStats`.
+    simulator : {"verilator", "icarus"}
+        The simulator of the "rtl" backend.
 
     Returns
     -------
@@ -93,6 +99,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     ------
     ValueError
         On bad shapes, out-of-range values, or an unknown backend.
+    RuntimeError
+        When the RTL's result differs from the golden model's (a hardware bug).
     """
     config = config if config is not None else preset("default")
     if backend not in BACKENDS:
@@ -110,6 +118,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     n = b.shape[1]
     plan = plan_matmul(config, m, k, n, bias=bias is not None, requant=requant)
     result, stats = _run_golden(plan, a, b, bias)
+    if backend == "rtl":
+        result, stats = _run_rtl(plan, a, b, bias, stats, simulator)
     return (result, stats) if return_stats else result
 
 
@@ -121,3 +131,16 @@ def _run_golden(plan: MatmulPlan, a: np.ndarray, b: np.ndarray,
     stats = MatmulStats("golden", len(plan.program), model.counters[Counter.MACS],
                         model.counters[Counter.LOAD_BYTES], model.counters[Counter.STORE_BYTES])
     return plan.read_result(model.mem), stats
+
+
+def _run_rtl(plan: MatmulPlan, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None,
+             golden: MatmulStats, simulator: str) -> tuple[np.ndarray, MatmulStats]:
+    from .rtl import Program, run_programs
+
+    run = run_programs(plan.config, plan.memory_image(a, b, bias), [Program(plan.program)],
+                       simulator=simulator, return_memory=True)
+    if run.mismatches:
+        raise RuntimeError("the RTL disagrees with the golden model: " + run.mismatches[0])
+    stats = MatmulStats("rtl", golden.instructions, golden.macs, golden.load_bytes,
+                        golden.store_bytes, cycles=run.cycles[0])
+    return plan.read_result(run.memory), stats
