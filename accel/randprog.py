@@ -43,7 +43,7 @@ class ProgramSpace:
         """Main-memory bytes needed: data region plus the dump."""
         dump = (config.sp_rows * config.dim * config.in_bytes
                 + config.acc_rows * config.cols * config.acc_bytes)
-        return self.dump_addr + dump
+        return (self.dump_addr + dump + 63) // 64 * 64  # whole bus words of any width
 
 
 def dump_commands(config: AccelConfig, dump_addr: int) -> list[Command]:

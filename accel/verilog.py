@@ -15,7 +15,7 @@ from .config import AccelConfig, ConfigError
 if TYPE_CHECKING:
     from amaranth.hdl import Elaboratable
 
-__all__ = ["TOPS", "build_top", "generate_verilog"]
+__all__ = ["DEFAULT_TOP", "TOPS", "build_top", "generate_verilog"]
 
 
 def _array(config: AccelConfig) -> "Elaboratable":
@@ -25,13 +25,24 @@ def _array(config: AccelConfig) -> "Elaboratable":
                          input_width=config.input_width, acc_width=config.acc_width)
 
 
-#: Top-level name -> factory building that top's component from a configuration.
+def _accelerator(config: AccelConfig) -> "Elaboratable":
+    from .accelerator import Accelerator
+
+    return Accelerator(config)
+
+
+#: Top-level name -> factory building that top's component from a configuration. The first is
+#: the default.
 TOPS: dict[str, Callable[[AccelConfig], "Elaboratable"]] = {
+    "accelerator": _accelerator,
     "array": _array,
 }
 
+#: The top level emitted when none is named.
+DEFAULT_TOP = next(iter(TOPS))
 
-def build_top(config: AccelConfig, top: str = "array") -> "Elaboratable":
+
+def build_top(config: AccelConfig, top: str = DEFAULT_TOP) -> "Elaboratable":
     """The (not yet elaborated) component of top level ``top`` for ``config``.
 
     Raises
@@ -46,7 +57,7 @@ def build_top(config: AccelConfig, top: str = "array") -> "Elaboratable":
     return factory(config)
 
 
-def generate_verilog(config: AccelConfig, top: str = "array") -> str:
+def generate_verilog(config: AccelConfig, top: str = DEFAULT_TOP) -> str:
     """Verilog text of top level ``top`` built from ``config``.
 
     The Verilog module is named ``top``. Output is byte-identical for equal configurations.
@@ -56,7 +67,9 @@ def generate_verilog(config: AccelConfig, top: str = "array") -> str:
     config : AccelConfig
         The validated configuration.
     top : str
-        A key of :data:`TOPS` (``"array"``: the systolic MAC array alone).
+        A key of :data:`TOPS`: ``"accelerator"`` (the default: the programmable accelerator
+        with its command port and Wishbone master) or ``"array"`` (the systolic MAC array
+        alone).
 
     Raises
     ------

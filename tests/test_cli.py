@@ -15,7 +15,7 @@ import accel.isa
 from accel import AccelConfig, __version__
 from accel.cli import main
 
-TINY = ["--preset", "tiny"]
+TINY = ["--preset", "tiny", "--top", "array"]  # the array alone: fast to emit
 FILES = {"array.v", "accelgen.h", "manifest.json"}
 
 
@@ -38,6 +38,15 @@ def test_build_writes_verilog_header_and_manifest(tmp_path):
     assert "32 PEs" in result.output and "array.v" in result.output
     assert "module array(" in (out / "array.v").read_text()
     assert (out / "accelgen.h").read_text() == accel.isa.render_c_header(config)
+
+
+def test_default_top_is_the_accelerator(tmp_path):
+    out = tmp_path / "out"
+    result = _build(out, "--preset", "tiny")
+    assert set(os.listdir(out)) == {"accelerator.v", "accelgen.h", "manifest.json"}
+    assert "module accelerator(" in (out / "accelerator.v").read_text()
+    assert json.loads((out / "manifest.json").read_text())["top"] == "accelerator"
+    assert "accelerator.v" in result.output
 
 
 def test_manifest_records_everything(tmp_path):
@@ -156,8 +165,10 @@ def test_help_explains_every_option_with_ranges():
     for option in ("--rows", "--cols", "--dataflow", "--input-width", "--acc-width", "--preset",
                    "--config", "--top", "--out"):
         assert option in result.output
-    for text in ("1..128", "2..16", "4..64", "tiny, small, default, large", "[default: build]"):
-        assert text in result.output
+    flat = " ".join(result.output.split())  # help text wraps at the terminal width
+    for text in ("1..128", "2..16", "4..64", "tiny, small, default, large", "[default: build]",
+                 "[default: accelerator]"):
+        assert text in flat
 
 
 def test_written_files_honour_the_umask(tmp_path):

@@ -27,10 +27,18 @@ def verilog_16x16(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def accelerator_16x16(tmp_path_factory):
+    """The default top, the whole 16x16 accelerator, emitted once into a file."""
+    path = tmp_path_factory.mktemp("a16") / "accelerator.v"
+    path.write_text(generate_verilog(AccelConfig()))
+    return path
+
+
 def test_public_api():
     assert accel.generate_verilog is generate_verilog
     assert accel.AccelConfig is AccelConfig and accel.ConfigError is ConfigError
-    assert "array" in TOPS
+    assert list(TOPS)[0] == "accelerator" and "array" in TOPS
 
 
 @pytest.mark.parametrize("rows, cols, dataflow", [
@@ -38,13 +46,13 @@ def test_public_api():
 ])
 def test_small_shapes_emit_one_top_module(rows, cols, dataflow):
     config = AccelConfig(rows=rows, cols=cols, dataflow=dataflow, sp_kib=4, acc_kib=4)
-    text = generate_verilog(config)
+    text = generate_verilog(config, "array")
     assert re.search(r"^module array\(", text, re.M)
     assert text.count("(* top =  1  *)") == 1
 
 
 def test_unknown_top_is_a_config_error():
-    with pytest.raises(ConfigError, match="top must be one of array, not 'soc2'"):
+    with pytest.raises(ConfigError, match="top must be one of accelerator, array, not 'soc2'"):
         generate_verilog(SMALL, "soc2")
 
 
@@ -75,21 +83,25 @@ def test_no_paths_or_timestamps_are_embedded(verilog_16x16):
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b|\d\d:\d\d:\d\d", text)
 
 
-def test_verilator_lints_16x16(verilog_16x16):
+@pytest.mark.parametrize("top", ["array", "accelerator"])
+def test_verilator_lints_16x16(top, verilog_16x16, accelerator_16x16):
+    path = verilog_16x16 if top == "array" else accelerator_16x16
     env = {k: v for k, v in os.environ.items() if k != "VERILATOR_ROOT"}
     result = subprocess.run(
         [str(verilator_bin_dir() / "verilator"), "--lint-only", "-Wno-fatal",
-         "--top-module", "array", str(verilog_16x16)],
+         "--top-module", top, str(path)],
         env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "%Error" not in result.stderr
 
 
-def test_icarus_compiles_16x16(verilog_16x16, tmp_path):
+@pytest.mark.parametrize("top", ["array", "accelerator"])
+def test_icarus_compiles_16x16(top, verilog_16x16, accelerator_16x16, tmp_path):
+    path = verilog_16x16 if top == "array" else accelerator_16x16
     iverilog = shutil.which("iverilog")
     assert iverilog, "iverilog not found: apt-get install iverilog"
-    result = subprocess.run([iverilog, "-g2012", "-s", "array", "-o", str(tmp_path / "a.vvp"),
-                             str(verilog_16x16)], capture_output=True, text=True)
+    result = subprocess.run([iverilog, "-g2012", "-s", top, "-o", str(tmp_path / "a.vvp"),
+                             str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
