@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import AccelConfig
-from .verilog import DEFAULT_TOP, generate_verilog
+from .verilog import DEFAULT_TOP, generate
 
 __all__ = ["HEADER_NAME", "MANIFEST_NAME", "render_artifacts", "write_atomically"]
 
@@ -23,8 +23,9 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP) -> dict[str, b
     """Every file ``accelgen build`` writes, rendered in memory, in writing order.
 
     Returns ``{file name: content}``: ``<top>.v``, ``accelgen.h`` and, last, ``manifest.json``,
-    which records every configuration field, the derived values, the top, the ISA version, the
-    accelgen version and the size and SHA-256 of each other file. Deterministic: no timestamps.
+    which records every configuration field, the derived values, the top and its ports (names,
+    directions, widths, payload field offsets), the ISA version, the accelgen version and the
+    size and SHA-256 of each other file. Deterministic: no timestamps.
 
     Raises
     ------
@@ -33,8 +34,9 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP) -> dict[str, b
     """
     from .isa import ISA_VERSION, render_c_header
 
+    verilog, ports = generate(config, top)
     files = {
-        f"{top}.v": generate_verilog(config, top).encode(),
+        f"{top}.v": verilog.encode(),
         HEADER_NAME: render_c_header(config).encode(),
     }
     manifest = {
@@ -44,6 +46,7 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP) -> dict[str, b
         "top": top,
         "config": config.to_dict(),
         "derived": config.derived(),
+        "ports": ports,
         "files": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
                   for name, data in files.items()},
     }

@@ -15,7 +15,7 @@ from .config import AccelConfig, ConfigError
 if TYPE_CHECKING:
     from amaranth.hdl import Elaboratable
 
-__all__ = ["DEFAULT_TOP", "TOPS", "build_top", "generate_verilog"]
+__all__ = ["DEFAULT_TOP", "TOPS", "build_top", "generate", "generate_verilog", "port_table"]
 
 
 def _array(config: AccelConfig) -> "Elaboratable":
@@ -76,6 +76,36 @@ def generate_verilog(config: AccelConfig, top: str = DEFAULT_TOP) -> str:
     ConfigError
         When ``top`` is not a registered top level.
     """
+    return _convert(build_top(config, top), top)
+
+
+def _convert(component: "Elaboratable", name: str) -> str:
     from amaranth.back import verilog
 
-    return verilog.convert(build_top(config, top), name=top, emit_src=False)
+    return verilog.convert(component, name=name, emit_src=False)
+
+
+def port_table(component) -> list[dict]:
+    """The Verilog ports of a top-level component: name, direction and width, with the field
+    layout of structured payloads (``clk`` and ``rst`` are added by emission)."""
+    from amaranth import Shape
+    from amaranth.lib import data, wiring
+
+    ports = []
+    for path, member in component.signature.members.flatten():
+        if not member.is_port:
+            continue
+        entry = {"name": "__".join(str(part) for part in path),
+                 "direction": "input" if member.flow == wiring.In else "output",
+                 "width": Shape.cast(member.shape).width}
+        if isinstance(member.shape, data.StructLayout):
+            entry["fields"] = {name: {"offset": field.offset, "width": field.width}
+                               for name, field in member.shape}
+        ports.append(entry)
+    return ports
+
+
+def generate(config: AccelConfig, top: str = DEFAULT_TOP) -> tuple[str, list[dict]]:
+    """Verilog text and `port_table` of top level ``top`` (one elaboration)."""
+    component = build_top(config, top)
+    return _convert(component, top), port_table(component)

@@ -45,8 +45,16 @@ def test_default_top_is_the_accelerator(tmp_path):
     result = _build(out, "--preset", "tiny")
     assert set(os.listdir(out)) == {"accelerator.v", "accelgen.h", "manifest.json"}
     assert "module accelerator(" in (out / "accelerator.v").read_text()
-    assert json.loads((out / "manifest.json").read_text())["top"] == "accelerator"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["top"] == "accelerator"
     assert "accelerator.v" in result.output
+    verilog = (out / "accelerator.v").read_text()
+    ports = {port["name"]: port for port in manifest["ports"]}
+    assert {"cmd__payload", "resp__payload", "bus__adr", "bus__sel", "busy", "error"} <= set(ports)
+    assert ports["cmd__payload"]["fields"]["rs2"] == {"offset": 42, "width": 32}
+    for port in manifest["ports"]:
+        width = f"[{port['width'] - 1}:0] " if port["width"] > 1 else ""
+        assert f"{port['direction']} {width}{port['name']};" in verilog, port
 
 
 def test_manifest_records_everything(tmp_path):
