@@ -3,15 +3,19 @@
 The stable Python interface:
 
 * :class:`AccelConfig` (and :class:`ConfigError`) — the one validated parameter object;
-* :func:`generate_verilog` — Verilog text of a top level (``"array"``, ...) for a configuration.
+* :func:`generate_verilog` — Verilog text of a top level (``"accelerator"``, ``"array"``) for a
+  configuration;
+* :func:`matmul` — a GEMM tiled into an accelerator program, run on the golden model or the RTL.
 
 Heavy modules (Amaranth, the hardware blocks) are imported only when used.
 """
 
 from .config import AccelConfig, ConfigError
+from .matmul import matmul
+from .tiler import Requant
 from .verilog import generate_verilog
 
-__all__ = ["AccelConfig", "ConfigError", "__version__", "generate_verilog"]
+__all__ = ["AccelConfig", "ConfigError", "Requant", "__version__", "generate_verilog", "matmul"]
 
 
 def _version() -> str:
