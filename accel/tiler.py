@@ -185,18 +185,10 @@ def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = Fal
     emit = _Emitter()
     if requant is not None:
         emit.program.append(requant.command())
-    if config.dataflow == "ws":
-        _plan_ws(plan, emit)
-    else:
-        _plan_os(plan, emit)
+    _plan_tiles(plan, emit)
     emit.op("fence")
     plan.program = emit.program
     return plan
-
-
-def _slots(capacity: int, per_slot: int) -> int:
-    """Two slots (double buffering) when they fit, else one."""
-    return 2 if 2 * per_slot <= capacity else 1
 
 
 def _store_block(plan: MatmulPlan, emit: _Emitter, c_addr: int, m0: int, tm: int, n0: int,
@@ -215,14 +207,35 @@ def _load_bias(plan: MatmulPlan, emit: _Emitter, c_addr: int, tm: int, n0: int,
     emit.load("load_acc", 0, mem_addr=mem, acc_addr=c_addr, rows=tm, cols=tn)
 
 
-def _plan_ws(plan: MatmulPlan, emit: _Emitter) -> None:
-    """Weight-stationary: B tiles (tk <= rows, tn <= cols) held in the array; A rows stream."""
+def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, int, int, int]:
+    """(tm, tk, tn, scratchpad slots, accumulator slots) for this dataflow.
+
+    Weight-stationary: B tiles (tk <= rows, tn <= cols) are held in the array and up to 256 A
+    rows stream; a scratchpad slot holds an A block (tm rows) and a B tile (tk rows).
+    Output-stationary: C tiles (tm <= rows, tn <= cols) are held in the array and k streams; a
+    slot holds A^T (tk rows) and B (tk rows). Two slots (double buffering) when they fit.
+    """
+    tn = min(config.cols, n)
+    if config.dataflow == "ws":
+        tk = min(config.rows, k)
+        sp_slots = 2 if config.sp_rows >= 2 * (tk + 1) else 1
+        acc_slots = 2 if config.acc_rows >= 2 else 1
+        tm = min(MAX_BLOCK_ROWS, m, config.sp_rows // sp_slots - tk,
+                 config.acc_rows // acc_slots)
+    else:
+        tm = min(config.rows, m)
+        sp_slots = 2 if config.sp_rows >= 4 else 1
+        tk = min(MAX_BLOCK_ROWS, k, config.sp_rows // sp_slots // 2)
+        acc_slots = 2 if config.acc_rows >= 2 * tm else 1
+    return tm, tk, tn, sp_slots, acc_slots
+
+
+def _plan_tiles(plan: MatmulPlan, emit: _Emitter) -> None:
+    """Loads, preloads, computes and stores for every output block, in either dataflow."""
     cfg, lay = plan.config, plan.layout
-    tk, tn = min(cfg.rows, plan.k), min(cfg.cols, plan.n)
-    # Each scratchpad slot holds an A block (tm rows) and a B tile (tk rows).
-    sp_slots = 2 if cfg.sp_rows >= 2 * (tk + 1) else 1
-    acc_slots = 2 if cfg.acc_rows >= 2 else 1
-    tm = min(MAX_BLOCK_ROWS, plan.m, cfg.sp_rows // sp_slots - tk, cfg.acc_rows // acc_slots)
+    tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, plan.m, plan.k, plan.n)
+    a_rows = tm if cfg.dataflow == "ws" else tk  # scratchpad rows of one A block
+    a_load = "load_sp" if cfg.dataflow == "ws" else "load_sp_t"
     a_row_bytes, b_row_bytes = plan.k * cfg.in_bytes, plan.n * cfg.in_bytes
     slot_rows = cfg.sp_rows // sp_slots
     sp_turn = acc_turn = 0
@@ -235,40 +248,8 @@ def _plan_ws(plan: MatmulPlan, emit: _Emitter) -> None:
             for index, (k0, tk_i) in enumerate(_ranges(plan.k, tk)):
                 base = (sp_turn % sp_slots) * slot_rows
                 sp_turn += 1
-                a_sp, b_sp = base, base + tm
-                emit.load("load_sp", a_row_bytes, mem_addr=lay.a_addr + m0 * a_row_bytes
-                          + k0 * cfg.in_bytes, sp_addr=a_sp, rows=tm_i, cols=tk_i)
-                emit.load("load_sp", b_row_bytes, mem_addr=lay.b_addr + k0 * b_row_bytes
-                          + n0 * cfg.in_bytes, sp_addr=b_sp, rows=tk_i, cols=tn_i)
-                emit.op("preload", b_addr=b_sp, k=tk_i, n=tn_i)
-                accumulate = plan.has_bias or index > 0
-                emit.op("compute_acc" if accumulate else "compute", a_addr=a_sp, m=tm_i,
-                        c_addr=c_addr)
-            _store_block(plan, emit, c_addr, m0, tm_i, n0, tn_i)
-
-
-def _plan_os(plan: MatmulPlan, emit: _Emitter) -> None:
-    """Output-stationary: C tiles (tm <= rows, tn <= cols) held in the array; k streams."""
-    cfg, lay = plan.config, plan.layout
-    tm, tn = min(cfg.rows, plan.m), min(cfg.cols, plan.n)
-    # Each scratchpad slot holds A^T (tk rows) and B (tk rows).
-    sp_slots = 2 if cfg.sp_rows >= 4 else 1
-    slot_rows = cfg.sp_rows // sp_slots
-    tk = min(MAX_BLOCK_ROWS, plan.k, slot_rows // 2)
-    acc_slots = 2 if cfg.acc_rows >= 2 * tm else 1
-    a_row_bytes, b_row_bytes = plan.k * cfg.in_bytes, plan.n * cfg.in_bytes
-    sp_turn = acc_turn = 0
-    for m0, tm_i in _ranges(plan.m, tm):
-        for n0, tn_i in _ranges(plan.n, tn):
-            c_addr = (acc_turn % acc_slots) * (cfg.acc_rows // acc_slots)
-            acc_turn += 1
-            if plan.has_bias:
-                _load_bias(plan, emit, c_addr, tm_i, n0, tn_i)
-            for index, (k0, tk_i) in enumerate(_ranges(plan.k, tk)):
-                base = (sp_turn % sp_slots) * slot_rows
-                sp_turn += 1
-                a_sp, b_sp = base, base + tk
-                emit.load("load_sp_t", a_row_bytes, mem_addr=lay.a_addr + m0 * a_row_bytes
+                a_sp, b_sp = base, base + a_rows
+                emit.load(a_load, a_row_bytes, mem_addr=lay.a_addr + m0 * a_row_bytes
                           + k0 * cfg.in_bytes, sp_addr=a_sp, rows=tm_i, cols=tk_i)
                 emit.load("load_sp", b_row_bytes, mem_addr=lay.b_addr + k0 * b_row_bytes
                           + n0 * cfg.in_bytes, sp_addr=b_sp, rows=tk_i, cols=tn_i)

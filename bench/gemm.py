@@ -141,8 +141,8 @@ def main() -> None:
     parser.add_argument("--dataflow", choices=["ws", "os"], default="ws")
     parser.add_argument("--no-e2e", action="store_true", help="Only the resident runs.")
     args = parser.parse_args()
-    print(f"| array | GEMM | resident cycles | resident util | e2e cycles | e2e util | "
-          f"e2e bound | e2e / bound | wall s |")
+    print("| array | GEMM | resident cycles | resident util | e2e cycles | e2e util | "
+          "e2e bound | e2e / bound | wall s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for dim in args.arrays:
         for size in args.sizes:

@@ -6,17 +6,16 @@ accumulating writes to the same row run at full rate.
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In
 
-from .ports import AccWritePortSignature, ReadPortSignature
-from .scratchpad import _check_geometry, addr_width_for, bank_of, row_of
+from .banked import BankedMemory, bank_of, row_of
+from .ports import AccWritePortSignature
 
 __all__ = ["Accumulator"]
 
 
-class Accumulator(wiring.Component):
+class Accumulator(BankedMemory):
     """Banked accumulator SRAM: ``read_ports`` read ports and ``write_ports`` arbitrated
     overwrite-or-accumulate write ports.
 
@@ -100,35 +99,9 @@ class Accumulator(wiring.Component):
 
     def __init__(self, *, depth: int, lanes: int, elem_width: int, banks: int, read_ports: int,
                  write_ports: int) -> None:
-        try:
-            _check_geometry(depth=depth, lanes=lanes, elem_width=elem_width, banks=banks,
-                            read_ports=read_ports, write_ports=write_ports)
-        except ValueError:
-            self._MustUse__silence = True       # never built: no "created but never used" warning
-            raise
-        self.depth = depth
-        self.lanes = lanes
-        self.elem_width = elem_width
-        self.banks = banks
-        self.read_ports = read_ports
-        self.write_ports = write_ports
-        self.addr_width = addr_width_for(depth)
-        self.bank_depth = depth // banks
-        kw = dict(addr_width=self.addr_width, elem_width=elem_width, lanes=lanes)
-        members = {}
-        for i in range(read_ports):
-            members[f"read{i}"] = In(ReadPortSignature(**kw))
-        for j in range(write_ports):
-            members[f"write{j}"] = In(AccWritePortSignature(**kw))
-        super().__init__(members)
-
-    def read_port(self, index: int):
-        """The ``read{index}`` member."""
-        return getattr(self, f"read{index}")
-
-    def write_port(self, index: int):
-        """The ``write{index}`` member."""
-        return getattr(self, f"write{index}")
+        super().__init__(depth=depth, lanes=lanes, elem_width=elem_width, banks=banks,
+                         read_ports=read_ports, write_ports=write_ports,
+                         write_signature=AccWritePortSignature)
 
     def elaborate(self, platform) -> Module:
         m = Module()
