@@ -1,6 +1,7 @@
-"""Verilog emission cost of the systolic array versus its size.
+"""Verilog emission cost of a top level (the accelerator, or the array alone) versus its size.
 
-Usage: ``python bench/emit.py [--sizes 4,16,32,64] [--dataflow ws] [--tracemalloc]``
+Usage: ``python bench/emit.py [--top accelerator|array] [--sizes 4,16,32,64] [--dataflow ws]
+[--tracemalloc]``
 
 Each size runs in a fresh Python process, so its figures are its own: wall time of
 ``accel.generate_verilog`` (split into Amaranth elaboration + RTLIL, done in Python, and Yosys
@@ -25,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _child(rows: int, cols: int, dataflow: str, trace: bool) -> dict:
-    """Emit one array in this process and return its measurements."""
+def _child(rows: int, cols: int, dataflow: str, top: str, trace: bool) -> dict:
+    """Emit one top level in this process and return its measurements."""
     if trace:
         import tracemalloc
         tracemalloc.start()
@@ -49,7 +50,7 @@ def _child(rows: int, cols: int, dataflow: str, trace: bool) -> dict:
     amaranth_verilog._convert_rtlil_text = timed_yosys
     config = AccelConfig(rows=rows, cols=cols, dataflow=dataflow)
     start = time.perf_counter()
-    text = generate_verilog(config, "array")
+    text = generate_verilog(config, top)
     seconds = time.perf_counter() - start
     result = {"seconds": seconds, "yosys_seconds": yosys_seconds, "bytes": len(text.encode()),
               "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -59,8 +60,9 @@ def _child(rows: int, cols: int, dataflow: str, trace: bool) -> dict:
     return result
 
 
-def _measure(rows: int, cols: int, dataflow: str, trace: bool = False) -> dict:
-    args = [sys.executable, __file__, "--child", f"{rows}x{cols}", "--dataflow", dataflow]
+def _measure(rows: int, cols: int, dataflow: str, top: str, trace: bool = False) -> dict:
+    args = [sys.executable, __file__, "--child", f"{rows}x{cols}", "--dataflow", dataflow,
+            "--top", top]
     if trace:
         args.append("--tracemalloc")
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
@@ -95,23 +97,25 @@ def main() -> None:
     parser.add_argument("--sizes", default="4,16,32,64", help="square array sizes (default: "
                         "%(default)s)")
     parser.add_argument("--dataflow", default="ws", choices=("ws", "os"))
+    parser.add_argument("--top", default="accelerator", choices=("accelerator", "array"))
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also measure the Python-heap peak (extra, untimed process per size)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         rows, cols = map(int, args.child.split("x"))
-        print(json.dumps(_child(rows, cols, args.dataflow, args.tracemalloc)))
+        print(json.dumps(_child(rows, cols, args.dataflow, args.top, args.tracemalloc)))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    _measure(1, 1, args.dataflow)  # warm-up: WebAssembly compilation caches
+    _measure(1, 1, args.dataflow, args.top)  # warm-up: WebAssembly compilation caches
     results = {}
     for n in sizes:
-        results[n] = _measure(n, n, args.dataflow)
+        results[n] = _measure(n, n, args.dataflow, args.top)
         if args.tracemalloc:
-            results[n]["py_peak_bytes"] = _measure(n, n, args.dataflow, True)["py_peak_bytes"]
+            results[n]["py_peak_bytes"] = _measure(n, n, args.dataflow, args.top,
+                                                   True)["py_peak_bytes"]
         print(f"  {n}x{n}: {results[n]['seconds']:.2f} s", file=sys.stderr, flush=True)
-    print(f"Verilog emission of the {args.dataflow} systolic array "
+    print(f"Verilog emission of the {args.dataflow} {args.top} "
           f"(one fresh process per size; ratios vs 16x16; per-PE = total / PEs; "
           f"memory ratios and per-PE use RSS over the import baseline)")
     print(_table(results, args.tracemalloc))
