@@ -33,6 +33,7 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "acc_banks": (1, 16),
     "bus_width": (8, 256),
     "mem_addr_width": (12, 32),
+    "soc_sram_kib": (4, 1024),
 }
 
 DATAFLOWS = ("ws", "os")
@@ -72,6 +73,8 @@ class AccelConfig:
         Main-memory (Wishbone) data width in bits: 8, 16, 32, 64, 128 or 256.
     mem_addr_width : int
         Bits of a main-memory byte address.
+    soc_sram_kib : int
+        On-chip SRAM of the SoC (firmware and data), in KiB; a power of two.
     name : str
         Free-form name recorded in the manifest.
 
@@ -92,6 +95,7 @@ class AccelConfig:
     acc_banks: int = 2
     bus_width: int = 32
     mem_addr_width: int = 32
+    soc_sram_kib: int = 64
     name: str = field(default="custom", compare=False)
 
     def __post_init__(self) -> None:
@@ -110,10 +114,11 @@ class AccelConfig:
         if self.acc_width < 2 * self.input_width:
             raise ConfigError(f"acc_width must be at least 2 * input_width = "
                               f"{2 * self.input_width}, not {self.acc_width!r}")
-        for name in ("sp_banks", "acc_banks"):
+        for name in ("sp_banks", "acc_banks", "soc_sram_kib"):
             value = getattr(self, name)
             if value & (value - 1):
-                raise ConfigError(f"{name} must be a power of two between 1 and 16, "
+                lo, hi = INT_RANGES[name]
+                raise ConfigError(f"{name} must be a power of two between {lo} and {hi}, "
                                   f"not {value!r}")
         if self.bus_width not in (8, 16, 32, 64, 128, 256):
             raise ConfigError(f"bus_width must be one of 8, 16, 32, 64, 128, 256, "
