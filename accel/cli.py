@@ -142,11 +142,7 @@ def build(top: str, out: Path, **options: Any) -> None:
 
 
 def _register_commands() -> None:
-    from . import cli_isa, cli_matmul, cli_sim  # noqa: F401  (they add commands to `main`)
+    from . import cli_firmware, cli_isa, cli_matmul, cli_sim  # noqa: F401  (add to `main`)
 
 
 _register_commands()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
