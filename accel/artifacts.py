@@ -19,13 +19,16 @@ HEADER_NAME = "accelgen.h"
 MANIFEST_NAME = "manifest.json"
 
 
-def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP) -> dict[str, bytes]:
+def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP, *,
+                     firmware: bytes | None = None) -> dict[str, bytes]:
     """Every file ``accelgen build`` writes, rendered in memory, in writing order.
 
     Returns ``{file name: content}``: ``<top>.v``, ``accelgen.h`` and, last, ``manifest.json``,
     which records every configuration field, the derived values, the top and its ports (names,
     directions, widths, payload field offsets), the ISA version, the accelgen version and the
-    size and SHA-256 of each other file. Deterministic: no timestamps.
+    size and SHA-256 of each other file. The ``soc`` top also gets ``picorv32.v`` (the core it
+    instantiates), ``soc.h`` (memory map and peripheral registers) and the memory map in the
+    manifest. Deterministic: no timestamps.
 
     Raises
     ------
@@ -34,11 +37,24 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP) -> dict[str, b
     """
     from .isa import ISA_VERSION, render_c_header
 
-    verilog, ports = generate(config, top)
+    verilog, ports = generate(config, top, firmware=firmware)
     files = {
         f"{top}.v": verilog.encode(),
         HEADER_NAME: render_c_header(config).encode(),
     }
+    extra: dict = {}
+    if top == "soc":
+        from .firmware import render_soc_header
+        from .soc.memory_map import memory_map
+        from .soc.soc import picorv32_source
+
+        files["picorv32.v"] = picorv32_source().read_bytes()
+        files["soc.h"] = render_soc_header(config).encode()
+        if firmware is not None:
+            extra["firmware"] = {"bytes": len(firmware),
+                                 "sha256": hashlib.sha256(firmware).hexdigest()}
+        extra["memory_map"] = [{"name": r.name, "base": r.base, "size": r.size, "doc": r.doc}
+                               for r in memory_map(config)]
     manifest = {
         "generator": "accelgen",
         "accelgen_version": __version__,
@@ -47,6 +63,7 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP) -> dict[str, b
         "config": config.to_dict(),
         "derived": config.derived(),
         "ports": ports,
+        **extra,
         "files": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
                   for name, data in files.items()},
     }

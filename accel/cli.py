@@ -118,16 +118,21 @@ def config_from_options(options: dict[str, Any]) -> AccelConfig:
               help="Top level to emit: the whole accelerator, or the systolic array alone.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
               show_default=True, help="Output directory (created if missing).")
-def build(top: str, out: Path, **options: Any) -> None:
+@click.option("--firmware", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="IMAGE.bin",
+              help="soc top only: bake this firmware image (from `accelgen firmware build`) "
+                   "into the SRAM's initial contents.")
+def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
     """Emit <top>.v, accelgen.h and manifest.json for one configuration.
 
     The configuration is the default preset (16x16, ws, int8 -> int32), or --preset, or
     --config, with the given flags overriding its fields. Files are written atomically.
     """
     config = config_from_options(options)
+    image = firmware.read_bytes() if firmware is not None else None
     try:
-        files = render_artifacts(config, top)
-    except ConfigError as exc:
+        files = render_artifacts(config, top, firmware=image)
+    except (ConfigError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     try:
         write_atomically(out, files)

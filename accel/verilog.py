@@ -31,18 +31,26 @@ def _accelerator(config: AccelConfig) -> "Elaboratable":
     return Accelerator(config)
 
 
+def _soc(config: AccelConfig, firmware: bytes | None = None) -> "Elaboratable":
+    from .soc.soc import SoC
+
+    return SoC(config, firmware=firmware)
+
+
 #: Top-level name -> factory building that top's component from a configuration. The first is
 #: the default.
 TOPS: dict[str, Callable[[AccelConfig], "Elaboratable"]] = {
     "accelerator": _accelerator,
     "array": _array,
+    "soc": _soc,
 }
 
 #: The top level emitted when none is named.
 DEFAULT_TOP = next(iter(TOPS))
 
 
-def build_top(config: AccelConfig, top: str = DEFAULT_TOP) -> "Elaboratable":
+def build_top(config: AccelConfig, top: str = DEFAULT_TOP, *,
+              firmware: bytes | None = None) -> "Elaboratable":
     """The (not yet elaborated) component of top level ``top`` for ``config``.
 
     Raises
@@ -54,6 +62,10 @@ def build_top(config: AccelConfig, top: str = DEFAULT_TOP) -> "Elaboratable":
         factory = TOPS[top]
     except KeyError:
         raise ConfigError(f"top must be one of {', '.join(TOPS)}, not {top!r}") from None
+    if firmware is not None:
+        if top != "soc":
+            raise ConfigError(f"a firmware image only goes into the soc top, not {top!r}")
+        return factory(config, firmware=firmware)
     return factory(config)
 
 
@@ -68,8 +80,9 @@ def generate_verilog(config: AccelConfig, top: str = DEFAULT_TOP) -> str:
         The validated configuration.
     top : str
         A key of :data:`TOPS`: ``"accelerator"`` (the default: the programmable accelerator
-        with its command port and Wishbone master) or ``"array"`` (the systolic MAC array
-        alone).
+        with its command port and Wishbone master), ``"array"`` (the systolic MAC array
+        alone) or ``"soc"`` (PicoRV32 + SRAM + UART/timer/LEDs + the accelerator; its Verilog
+        instantiates ``picorv32``, whose source is `accel.soc.soc.picorv32_source`).
 
     Raises
     ------
@@ -105,7 +118,8 @@ def port_table(component) -> list[dict]:
     return ports
 
 
-def generate(config: AccelConfig, top: str = DEFAULT_TOP) -> tuple[str, list[dict]]:
+def generate(config: AccelConfig, top: str = DEFAULT_TOP, *,
+             firmware: bytes | None = None) -> tuple[str, list[dict]]:
     """Verilog text and `port_table` of top level ``top`` (one elaboration)."""
-    component = build_top(config, top)
+    component = build_top(config, top, firmware=firmware)
     return _convert(component, top), port_table(component)

@@ -36,4 +36,4 @@ if ((${#missing[@]})); then
     fi
 fi
 
-exec "$PYTHON" -m pytest -n 2 "$@"
+exec "$PYTHON" -m pytest -n 2 --durations=15 "$@"

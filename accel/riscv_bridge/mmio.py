@@ -7,11 +7,13 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import wishbone
 from ..isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
+from ..soc.registers import offset
 
 __all__ = ["MMIOCommandPort", "REGISTERS", "STATUS_IN_FLIGHT", "STATUS_RESULT_VALID"]
 
 #: Register byte offsets inside the 4 KiB page: name -> offset.
-REGISTERS = {"rs1": 0x00, "rs2": 0x04, "issue": 0x08, "result": 0x0C, "status": 0x10}
+REGISTERS = {name: offset("accel", name.upper())
+             for name in ("rs1", "rs2", "issue", "result", "status")}
 
 #: STATUS bit 0: a command was issued and its response has not arrived yet.
 STATUS_IN_FLIGHT = 1 << 0

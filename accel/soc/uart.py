@@ -1,0 +1,167 @@
+"""A minimal 8N1 UART with a Wishbone B4 pipelined register interface."""
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.wiring import In, Out
+
+from ..bus import wishbone
+from .registers import offset
+
+__all__ = ["UART", "DATA", "STATUS", "RX", "DIVISOR"]
+
+#: Register byte offsets (the firmware's C header uses the same numbers).
+DATA, STATUS, RX, DIVISOR = (offset("uart", name)
+                              for name in ("DATA", "STATUS", "RX", "DIVISOR"))
+#: STATUS bits.
+STATUS_TX_BUSY, STATUS_RX_VALID = 1 << 0, 1 << 1
+
+
+class UART(wiring.Component):
+    """8N1 transmitter and receiver at ``DIVISOR`` clock cycles per bit.
+
+    Registers (byte offsets; the register set repeats through the whole window):
+
+    ========  ====  =====================================================================
+    0x00      W     DATA: transmit the byte in bits 7..0. While the transmitter is busy the
+                    write is *stalled* (the bus waits), so software never polls before writing.
+                    Reads return 0.
+    0x04      R     STATUS: bit 0 transmitter busy, bit 1 a received byte is waiting.
+    0x08      R     RX: the last received byte; reading clears STATUS bit 1. A byte received
+                    while one is waiting overwrites it.
+    0x0C      RW    DIVISOR: clock cycles per bit, at least 2 (``sel`` enables the lanes).
+    ========  ====  =====================================================================
+
+    Every accepted request is acknowledged in the next cycle; there are no bus errors.
+
+    Parameters
+    ----------
+    divisor : int
+        Reset value of DIVISOR, 2 to 65535.
+    addr_width : int
+        Word-address width of the register window (10 for a 4 KiB page), at least 2.
+
+    Members
+    -------
+    bus : In(wishbone.Signature(addr_width=addr_width, data_width=32))
+    tx : Out(1)
+        Serial output, idle high.
+    rx : In(1)
+        Serial input (synchronised inside), idle high.
+
+    Raises
+    ------
+    ValueError
+        If ``divisor`` or ``addr_width`` is out of range.
+    """
+
+    def __init__(self, *, divisor: int, addr_width: int = 10):
+        if not isinstance(divisor, int) or not 2 <= divisor <= 0xFFFF:
+            raise ValueError(f"divisor must be between 2 and 65535, not {divisor!r}")
+        if not isinstance(addr_width, int) or addr_width < 2:
+            raise ValueError(f"addr_width must be at least 2, not {addr_width!r}")
+        self.divisor = divisor
+        super().__init__({
+            "bus": In(wishbone.Signature(addr_width=addr_width, data_width=32)),
+            "tx": Out(1, init=1),
+            "rx": In(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        bus = self.bus
+        divisor = Signal(16, init=self.divisor)
+
+        # Transmitter: a 10-bit frame (start, 8 data, stop) shifted out LSB first.
+        tx_shift = Signal(10)
+        tx_bits = Signal(range(11))
+        tx_count = Signal(16)
+        tx_busy = Signal()
+        tx_load = Signal()
+        m.d.comb += tx_busy.eq(tx_bits != 0)
+        with m.If(tx_load):
+            m.d.sync += [
+                tx_shift.eq(Cat(0, bus.dat_w[:8], 1)),
+                tx_bits.eq(10),
+                tx_count.eq(divisor - 1),
+            ]
+        with m.Elif(tx_busy):
+            with m.If(tx_count == 0):
+                m.d.sync += [
+                    tx_shift.eq(tx_shift >> 1),
+                    tx_bits.eq(tx_bits - 1),
+                    tx_count.eq(divisor - 1),
+                ]
+            with m.Else():
+                m.d.sync += tx_count.eq(tx_count - 1)
+        m.d.comb += self.tx.eq(~tx_busy | tx_shift[0])
+
+        # Receiver: sample the middle of every bit after a start bit.
+        rx = Signal(init=1)
+        m.submodules.rx_sync = FFSynchronizer(self.rx, rx, init=1)
+        rx_shift = Signal(8)
+        rx_bits = Signal(range(9))
+        rx_count = Signal(16)
+        rx_data = Signal(8)
+        rx_valid = Signal()
+        rx_read = Signal()
+        with m.If(rx_read):
+            m.d.sync += rx_valid.eq(0)
+        with m.FSM(name="rx_fsm"):
+            with m.State("IDLE"):
+                with m.If(~rx):
+                    m.d.sync += rx_count.eq(divisor >> 1)
+                    m.next = "START"
+            with m.State("START"):
+                with m.If(rx_count == 0):
+                    m.d.sync += [rx_count.eq(divisor - 1), rx_bits.eq(8)]
+                    m.next = "DATA"
+                    with m.If(rx):
+                        m.next = "IDLE"          # a glitch, not a start bit
+                with m.Else():
+                    m.d.sync += rx_count.eq(rx_count - 1)
+            with m.State("DATA"):
+                with m.If(rx_count == 0):
+                    m.d.sync += [
+                        rx_shift.eq(Cat(rx_shift[1:], rx)),
+                        rx_bits.eq(rx_bits - 1),
+                        rx_count.eq(divisor - 1),
+                    ]
+                    with m.If(rx_bits == 1):
+                        m.next = "STOP"
+                with m.Else():
+                    m.d.sync += rx_count.eq(rx_count - 1)
+            with m.State("STOP"):
+                with m.If(rx_count == 0):
+                    with m.If(rx):
+                        m.d.sync += [rx_data.eq(rx_shift), rx_valid.eq(1)]
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.sync += rx_count.eq(rx_count - 1)
+
+        # Bus interface.
+        reg = bus.adr[:2]
+        request = bus.cyc & bus.stb
+        m.d.comb += [
+            bus.stall.eq(request & bus.we & (reg == DATA // 4) & tx_busy),
+            bus.err.eq(0),
+        ]
+        accept = request & ~bus.stall
+        m.d.sync += [bus.ack.eq(accept), bus.dat_r.eq(0)]
+        with m.If(accept):
+            with m.Switch(reg):
+                with m.Case(DATA // 4):
+                    m.d.comb += tx_load.eq(bus.we)
+                with m.Case(STATUS // 4):
+                    m.d.sync += bus.dat_r.eq(Cat(tx_busy, rx_valid))
+                with m.Case(RX // 4):
+                    m.d.sync += bus.dat_r.eq(rx_data)
+                    m.d.comb += rx_read.eq(~bus.we)
+                with m.Case(DIVISOR // 4):
+                    m.d.sync += bus.dat_r.eq(divisor)
+                    with m.If(bus.we):
+                        for lane in range(2):
+                            with m.If(bus.sel[lane]):
+                                m.d.sync += divisor[8 * lane:8 * lane + 8].eq(
+                                    bus.dat_w[8 * lane:8 * lane + 8])
+        return m
