@@ -21,24 +21,13 @@ from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
 
 from accel.config import AccelConfig
-from accel.golden import AccelError, GoldenModel
+from accel.golden import GoldenModel
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import Counter
 from sim.accel_driver import CommandDriver, ResponseMonitor
 from sim.wishbone_memory import WishboneMemory
 
 _TIMED_COUNTERS = (int(Counter.CYCLES), int(Counter.BUSY_CYCLES))
-
-
-def _golden_responses(model: GoldenModel, program: list[Command]) -> list[int]:
-    out = []
-    for cmd in program:
-        try:
-            rd = model.execute(cmd)
-        except AccelError:
-            rd = None
-        out.append(0 if rd is None else rd)
-    return out
 
 
 def _comparable(cmd: Command, rd: int) -> int | None:
@@ -105,7 +94,7 @@ async def run_job(dut):
             break
         if golden is None:
             continue
-        expected = _golden_responses(golden, program)
+        expected = golden.responses(program)
         for position, (cmd, got, want) in enumerate(zip(program, responses, expected)):
             if _comparable(cmd, got) != _comparable(cmd, want):
                 results["mismatches"].append(

@@ -111,6 +111,18 @@ class GoldenModel:
                 results.append(rd)
         return results
 
+    def responses(self, program: Iterable[Command]) -> list[int]:
+        """Execute commands in order and return what a command port answers for each: ``rd``,
+        or 0 for instructions without a result and for failed or discarded ones."""
+        out = []
+        for cmd in program:
+            try:
+                rd = self.execute(cmd)
+            except AccelError:
+                rd = None
+            out.append(0 if rd is None else rd)
+        return out
+
     def execute(self, cmd: Command) -> int | None:
         """Execute one command; return its ``rd`` value, or None when it has none.
 

@@ -581,3 +581,16 @@ def test_mem_size_validation():
     with pytest.raises(ValueError):
         GoldenModel(AccelConfig(rows=4, cols=4, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1,
                                 mem_addr_width=12), 4097)
+
+
+def test_responses_answer_every_command():
+    """What a command port answers: rd, or 0 for no result, failures and discards."""
+    model = GoldenModel(AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1,
+                                    acc_banks=1), mem_size=256)
+    program = [encode("config_load", stride=4), Command(0x7F, 0, 0, 0), encode("status"),
+               encode("fence"), encode("clear_error"), encode("status")]
+    answers = model.responses(program)
+    assert len(answers) == len(program)
+    assert answers[0] == 0 and answers[1] == 0 and answers[3] == 0
+    assert answers[2] == (1 << 1) | (int(ErrorCause.ILLEGAL_INSTRUCTION) << 8) | (0x7F << 16)
+    assert answers[5] == 0

@@ -20,7 +20,7 @@ from amaranth.sim import Simulator
 
 from accel.accelerator import Accelerator
 from accel.config import AccelConfig
-from accel.golden.model import AccelError, GoldenModel
+from accel.golden.model import GoldenModel
 from accel.isa import Command, Counter, ErrorCause, encode
 from accel.isa.encoding import riscv_word
 from accel.isa.spec import BY_NAME
@@ -267,15 +267,7 @@ def real_program():
 def golden_answers(program):
     """The ``rd`` the hardware must answer for each command, with ``None`` where it may differ
     (CYCLES/BUSY_CYCLES counters); STATUS busy bit masked by the caller."""
-    model = GoldenModel(SMALL, mem_size=4096)
-    answers = []
-    for cmd in program:
-        try:
-            rd = model.execute(cmd)
-        except AccelError:
-            rd = None
-        answers.append(0 if rd is None else rd)
-    return answers
+    return GoldenModel(SMALL, mem_size=4096).responses(program)
 
 
 def is_status(cmd: Command) -> bool:
