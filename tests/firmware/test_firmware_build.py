@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from accel import AccelConfig
 from accel.cli import main
 from accel.firmware import (
-    FIRMWARE_DIR, INSTALL_HINT, STACK_MIN, FirmwareError, build_firmware, elf_sections, load_hex,
-    render_mmio_header, render_soc_header,
+    FIRMWARE_DIR, INSTALL_HINT, STACK_MIN, FirmwareError, build_firmware, elf_sections, list_apps,
+    load_hex, render_mmio_header, render_soc_header,
 )
 from accel.isa import INSTRUCTIONS, render_c_header
 from accel.soc.memory_map import memory_map, region
@@ -164,8 +164,10 @@ def test_missing_compiler_gives_install_hint(tmp_path, monkeypatch):
 def test_unknown_app_is_a_one_line_error(tmp_path):
     result = _cli("firmware", "build", "--app", "nope", "--out", str(tmp_path))
     assert result.exit_code == 1
+    apps = ", ".join(list_apps())
+    assert "selftest" in apps
     assert result.output.strip().splitlines() == [
-        "Error: unknown firmware app 'nope'; choose from selftest or give a .c file"]
+        f"Error: unknown firmware app 'nope'; choose from {apps} or give a .c file"]
 
 
 def test_generated_headers_follow_the_specs():
