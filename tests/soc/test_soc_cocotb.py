@@ -4,6 +4,7 @@ PicoRV32 is an Instance, so these runs use cocotb on the emitted Verilog plus ``
 """
 
 import hashlib
+import re
 import tempfile
 from pathlib import Path
 
@@ -115,6 +116,12 @@ def test_firmware_selftest_with_accelerator():
                    env={"SOC_END": "^(PASS|FAIL)", "SOC_EXPECT": "^PASS$", "SOC_REJECT": "FAIL",
                         "SOC_MAX_CYCLES": "3000000", "SOC_EXPECT_LEDS": "0xf"})
     assert "PASS" in text
+    # Both paths computed the matmul right (checked on the core) and read the error status.
+    for path in ("pcpi", "mmio"):
+        assert re.search(rf"^{path}: \d+x\d+x\d+ status 0x00000000, 0 of \d+ wrong, \d+ MACs, "
+                         rf"\d+ cycles$", text, re.M), text
+        assert re.search(rf"^{path}: illegal instruction -> status 0x[0-9a-f]+ \(cause 1, "
+                         rf"funct7 0x7f", text, re.M), text
 
 
 @pytest.mark.parametrize("line,env", [
