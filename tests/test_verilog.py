@@ -52,7 +52,7 @@ def test_small_shapes_emit_one_top_module(rows, cols, dataflow):
 
 
 def test_unknown_top_is_a_config_error():
-    with pytest.raises(ConfigError, match="top must be one of accelerator, array, not 'soc2'"):
+    with pytest.raises(ConfigError, match="top must be one of accelerator, array, soc, not 'soc2'"):
         generate_verilog(SMALL, "soc2")
 
 
