@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from amaranth.hdl import Mux, unsigned
-from amaranth.lib import data
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..bus import wishbone
 
 __all__ = ["check_dma_params", "command_layout", "read_row_layout", "write_row_layout",
            "done_layout", "row_words", "max_row_words", "STRIDE_WIDTH",
@@ -91,3 +94,25 @@ def row_words(offset, row_bytes, bad, data_bytes: int):
 def max_row_words(max_row_bytes: int, data_bytes: int) -> int:
     """Most bus words one row can touch (an unaligned row may straddle one extra word)."""
     return (max_row_bytes + 2 * data_bytes - 2) // data_bytes
+
+
+class DMAChannel(wiring.Component):
+    """Base of the read and write channels: validated parameters, the command port, a Wishbone
+    master port and ``yield_req``, plus the channel's own data ports from ``members``."""
+
+    def __init__(self, *, addr_width: int, data_width: int, max_row_bytes: int,
+                 max_outstanding: int, members: dict) -> None:
+        check_dma_params(addr_width=addr_width, data_width=data_width,
+                         max_row_bytes=max_row_bytes, max_outstanding=max_outstanding)
+        self.addr_width = addr_width
+        self.data_width = data_width
+        self.max_row_bytes = max_row_bytes
+        self.max_outstanding = max_outstanding
+        self._word_shift = (data_width // 8 - 1).bit_length()
+        super().__init__({
+            "cmd": In(stream.Signature(command_layout(addr_width, max_row_bytes))),
+            **members,
+            "bus": Out(wishbone.Signature(addr_width=addr_width - self._word_shift,
+                                          data_width=data_width)),
+            "yield_req": In(1),
+        })

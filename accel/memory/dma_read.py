@@ -11,17 +11,15 @@ rows applies back-pressure. Issuer and assembler walk the same row geometry inde
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal
-from amaranth.lib import fifo, stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import fifo, stream
+from amaranth.lib.wiring import Out
 
-from ..bus import wishbone
-from .dma_common import (check_dma_params, command_layout, max_row_words, read_row_layout,
-                         row_words)
+from .dma_common import DMAChannel, max_row_words, read_row_layout, row_words
 
 __all__ = ["DMAReader"]
 
 
-class DMAReader(wiring.Component):
+class DMAReader(DMAChannel):
     """Read channel of the DMA engine: one Wishbone B4 pipelined master.
 
     Each command reads ``rows`` rows of ``row_bytes`` bytes; row ``r`` starts at byte address
@@ -69,20 +67,11 @@ class DMAReader(wiring.Component):
 
     def __init__(self, *, addr_width: int, data_width: int, max_row_bytes: int,
                  max_outstanding: int) -> None:
-        check_dma_params(addr_width=addr_width, data_width=data_width,
-                         max_row_bytes=max_row_bytes, max_outstanding=max_outstanding)
-        self.addr_width = addr_width
-        self.data_width = data_width
-        self.max_row_bytes = max_row_bytes
-        self.max_outstanding = max_outstanding
-        self._word_shift = (data_width // 8 - 1).bit_length()
-        super().__init__({
-            "cmd": In(stream.Signature(command_layout(addr_width, max_row_bytes))),
-            "data": Out(stream.Signature(read_row_layout(max_row_bytes))),
-            "bus": Out(wishbone.Signature(addr_width=addr_width - self._word_shift,
-                                          data_width=data_width)),
-            "yield_req": In(1),
-        })
+        super().__init__(addr_width=addr_width, data_width=data_width,
+                         max_row_bytes=max_row_bytes, max_outstanding=max_outstanding,
+                         members={
+                             "data": Out(stream.Signature(read_row_layout(max_row_bytes))),
+                         })
 
     def elaborate(self, platform):
         m = Module()

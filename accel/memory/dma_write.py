@@ -9,17 +9,15 @@ back to back at one word per cycle.
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
-from .dma_common import (check_dma_params, command_layout, done_layout, max_row_words,
-                         row_words, write_row_layout)
+from .dma_common import DMAChannel, done_layout, max_row_words, row_words, write_row_layout
 
 __all__ = ["DMAWriter"]
 
 
-class DMAWriter(wiring.Component):
+class DMAWriter(DMAChannel):
     """Write channel of the DMA engine: one Wishbone B4 pipelined master.
 
     Each command consumes ``rows`` beats of ``data`` and writes beat ``r``'s first
@@ -62,21 +60,12 @@ class DMAWriter(wiring.Component):
 
     def __init__(self, *, addr_width: int, data_width: int, max_row_bytes: int,
                  max_outstanding: int) -> None:
-        check_dma_params(addr_width=addr_width, data_width=data_width,
-                         max_row_bytes=max_row_bytes, max_outstanding=max_outstanding)
-        self.addr_width = addr_width
-        self.data_width = data_width
-        self.max_row_bytes = max_row_bytes
-        self.max_outstanding = max_outstanding
-        self._word_shift = (data_width // 8 - 1).bit_length()
-        super().__init__({
-            "cmd": In(stream.Signature(command_layout(addr_width, max_row_bytes))),
-            "data": In(stream.Signature(write_row_layout(max_row_bytes))),
-            "done": Out(stream.Signature(done_layout())),
-            "bus": Out(wishbone.Signature(addr_width=addr_width - self._word_shift,
-                                          data_width=data_width)),
-            "yield_req": In(1),
-        })
+        super().__init__(addr_width=addr_width, data_width=data_width,
+                         max_row_bytes=max_row_bytes, max_outstanding=max_outstanding,
+                         members={
+                             "data": In(stream.Signature(write_row_layout(max_row_bytes))),
+                             "done": Out(stream.Signature(done_layout())),
+                         })
 
     def elaborate(self, platform):
         m = Module()

@@ -70,7 +70,19 @@ def os_pe_logic(m: Module, *, a_in, last_in, b_in, a_out, last_out, b_out, resul
 
 
 
-class WeightStationaryPE(wiring.Component):
+class _PE(wiring.Component):
+    """What both PEs share: validated widths, then the given port members."""
+
+    def __init__(self, input_width: int, acc_width: int, members: dict) -> None:
+        self._MustUse__silence = True  # no "created but never used" warning if we raise
+        check_widths(input_width, acc_width)
+        self._MustUse__silence = False
+        self.input_width = input_width
+        self.acc_width = acc_width
+        super().__init__(members)
+
+
+class WeightStationaryPE(_PE):
     """Weight-stationary PE: holds one weight, passes activations right and sums down.
 
     Every cycle: ``a_out <= a_in``, ``sw_out <= sw_in``, and
@@ -112,12 +124,7 @@ class WeightStationaryPE(wiring.Component):
     """
 
     def __init__(self, *, input_width: int, acc_width: int) -> None:
-        self._MustUse__silence = True  # no "created but never used" warning if we raise
-        check_widths(input_width, acc_width)
-        self._MustUse__silence = False
-        self.input_width = input_width
-        self.acc_width = acc_width
-        super().__init__({
+        super().__init__(input_width, acc_width, {
             "a_in": In(signed(input_width)),
             "sw_in": In(1),
             "psum_in": In(signed(acc_width)),
@@ -138,7 +145,7 @@ class WeightStationaryPE(wiring.Component):
         return m
 
 
-class OutputStationaryPE(wiring.Component):
+class OutputStationaryPE(_PE):
     """Output-stationary PE: passes ``a`` right and ``b`` down and accumulates ``a * b``.
 
     Every cycle: ``a_out <= a_in``, ``b_out <= b_in``, ``last_out <= last_in``, and
@@ -175,12 +182,7 @@ class OutputStationaryPE(wiring.Component):
     """
 
     def __init__(self, *, input_width: int, acc_width: int) -> None:
-        self._MustUse__silence = True  # no "created but never used" warning if we raise
-        check_widths(input_width, acc_width)
-        self._MustUse__silence = False
-        self.input_width = input_width
-        self.acc_width = acc_width
-        super().__init__({
+        super().__init__(input_width, acc_width, {
             "a_in": In(signed(input_width)),
             "last_in": In(1),
             "b_in": In(signed(input_width)),
