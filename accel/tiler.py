@@ -124,8 +124,8 @@ class MatmulPlan:
 
 
 def _layout(config: AccelConfig, m: int, k: int, n: int, has_bias: bool,
-            out_bytes: int) -> MatmulLayout:
-    a_addr = 0
+            out_bytes: int, base: int) -> MatmulLayout:
+    a_addr = _align(base)
     b_addr = _align(a_addr + m * k * config.in_bytes)
     bias_addr = _align(b_addr + k * n * config.in_bytes)
     c_addr = _align(bias_addr + (n * config.acc_bytes if has_bias else 0))
@@ -165,11 +165,12 @@ class _Emitter:
 
 
 def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = False,
-                requant: Requant | None = None) -> MatmulPlan:
+                requant: Requant | None = None, base: int = 0) -> MatmulPlan:
     """Plan C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> activation] for ``config``.
 
     The result is raw accumulator values (``acc_bytes`` each) unless ``requant`` is given, in
-    which case it goes through the activation unit (``in_bytes`` each).
+    which case it goes through the activation unit (``in_bytes`` each). Operands and result are
+    laid out in main memory from ``base`` (rounded up to 64 bytes) on.
 
     Raises
     ------
@@ -180,7 +181,9 @@ def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = Fal
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, not {value!r}")
     out_bytes = config.in_bytes if requant is not None else config.acc_bytes
-    layout = _layout(config, m, k, n, bias, out_bytes)
+    if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+        raise ValueError(f"base must be a non-negative integer, not {base!r}")
+    layout = _layout(config, m, k, n, bias, out_bytes, base)
     plan = MatmulPlan(config, m, k, n, bias, requant, layout)
     emit = _Emitter()
     if requant is not None:

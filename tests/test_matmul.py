@@ -134,3 +134,21 @@ def test_rtl_backend_matches_numpy_and_reports_cycles():
     rq = Requant(multiplier=1 << 20, shift=26, zero_point=3, relu=True)
     out = matmul(a, b, config=config, backend="rtl", bias=bias, requant=rq)
     np.testing.assert_array_equal(out, matmul(a, b, config=config, bias=bias, requant=rq))
+
+
+def test_plan_at_a_base_address_only_touches_memory_above_it():
+    from accel.golden import GoldenModel
+
+    config = _config(3, 4, "ws")
+    rng = np.random.default_rng(9)
+    a, b = rng.integers(-128, 128, (5, 6)), rng.integers(-128, 128, (6, 7))
+    plan = plan_matmul(config, 5, 6, 7, base=1000)
+    assert plan.layout.a_addr == 1024
+    model = GoldenModel(config, mem_size=plan.layout.mem_size)
+    model.mem[:] = plan.memory_image(a, b)
+    model.mem[:1024] = 0x5A
+    model.run(plan.program)
+    assert (model.mem[:1024] == 0x5A).all()
+    np.testing.assert_array_equal(plan.read_result(model.mem), a @ b)
+    with pytest.raises(ValueError, match="base must be a non-negative integer"):
+        plan_matmul(config, 1, 1, 1, base=-1)
