@@ -48,8 +48,8 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
     try:
         result, stats = matmul(a, b, config=config, backend=backend, bias=bias_row,
                                return_stats=True, simulator=simulator)
-    except (ValueError, RuntimeError) as exc:
-        raise click.ClickException(str(exc)) from None
+    except (ValueError, RuntimeError, AssertionError) as exc:  # bad input, build, simulator
+        raise click.ClickException(str(exc).splitlines()[0]) from None
     elapsed = time.perf_counter() - start
     expected = a @ b + (bias_row if bias_row is not None else 0)
     wrong = int(np.count_nonzero(result != expected))

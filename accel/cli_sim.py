@@ -58,7 +58,10 @@ def random_programs(programs: int, length: int, illegal_rate: float, seed: int, 
             instructions += sum(len(p.commands) for p in chunk)
             bus = BusModel(stall_prob=0.2, max_wait=3, cmd_gap_prob=0.2, resp_stall_prob=0.2,
                            seed=rng.randrange(1 << 30))
-            result = run_programs(config, memory, chunk, bus=bus, simulator=simulator)
+            try:
+                result = run_programs(config, memory, chunk, bus=bus, simulator=simulator)
+            except (RuntimeError, AssertionError) as exc:  # build failure, missing simulator
+                raise click.ClickException(str(exc).splitlines()[0]) from None
             for line in result.mismatches[:20]:
                 click.echo(f"MISMATCH (batch at program {done}): {line}", err=True)
             mismatches += len(result.mismatches)
