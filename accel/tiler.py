@@ -18,7 +18,8 @@ from .config import MAX_BLOCK_ROWS, AccelConfig
 from .isa.encoding import Command, encode
 from .isa.spec import Activation
 
-__all__ = ["Requant", "MatmulLayout", "MatmulPlan", "plan_matmul"]
+__all__ = ["Requant", "MatmulLayout", "MatmulPlan", "plan_matmul", "APart", "Gemm",
+           "ProgramBuilder", "emit_gemm"]
 
 _ALIGN = 64
 
@@ -140,13 +141,26 @@ def _ranges(total: int, step: int) -> list[tuple[int, int]]:
     return [(start, min(step, total - start)) for start in range(0, total, step)]
 
 
-class _Emitter:
-    """Appends commands, skipping stride configuration that is already in effect."""
+class ProgramBuilder:
+    """Appends commands, skipping configuration (strides, activation) already in effect.
+
+    One builder can receive several GEMMs (`emit_gemm`); it assumes it is the only source of
+    commands, so the configuration it remembers is the accelerator's.
+    """
 
     def __init__(self) -> None:
         self.program: list[Command] = []
         self._load_stride: int | None = None
         self._store_stride: int | None = None
+        self._requant: Requant | None = None
+        self.sp_turn = 0
+        self.acc_turn = 0
+
+    def requant(self, requant: Requant) -> None:
+        """Configure the activation unit (unless it already is)."""
+        if requant != self._requant:
+            self.program.append(requant.command())
+            self._requant = requant
 
     def op(self, name: str, **operands: int) -> None:
         self.program.append(encode(name, **operands))
@@ -162,6 +176,70 @@ class _Emitter:
             self.op("config_store", stride=stride)
             self._store_stride = stride
         self.op(name, **operands)
+
+
+@dataclass(frozen=True)
+class APart:
+    """Columns ``k`` of the left operand A, read from main memory as a strided view.
+
+    Element (row r, column c) of the part is at byte ``addr + r * stride + c * in_bytes``.
+    Views may overlap (an im2col of a convolution is rows of one image at a stride of one
+    pixel), so no copy is ever made.
+    """
+
+    addr: int
+    stride: int
+    k: int
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """C (m x n) = [A parts side by side] (m x sum k) @ B (sum k x n) [+ bias] [-> activation].
+
+    Members
+    -------
+    m, n : int
+        Rows of A and C; columns of B and C.
+    a_parts : tuple of APart
+        A, split by columns; tiles never straddle two parts.
+    b_addr, b_stride : int
+        B, row-major with ``b_stride`` bytes between rows (rows in the order of the parts).
+    c_addr, c_stride : int
+        Where C goes: ``acc_bytes`` per element raw, ``in_bytes`` through the activation unit.
+    bias_addr : int or None
+        ``n`` accumulator-width values added to every row.
+    requant : Requant or None
+        Send C through the activation unit.
+    bias_per_row : bool
+        The bias is instead ``m`` values, one per row (only for ``n == 1``: a matrix-vector
+        product computed as a column).
+    """
+
+    m: int
+    n: int
+    a_parts: tuple[APart, ...]
+    b_addr: int
+    b_stride: int
+    c_addr: int
+    c_stride: int
+    bias_addr: int | None = None
+    requant: Requant | None = None
+    bias_per_row: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a_parts", tuple(self.a_parts))
+        if self.bias_per_row and self.n != 1:
+            raise ValueError("a per-row bias needs n == 1")
+        for name in ("m", "n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if not self.a_parts or any(p.k < 1 for p in self.a_parts):
+            raise ValueError("A needs at least one part, each with k >= 1 columns")
+
+    @property
+    def k(self) -> int:
+        return sum(p.k for p in self.a_parts)
 
 
 def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = False,
@@ -185,29 +263,13 @@ def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = Fal
         raise ValueError(f"base must be a non-negative integer, not {base!r}")
     layout = _layout(config, m, k, n, bias, out_bytes, base)
     plan = MatmulPlan(config, m, k, n, bias, requant, layout)
-    emit = _Emitter()
-    if requant is not None:
-        emit.program.append(requant.command())
-    _plan_tiles(plan, emit)
-    emit.op("fence")
-    plan.program = emit.program
+    builder = ProgramBuilder()
+    gemm = Gemm(m, n, (APart(layout.a_addr, k * config.in_bytes, k),), layout.b_addr,
+                n * config.in_bytes, layout.c_addr, n * out_bytes, layout.bias_addr, requant)
+    emit_gemm(config, builder, gemm)
+    builder.op("fence")
+    plan.program = builder.program
     return plan
-
-
-def _store_block(plan: MatmulPlan, emit: _Emitter, c_addr: int, m0: int, tm: int, n0: int,
-                 tn: int) -> None:
-    lay = plan.layout
-    row_bytes = plan.n * plan.out_bytes
-    mem = lay.c_addr + m0 * row_bytes + n0 * plan.out_bytes
-    name = "store_act" if plan.requant is not None else "store_acc"
-    emit.store(name, row_bytes, mem_addr=mem, acc_addr=c_addr, rows=tm, cols=tn)
-
-
-def _load_bias(plan: MatmulPlan, emit: _Emitter, c_addr: int, tm: int, n0: int,
-               tn: int) -> None:
-    assert plan.layout.bias_addr is not None
-    mem = plan.layout.bias_addr + n0 * plan.config.acc_bytes
-    emit.load("load_acc", 0, mem_addr=mem, acc_addr=c_addr, rows=tm, cols=tn)
 
 
 def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, int, int, int]:
@@ -233,31 +295,62 @@ def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, 
     return tm, tk, tn, sp_slots, acc_slots
 
 
-def _plan_tiles(plan: MatmulPlan, emit: _Emitter) -> None:
-    """Loads, preloads, computes and stores for every output block, in either dataflow."""
-    cfg, lay = plan.config, plan.layout
-    tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, plan.m, plan.k, plan.n)
+def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
+    """Append the loads, preloads, computes and stores of ``gemm`` to ``builder``, in either
+    dataflow (no trailing fence).
+
+    Raises
+    ------
+    ValueError
+        When an operand view reaches beyond the addressable memory.
+    """
+    cfg = config
+    eb = cfg.in_bytes
+    out_bytes = eb if gemm.requant is not None else cfg.acc_bytes
+    extents = [(p.addr, (gemm.m - 1) * p.stride + p.k * eb) for p in gemm.a_parts]
+    extents += [(gemm.b_addr, (gemm.k - 1) * gemm.b_stride + gemm.n * eb),
+                (gemm.c_addr, (gemm.m - 1) * gemm.c_stride + gemm.n * out_bytes)]
+    if gemm.bias_addr is not None:
+        extents.append((gemm.bias_addr, (gemm.m if gemm.bias_per_row else gemm.n)
+                        * cfg.acc_bytes))
+    for addr, size in extents:
+        if addr < 0 or addr + size > cfg.mem_size_limit:
+            raise ValueError(f"an operand at {addr:#x} ({size} bytes) lies outside the "
+                             f"{cfg.mem_size_limit} bytes of addressable memory")
+    if gemm.requant is not None:
+        builder.requant(gemm.requant)
+    max_k = max(p.k for p in gemm.a_parts)
+    tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, gemm.m, max_k, gemm.n)
     a_rows = tm if cfg.dataflow == "ws" else tk  # scratchpad rows of one A block
     a_load = "load_sp" if cfg.dataflow == "ws" else "load_sp_t"
-    a_row_bytes, b_row_bytes = plan.k * cfg.in_bytes, plan.n * cfg.in_bytes
     slot_rows = cfg.sp_rows // sp_slots
-    sp_turn = acc_turn = 0
-    for n0, tn_i in _ranges(plan.n, tn):
-        for m0, tm_i in _ranges(plan.m, tm):
-            c_addr = (acc_turn % acc_slots) * (cfg.acc_rows // acc_slots)
-            acc_turn += 1
-            if plan.has_bias:
-                _load_bias(plan, emit, c_addr, tm_i, n0, tn_i)
-            for index, (k0, tk_i) in enumerate(_ranges(plan.k, tk)):
-                base = (sp_turn % sp_slots) * slot_rows
-                sp_turn += 1
-                a_sp, b_sp = base, base + a_rows
-                emit.load(a_load, a_row_bytes, mem_addr=lay.a_addr + m0 * a_row_bytes
-                          + k0 * cfg.in_bytes, sp_addr=a_sp, rows=tm_i, cols=tk_i)
-                emit.load("load_sp", b_row_bytes, mem_addr=lay.b_addr + k0 * b_row_bytes
-                          + n0 * cfg.in_bytes, sp_addr=b_sp, rows=tk_i, cols=tn_i)
-                emit.op("preload", b_addr=b_sp, k=tk_i, n=tn_i)
-                accumulate = plan.has_bias or index > 0
-                emit.op("compute_acc" if accumulate else "compute", a_addr=a_sp, m=tm_i,
-                        c_addr=c_addr)
-            _store_block(plan, emit, c_addr, m0, tm_i, n0, tn_i)
+    store = "store_act" if gemm.requant is not None else "store_acc"
+    for n0, tn_i in _ranges(gemm.n, tn):
+        for m0, tm_i in _ranges(gemm.m, tm):
+            c_addr = (builder.acc_turn % acc_slots) * (cfg.acc_rows // acc_slots)
+            builder.acc_turn += 1
+            if gemm.bias_addr is not None and gemm.bias_per_row:
+                builder.load("load_acc", cfg.acc_bytes, mem_addr=gemm.bias_addr
+                             + m0 * cfg.acc_bytes, acc_addr=c_addr, rows=tm_i, cols=1)
+            elif gemm.bias_addr is not None:
+                builder.load("load_acc", 0, mem_addr=gemm.bias_addr + n0 * cfg.acc_bytes,
+                             acc_addr=c_addr, rows=tm_i, cols=tn_i)
+            first = gemm.bias_addr is None
+            b_row = 0
+            for part in gemm.a_parts:
+                for k0, tk_i in _ranges(part.k, tk):
+                    base = (builder.sp_turn % sp_slots) * slot_rows
+                    builder.sp_turn += 1
+                    a_sp, b_sp = base, base + a_rows
+                    builder.load(a_load, part.stride, mem_addr=part.addr + m0 * part.stride
+                                 + k0 * eb, sp_addr=a_sp, rows=tm_i, cols=tk_i)
+                    builder.load("load_sp", gemm.b_stride, mem_addr=gemm.b_addr
+                                 + (b_row + k0) * gemm.b_stride + n0 * eb, sp_addr=b_sp,
+                                 rows=tk_i, cols=tn_i)
+                    builder.op("preload", b_addr=b_sp, k=tk_i, n=tn_i)
+                    builder.op("compute" if first else "compute_acc", a_addr=a_sp, m=tm_i,
+                               c_addr=c_addr)
+                    first = False
+                b_row += part.k
+            builder.store(store, gemm.c_stride, mem_addr=gemm.c_addr + m0 * gemm.c_stride
+                          + n0 * out_bytes, acc_addr=c_addr, rows=tm_i, cols=tn_i)
