@@ -147,7 +147,8 @@ def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
 
 
 def _register_commands() -> None:
-    from . import cli_firmware, cli_isa, cli_matmul, cli_sim  # noqa: F401  (add to `main`)
+    # Each module adds its commands to `main`.
+    from . import cli_firmware, cli_isa, cli_matmul, cli_mnist, cli_sim  # noqa: F401
 
 
 _register_commands()
