@@ -45,9 +45,13 @@ class Inference:
 
 
 def bound_cycles(compiled: CompiledNetwork, inference: Inference) -> int:
-    """max(MACs / (rows x cols), bytes moved / bus bytes per cycle) for one inference."""
+    """max(MACs / (rows x cols), bytes moved / bus bytes per cycle) for one inference.
+
+    MACs are the network's (not the extra ones the compiled program spends on padding rows);
+    bytes moved are the program's main-memory traffic (the golden model's counters).
+    """
     cfg = compiled.config
-    compute = -(-inference.macs // (cfg.rows * cfg.cols))
+    compute = -(-compiled.network.macs() // (cfg.rows * cfg.cols))
     traffic = -(-(inference.load_bytes + inference.store_bytes) // (cfg.bus_width // 8))
     return max(compute, traffic)
 
