@@ -99,6 +99,8 @@ class Accelerator(wiring.Component):
         wiring.connect(m, store.dma_data, dma.wr_data)
         wiring.connect(m, dma.wr_done, store.dma_done)
         wiring.connect(m, dma.bus, wiring.flipped(self.bus))
+        m.d.comb += [dma.window_base.eq(dispatcher.window_base),
+                     dma.window_last.eq(dispatcher.window_last)]
 
         m.d.comb += [self.busy.eq(dispatcher.busy), self.error.eq(dispatcher.error)]
         return m

@@ -39,11 +39,15 @@ class WishboneMemory:
     error_windows : list of (lo, hi) byte ranges
         Accesses touching these answer ``err`` (reads return 0, writes are dropped).
     seed : int
+    record : bool
+        Keep ``requests_log``: ``(we, byte address of the word, sel)`` of every accepted
+        request, in order.
     """
 
     def __init__(self, dut, prefix: str, memory: np.ndarray, *, data_width: int,
                  stall_prob: float = 0.0, max_wait: int = 0,
-                 error_windows: list[tuple[int, int]] | None = None, seed: int = 0):
+                 error_windows: list[tuple[int, int]] | None = None, seed: int = 0,
+                 record: bool = False):
         self.dut = dut
         self.clk = dut.clk
         self.port = {name: getattr(dut, f"{prefix}__{name}") for name in
@@ -58,6 +62,8 @@ class WishboneMemory:
         self.writes = 0
         self.errors = 0
         self.out_of_window_writes: list[int] = []
+        self.record = record
+        self.requests_log: list[tuple[int, int, int]] = []
 
     def _faulty(self, byte_addr: int) -> bool:
         if byte_addr + self.bytes > self.memory.size:
@@ -67,6 +73,8 @@ class WishboneMemory:
 
     def _access(self, we: int, adr: int, dat_w: int, sel: int) -> tuple[bool, int]:
         byte_addr = adr * self.bytes
+        if self.record:
+            self.requests_log.append((we, byte_addr, sel))
         if self._faulty(byte_addr):
             self.errors += 1
             return True, 0

@@ -14,6 +14,12 @@ One command per cycle in steady state. Each command is, in program order:
 Every command gets exactly one response, in order. Bus errors reported by a unit set the sticky
 error (cause BUS_ERROR) when it is clear; commands already dispatched still complete (bus errors
 are imprecise).
+
+The DMA window (CONFIG_WINDOW, LOCK_WINDOW) lives here: every load and store is checked against
+it before dispatch (precise MEM_WINDOW, after MEM_RANGE, as in the golden model), and it drives
+the DMA's own guard through ``window_base``/``window_last``. CONFIG_WINDOW waits, like FENCE,
+until every unit is idle, so the window never changes under a transfer in flight and a transfer
+that passed the check here never trips the DMA's guard.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -56,6 +62,8 @@ class Dispatcher(wiring.Component):
     busy, error : Out(1)
     cause : Out(8)
         Current sticky error cause.
+    window_base, window_last : Out(mem_addr_width)
+        The DMA window (byte addresses, inclusive), for the DMA's guard.
     """
 
     def __init__(self, config: AccelConfig, depth: int = 4):
@@ -73,6 +81,8 @@ class Dispatcher(wiring.Component):
             "busy": Out(1),
             "error": Out(1),
             "cause": Out(8),
+            "window_base": Out(config.mem_addr_width),
+            "window_last": Out(config.mem_addr_width, init=config.mem_size_limit - 1),
         })
 
     def elaborate(self, platform):
@@ -106,6 +116,9 @@ class Dispatcher(wiring.Component):
         err_funct7 = Signal(7)
         err_funct3 = Signal(3)
         counters = Signal(data.ArrayLayout(64, len(Counter)))
+        win_base = Signal(cfg.mem_addr_width)
+        win_last = Signal(cfg.mem_addr_width, init=cfg.mem_size_limit - 1)
+        win_locked = Signal()
 
         # -- checks, in the golden model's order ------------------------------------------
         in_bytes, acc_bytes = cfg.in_bytes, cfg.acc_bytes
@@ -116,6 +129,11 @@ class Dispatcher(wiring.Component):
                                                                           store_stride)
                                + cols * elem_bytes)
         mem_bad = mem_end > (1 << cfg.mem_addr_width)
+        window_bad = (ops.mem_addr < win_base) | (mem_end > win_last + 1)
+        granule_bits = (cfg.bus_bytes - 1).bit_length()    # a window holds whole bus words
+        window_invalid = (ops.base > ops.last) | (ops.last >= cfg.mem_size_limit)
+        if granule_bits:
+            window_invalid |= (ops.base[:granule_bits] != 0) | ~ops.last[:granule_bits].all()
         a_rows = ops.m if cfg.dataflow == "ws" else w_k
         k_max = cfg.tile_limits[1]
         checks = {  # op -> [(failure condition, cause)] in priority order
@@ -133,11 +151,14 @@ class Dispatcher(wiring.Component):
                            (ops.acc_addr + rows > cfg.acc_rows, ErrorCause.ACC_RANGE)],
             Op.PRELOAD: [(ops.k > k_max, ErrorCause.SHAPE), (ops.n > cfg.cols, ErrorCause.SHAPE),
                          (ops.b_addr + ops.k > cfg.sp_rows, ErrorCause.SP_RANGE)],
+            Op.CONFIG_WINDOW: [(win_locked, ErrorCause.WINDOW_LOCKED),
+                               (window_invalid, ErrorCause.WINDOW_INVALID)],
             Op.READ_COUNTER: [(ops.counter >= len(Counter), ErrorCause.ILLEGAL_INSTRUCTION)],
             Op.READ_COUNTER_HI: [(ops.counter >= len(Counter), ErrorCause.ILLEGAL_INSTRUCTION)],
         }
         for transfer in list(_LOADS) + list(_STORES):
-            checks[transfer].append((mem_bad, ErrorCause.MEM_RANGE))
+            checks[transfer] += [(mem_bad, ErrorCause.MEM_RANGE),
+                                 (window_bad, ErrorCause.MEM_WINDOW)]
         for compute in _COMPUTES:
             checks[compute] = [(~w_valid, ErrorCause.NO_WEIGHTS),
                                (ops.m > cfg.tile_limits[0], ErrorCause.SHAPE),
@@ -228,7 +249,7 @@ class Dispatcher(wiring.Component):
             self.execute.valid.eq(go_unit & is_compute),
             self.store.valid.eq(go_unit & is_store),
         ]
-        fence_wait = executes & (op == Op.FENCE) & ~board.idle
+        fence_wait = executes & _is(op, Op.FENCE, Op.CONFIG_WINDOW) & ~board.idle
         local_go = held_valid & ~needs_unit & ~fence_wait & resp_space
         m.d.comb += fire.eq((go_unit & unit_ready) | local_go)
         m.d.comb += board.alloc.eq(go_unit & unit_ready)
@@ -259,6 +280,10 @@ class Dispatcher(wiring.Component):
                     m.d.sync += load_stride.eq(ops.stride)
                 with m.Case(Op.CONFIG_STORE):
                     m.d.sync += store_stride.eq(ops.stride)
+                with m.Case(Op.CONFIG_WINDOW):
+                    m.d.sync += [win_base.eq(ops.base), win_last.eq(ops.last)]
+                with m.Case(Op.LOCK_WINDOW):
+                    m.d.sync += win_locked.eq(1)
                 with m.Case(Op.CONFIG_ACT):
                     m.d.sync += [act.multiplier.eq(ops.multiplier), act.shift.eq(ops.shift),
                                  act.relu.eq(ops.act == 1), act.zero_point.eq(ops.zero_point)]
@@ -314,7 +339,8 @@ class Dispatcher(wiring.Component):
                 m.d.sync += counters[counter].eq(counters[counter] + inc)
 
         m.d.comb += [self.busy.eq(~board.idle), self.error.eq(error != ErrorCause.NONE),
-                     self.cause.eq(error)]
+                     self.cause.eq(error), self.window_base.eq(win_base),
+                     self.window_last.eq(win_last)]
         return m
 
 

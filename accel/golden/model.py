@@ -60,6 +60,10 @@ class GoldenModel:
     acc : ndarray of int64, shape (acc_rows, cols)
     counters : dict of Counter to int
     error, err_funct7, err_funct3 : sticky error state (``error`` is an ErrorCause).
+    window_base, window_last : int
+        The DMA window: loads and stores may touch only bytes ``window_base .. window_last``.
+    window_locked : bool
+        LOCK_WINDOW has run since the last reset.
     """
 
     def __init__(self, config: AccelConfig, mem_size: int = 1 << 20):
@@ -85,6 +89,9 @@ class GoldenModel:
         self.err_funct7 = 0
         self.err_funct3 = 0
         self.counters = {c: 0 for c in Counter}
+        self.window_base = 0
+        self.window_last = self.config.mem_size_limit - 1
+        self.window_locked = False
 
     # -- running ------------------------------------------------------------------------------
 
@@ -170,12 +177,22 @@ class GoldenModel:
 
     def _block(self, mem_addr: int, rows: int, cols: int, stride: int,
                elem_bytes: int) -> np.ndarray:
-        """Byte offsets (rows, cols * elem_bytes) of a strided block, checked against memory."""
-        last = mem_addr + (rows - 1) * stride + cols * elem_bytes
-        if last > self.mem.size:
+        """Byte offsets (rows, cols * elem_bytes) of a strided block, checked against memory
+        (MEM_RANGE) and then against the DMA window (MEM_WINDOW).
+
+        Strides are unsigned, so the block's bytes span ``mem_addr .. end - 1`` with ``end``
+        below; every byte in that span that the block touches must pass both checks, and
+        checking the span's two ends is enough.
+        """
+        end = mem_addr + (rows - 1) * stride + cols * elem_bytes
+        if end > self.mem.size:
             raise AccelError(ErrorCause.MEM_RANGE,
-                             f"block {mem_addr:#x}..{last - 1:#x} exceeds main memory "
+                             f"block {mem_addr:#x}..{end - 1:#x} exceeds main memory "
                              f"({self.mem.size:#x} bytes)")
+        if mem_addr < self.window_base or end - 1 > self.window_last:
+            raise AccelError(ErrorCause.MEM_WINDOW,
+                             f"block {mem_addr:#x}..{end - 1:#x} leaves the DMA window "
+                             f"{self.window_base:#x}..{self.window_last:#x}")
         starts = mem_addr + stride * np.arange(rows, dtype=np.int64)
         return starts[:, None] + np.arange(cols * elem_bytes, dtype=np.int64)[None, :]
 
@@ -206,6 +223,21 @@ class GoldenModel:
     def _op_config_act(self, multiplier: int, shift: int, act: int, zero_point: int) -> None:
         self.act_multiplier, self.act_shift = multiplier, shift
         self.act_function, self.act_zero_point = Activation(act), zero_point
+
+    def _op_config_window(self, base: int, last: int) -> None:
+        if self.window_locked:
+            raise AccelError(ErrorCause.WINDOW_LOCKED, "the DMA window is locked until reset")
+        granule = self.config.bus_bytes
+        if not base <= last < self.config.mem_size_limit or base % granule \
+                or (last + 1) % granule:
+            raise AccelError(ErrorCause.WINDOW_INVALID,
+                             f"window {base:#x}..{last:#x} is not a range of whole "
+                             f"{granule}-byte bus words inside the "
+                             f"{self.config.mem_size_limit:#x}-byte address space")
+        self.window_base, self.window_last = base, last
+
+    def _op_lock_window(self) -> None:
+        self.window_locked = True
 
     # -- loads --------------------------------------------------------------------------------
 

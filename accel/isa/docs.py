@@ -45,6 +45,9 @@ def render_markdown() -> str:
         "- Main memory: byte addressed, little endian. Input elements take `in_bytes` (1 for "
         "int8), accumulator elements `acc_bytes` (4 for int32); stored values are "
         "sign-extended.",
+        "- DMA window: loads and stores may touch only the main-memory bytes inside a window "
+        "of whole bus words, set by `config_window` and locked until reset by `lock_window`. "
+        "At reset the window is the whole addressable memory, unlocked.",
         "- Programs have sequential semantics: the result is that of executing the "
         "instructions one at a time, in order. Hardware may overlap loads, computes and stores "
         "only where that cannot change a result.",

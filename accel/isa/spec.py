@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bumped whenever an encoding or a semantic changes.
-ISA_VERSION = "1.0"
+ISA_VERSION = "1.1"
 
 #: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
 #: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
@@ -40,6 +40,9 @@ class ErrorCause(enum.IntEnum):
     SHAPE = 5
     NO_WEIGHTS = 6
     BUS_ERROR = 7
+    MEM_WINDOW = 8
+    WINDOW_LOCKED = 9
+    WINDOW_INVALID = 10
 
 
 #: One-line meaning of each member, for the docs and the C header.
@@ -50,10 +53,21 @@ ERROR_CAUSE_DOCS: dict[ErrorCause, str] = {
     ErrorCause.SP_RANGE: 'A scratchpad row address outside ``[0, sp_rows)``.',
     ErrorCause.ACC_RANGE: 'An accumulator row address outside ``[0, acc_rows)``.',
     ErrorCause.MEM_RANGE:
-        'A main-memory byte address outside the addressable memory (or the DMA window).',
+        'A load or store touching a main-memory byte outside the addressable memory.',
     ErrorCause.SHAPE: 'A row or column count beyond what the configuration allows.',
     ErrorCause.NO_WEIGHTS: 'COMPUTE issued before any PRELOAD.',
-    ErrorCause.BUS_ERROR: "The DMA's bus transaction ended with an error (hardware only).",
+    ErrorCause.BUS_ERROR:
+        "The DMA's bus transaction ended with an error, or the DMA's own window guard refused a "
+        "bus word (hardware only; imprecise: later instructions may already have run).",
+    ErrorCause.MEM_WINDOW:
+        'A load or store touching a main-memory byte outside the DMA window (checked after '
+        'MEM_RANGE).',
+    ErrorCause.WINDOW_LOCKED:
+        'CONFIG_WINDOW after LOCK_WINDOW (the window stays locked until reset).',
+    ErrorCause.WINDOW_INVALID:
+        'CONFIG_WINDOW operands that do not form a window: base > last, last beyond the '
+        'addressable memory, or base or last + 1 not a multiple of the bus word '
+        '(bus_width / 8 bytes).',
 }
 
 
@@ -219,6 +233,26 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "act_multiplier, act_shift, act_function, act_zero_point := operands. An act value of 2 "
         "or 3 is illegal. Reset values: multiplier 1, shift 0, act none, zero point 0 "
         "(identity with saturation)."),
+    Instruction(
+        "config_window", 0x10, 3, "config",
+        (Field("base", "rs1", 0, 32, "first main-memory byte address of the window"),
+         Field("last", "rs2", 0, 32, "last main-memory byte address of the window (inclusive)")),
+        False, "Set the main-memory window that loads and stores may touch.",
+        "Fails with WINDOW_LOCKED once LOCK_WINDOW has run (checked first), and with "
+        "WINDOW_INVALID unless base <= last < 2**mem_addr_width and base and last + 1 are "
+        "multiples of the bus word (bus_width / 8 bytes, so that the DMA never reads a bus word "
+        "reaching outside the window). Otherwise window := [base, last]. Every later load and "
+        "store must lie inside the window: each byte it touches, mem_addr .. mem_addr + "
+        "(rows - 1) * stride + cols * elem_bytes - 1, must be within [base, last], else it "
+        "fails with MEM_WINDOW (checked after MEM_RANGE). Waits until every earlier instruction "
+        "has completed, like FENCE. Reset value: the whole addressable memory, "
+        "[0, 2**mem_addr_width - 1], unlocked."),
+    Instruction(
+        "lock_window", 0x10, 4, "config",
+        (),
+        False, "Lock the main-memory window until reset.",
+        "window_locked := 1: every later CONFIG_WINDOW fails with WINDOW_LOCKED. Only a reset "
+        "of the accelerator unlocks the window. Locking a locked window changes nothing."),
     Instruction(
         "load_sp", 0x11, 0, "load",
         (_MEM,

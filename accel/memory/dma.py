@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..bus import wishbone
 from .dma_common import (check_dma_params, command_layout, done_layout, read_row_layout,
-                         write_row_layout)
+                         window_members, write_row_layout)
 from .dma_read import DMAReader
 from .dma_write import DMAWriter
 
@@ -52,6 +52,13 @@ class DMA(wiring.Component):
     ``ack``/``err``/``stall`` to ``cyc``/``stb``); ``wr_data.ready`` does depend combinationally
     on ``bus.stall`` (the next row is taken in the cycle the current row's last word goes out).
 
+    Window guard (defense in depth behind the dispatcher's precise check): ``bus.stb`` is high
+    only for a word whose bytes ``bus.adr * data_width / 8 ..`` ``+ data_width / 8 - 1`` all lie
+    in ``[window_base, window_last]`` — combinationally, whatever the window inputs do. A word
+    outside is never requested: the read channel answers it itself as a bus error (its rows
+    carry ``err``), the write channel treats it as a bus error (``wr_done.err``, no further
+    request of that command). Keep the window unchanged while a command is in progress.
+
     Parameters
     ----------
     addr_width : int
@@ -78,6 +85,8 @@ class DMA(wiring.Component):
         One beat per write command: ``err``.
     bus : Out(wishbone.Signature(addr_width=..., data_width=data_width, granularity=8))
         Wishbone B4 pipelined master (features ``err`` and ``stall``).
+    window_base, window_last : In(addr_width)
+        The byte window (inclusive) of both channels; the whole address space by default.
 
     Raises
     ------
@@ -103,6 +112,7 @@ class DMA(wiring.Component):
             "wr_done": Out(stream.Signature(done_layout())),
             "bus": Out(wishbone.Signature(addr_width=addr_width - word_shift,
                                           data_width=data_width)),
+            **window_members(addr_width),
         })
 
     def elaborate(self, platform):
@@ -126,4 +136,7 @@ class DMA(wiring.Component):
             reader.yield_req.eq(writer.bus.cyc),
             writer.yield_req.eq(reader.bus.cyc),
         ]
+        for channel in (reader, writer):
+            m.d.comb += [channel.window_base.eq(self.window_base),
+                         channel.window_last.eq(self.window_last)]
         return m

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Mux, unsigned
+from amaranth.hdl import Cat, Const, Mux, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bus import wishbone
 
 __all__ = ["check_dma_params", "command_layout", "read_row_layout", "write_row_layout",
-           "done_layout", "row_words", "max_row_words", "STRIDE_WIDTH",
-           "MAX_ROWS"]
+           "done_layout", "row_words", "max_row_words", "word_in_window", "window_members",
+           "STRIDE_WIDTH", "MAX_ROWS"]
 
 #: Width of the byte stride of a command.
 STRIDE_WIDTH = 32
@@ -96,9 +96,41 @@ def max_row_words(max_row_bytes: int, data_bytes: int) -> int:
     return (max_row_bytes + 2 * data_bytes - 2) // data_bytes
 
 
+def window_members(addr_width: int) -> dict:
+    """The window input ports of a DMA channel or engine: ``window_base`` and ``window_last``,
+    byte addresses of ``addr_width`` bits whose reset values span the whole address space."""
+    return {
+        "window_base": In(unsigned(addr_width), init=0),
+        "window_last": In(unsigned(addr_width), init=(1 << addr_width) - 1),
+    }
+
+
+def word_in_window(word_addr, base, last, word_shift: int):
+    """Whether every byte of the bus word at word address ``word_addr`` lies in ``[base, last]``.
+
+    ``base`` and ``last`` are byte addresses; the word holds bytes ``word_addr << word_shift``
+    to ``(word_addr << word_shift) + 2**word_shift - 1``.
+    """
+    if word_shift == 0:
+        first = final = word_addr
+    else:
+        first = Cat(Const(0, word_shift), word_addr)
+        final = Cat(Const((1 << word_shift) - 1, word_shift), word_addr)
+    return (first >= base) & (final <= last)
+
+
 class DMAChannel(wiring.Component):
     """Base of the read and write channels: validated parameters, the command port, a Wishbone
-    master port and ``yield_req``, plus the channel's own data ports from ``members``."""
+    master port, ``yield_req`` and the address window, plus the channel's own data ports from
+    ``members``.
+
+    The window guard: ``window_base`` and ``window_last`` (byte addresses, inclusive; by default
+    the whole address space) bound every request. ``bus.stb`` is never high for a word that is
+    not entirely inside ``[window_base, window_last]``; such a word is refused instead and
+    reported like a bus error. The window must stay unchanged while a command is in progress
+    (if it changes, a stalled request that leaves the window is withdrawn, which the pipelined
+    protocol does not allow, rather than issued).
+    """
 
     def __init__(self, *, addr_width: int, data_width: int, max_row_bytes: int,
                  max_outstanding: int, members: dict) -> None:
@@ -115,4 +147,6 @@ class DMAChannel(wiring.Component):
             "bus": Out(wishbone.Signature(addr_width=addr_width - self._word_shift,
                                           data_width=data_width)),
             "yield_req": In(1),
+            **window_members(addr_width),
         })
+

@@ -14,7 +14,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import fifo, stream
 from amaranth.lib.wiring import Out
 
-from .dma_common import DMAChannel, max_row_words, read_row_layout, row_words
+from .dma_common import DMAChannel, max_row_words, read_row_layout, row_words, word_in_window
 
 __all__ = ["DMAReader"]
 
@@ -33,6 +33,11 @@ class DMAReader(DMAChannel):
     ``row_bytes == 0`` or ``row_bytes > max_row_bytes`` produces its ``rows`` rows, all zero with
     ``err`` set, without touching the bus. A bus error does not stop the command: the rows that
     contain an errored word carry ``err = 1`` (the errored word's bytes are unspecified).
+
+    Window guard: a word not entirely inside ``[window_base, window_last]`` is never requested.
+    Once every earlier request of the channel has been answered, the word is refused: it enters
+    the row assembly as if the bus had answered it with ``err`` (data zero), so the rows that
+    contain it carry ``err = 1`` and the command completes.
 
     Parameters
     ----------
@@ -58,6 +63,9 @@ class DMAReader(DMAChannel):
     yield_req : In(1)
         Another master wants the bus: after the current row's last request, stop issuing and
         drop ``cyc`` once all responses are in, so an arbiter can switch.
+    window_base, window_last : In(addr_width)
+        The byte window every request must lie in (inclusive); whole address space by default.
+        Must not change while a command is in progress.
 
     Raises
     ------
@@ -110,23 +118,35 @@ class DMAReader(DMAChannel):
         tx_last = Signal()
         m.d.comb += tx_last.eq(tx_word == tx_words - 1)
 
+        want = Signal()           # the next word of the current row may go out now
+        adr = Signal.like(bus.adr)
+        in_window = Signal()
         accepted = Signal()
+        refused = Signal()        # the word lies outside the window: answered here with err
+        advance = Signal()
         response = Signal()
         m.d.comb += [
-            bus.stb.eq((tx_rows != 0) & (tx_words != 0) & ~yielding &
-                       (outstanding < self.max_outstanding) & (reserved < depth)),
+            want.eq((tx_rows != 0) & (tx_words != 0) & ~yielding &
+                    (outstanding < self.max_outstanding) & (reserved < depth)),
+            adr.eq(tx_start[shift:] + tx_word),
+            in_window.eq(word_in_window(adr, self.window_base, self.window_last, shift)),
+            bus.stb.eq(want & in_window),
             bus.cyc.eq(bus.stb | (outstanding != 0)),
             bus.we.eq(0),
             bus.sel.eq((1 << len(bus.sel)) - 1),
-            bus.adr.eq(tx_start[shift:] + tx_word),
+            bus.adr.eq(adr),
             accepted.eq(bus.stb & ~bus.stall),
+            # Only with nothing outstanding, so that the refusal enters the response FIFO in
+            # request order (and no bus response can arrive in the same cycle).
+            refused.eq(want & ~in_window & (outstanding == 0)),
+            advance.eq(accepted | refused),
             response.eq(bus.cyc & (bus.ack | bus.err)),
         ]
         m.d.sync += outstanding.eq(outstanding + accepted - response)
 
         with m.If((tx_rows != 0) & (tx_words == 0)):       # bad row: nothing to fetch
             m.d.sync += [tx_rows.eq(tx_rows - 1), tx_start.eq(tx_start + cmd.stride)]
-        with m.Elif(accepted):
+        with m.Elif(advance):
             with m.If(tx_last):
                 m.d.sync += [tx_word.eq(0), tx_rows.eq(tx_rows - 1),
                              tx_start.eq(tx_start + cmd.stride)]
@@ -140,8 +160,8 @@ class DMAReader(DMAChannel):
         # ---- response FIFO --------------------------------------------------------------------
         m.submodules.fifo = words = fifo.SyncFIFO(width=self.data_width + 1, depth=depth)
         m.d.comb += [
-            words.w_data.eq(Cat(bus.dat_r, bus.err)),
-            words.w_en.eq(response),
+            words.w_data.eq(Mux(refused, 1 << self.data_width, Cat(bus.dat_r, bus.err))),
+            words.w_en.eq(response | refused),
         ]
         word_data = words.r_data[:self.data_width]
         word_err = words.r_data[self.data_width]
@@ -163,7 +183,7 @@ class DMAReader(DMAChannel):
             row_done.eq((pop & rx_last) | skip),
             words.r_en.eq(pop),
         ]
-        m.d.sync += reserved.eq(reserved + accepted - pop)
+        m.d.sync += reserved.eq(reserved + advance - pop)
 
         raw = Signal(nwords_max * self.data_width)
         raw_next = Signal.like(raw)

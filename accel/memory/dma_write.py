@@ -12,7 +12,8 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
-from .dma_common import DMAChannel, done_layout, max_row_words, row_words, write_row_layout
+from .dma_common import (DMAChannel, done_layout, max_row_words, row_words, word_in_window,
+                         write_row_layout)
 
 __all__ = ["DMAWriter"]
 
@@ -31,6 +32,10 @@ class DMAWriter(DMAChannel):
     but still consumes all its rows, and reports ``done.err = 1``. A command with ``rows == 0``,
     ``row_bytes == 0`` or ``row_bytes > max_row_bytes`` touches no memory: its rows are consumed
     and ``done.err = 1`` is reported.
+
+    Window guard: a word not entirely inside ``[window_base, window_last]`` is never requested;
+    reaching one acts like a bus error: no further request of the command, all of its rows
+    consumed, ``done.err = 1``.
 
     Parameters
     ----------
@@ -51,6 +56,9 @@ class DMAWriter(DMAChannel):
     yield_req : In(1)
         Another master wants the bus: after the current row's last request, stop issuing and
         drop ``cyc`` once all responses are in, so an arbiter can switch.
+    window_base, window_last : In(addr_width)
+        The byte window every request must lie in (inclusive); whole address space by default.
+        Must not change while a command is in progress.
 
     Raises
     ------
@@ -118,16 +126,22 @@ class DMAWriter(DMAChannel):
         last = Signal()
         m.d.comb += last.eq(word == words - 1)
 
+        present = Signal()        # a request is due: held from a stall, or the next word
+        adr = Signal.like(bus.adr)
+        in_window = Signal()
         accepted = Signal()
         response = Signal()
         skip = Signal()
         row_done = Signal()
         m.d.comb += [
-            bus.stb.eq(held | (row_valid & ~err & ~yielding &
+            present.eq(held | (row_valid & ~err & ~yielding &
                                (outstanding < self.max_outstanding))),
+            adr.eq(start[shift:] + word),
+            in_window.eq(word_in_window(adr, self.window_base, self.window_last, shift)),
+            bus.stb.eq(present & in_window),
             bus.cyc.eq(bus.stb | (outstanding != 0)),
             bus.we.eq(1),
-            bus.adr.eq(start[shift:] + word),
+            bus.adr.eq(adr),
             bus.dat_w.eq(shifted.word_select(word, self.data_width)),
             bus.sel.eq(shifted_sel.word_select(word, nbytes)),
             accepted.eq(bus.stb & ~bus.stall),
@@ -139,7 +153,7 @@ class DMAWriter(DMAChannel):
             held.eq(bus.stb & bus.stall),
             outstanding.eq(outstanding + accepted - response),
         ]
-        with m.If(response & bus.err):
+        with m.If((response & bus.err) | (present & ~in_window)):
             m.d.sync += err.eq(1)
 
         with m.If(accepted & ~last):

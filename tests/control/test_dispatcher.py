@@ -97,7 +97,7 @@ def reference(cfg: AccelConfig, program) -> Expected:
                 a_addr=ops["a_addr"], m=ops["m"], c_addr=ops["c_addr"],
                 accumulate=int(name == "compute_acc"), b_addr=b, k=k, n=n, reload=int(dirty))))
             dirty = False
-        elif name == "fence":
+        elif name in ("fence", "config_window"):    # config_window waits like a fence
             exp.fences.append(index)
     return exp
 
@@ -178,11 +178,12 @@ def _payload(unit: str, p) -> dict:
 
 def simulate(cfg, program, *, seed=0, depth=4, ready_prob=0.7, latency=(1, 8),
              cmd_gap=0.2, resp_stall=0.2, latency_of=None, bus_errors=(), max_cycles=20000,
-             vcd=None) -> Run:
+             vcd=None, on_cycle=None) -> Run:
     """Run ``program`` (Commands, or ``("wait", n)`` for n idle command cycles) on a Dispatcher.
 
     ``latency_of(unit, nth)`` may override the random in-flight time of a unit's nth command;
-    ``bus_errors`` holds (unit, nth) pairs whose done beat carries ``err``.
+    ``bus_errors`` holds (unit, nth) pairs whose done beat carries ``err``; ``on_cycle(ctx, dut,
+    cycle)``, when given, is called every cycle after the handshakes (to sample outputs).
     """
     rng = random.Random(seed)
     dut = Dispatcher(cfg, depth=depth)
@@ -255,6 +256,8 @@ def simulate(cfg, program, *, seed=0, depth=4, ready_prob=0.7, latency=(1, 8),
                                      err=(u, nth) in bus_errors)
                     run.units[u].append(uc)
                     q.append(uc)
+            if on_cycle is not None:
+                on_cycle(ctx, dut, cycle)
             await ctx.tick()
             cycle += 1
         run.cycles = cycle

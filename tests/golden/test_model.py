@@ -28,6 +28,8 @@ CONFIGS = {
                         sp_banks=1, acc_banks=1),
     "a63": AccelConfig(rows=2, cols=2, acc_width=63, sp_kib=1, acc_kib=1, sp_banks=1,
                        acc_banks=1),
+    "bus64m12": AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1,
+                            bus_width=64, mem_addr_width=12),
 }
 ALL = list(CONFIGS)
 
@@ -410,6 +412,7 @@ def error_cases():
     o = CONFIGS["5x2os"]
     sp, acc = c.sp_rows, c.acc_rows
     pre = [_cmd("preload", b_addr=0, k=2, n=2)]
+    window = _cmd("config_window", base=1024, last=2047)
     return [
         ("unknown-code", "4x4ws", [], Command(0x7F, 7, 0, 0), ErrorCause.ILLEGAL_INSTRUCTION),
         ("unknown-funct3", "4x4ws", [], Command(0x14, 5, 0, 0), ErrorCause.ILLEGAL_INSTRUCTION),
@@ -475,6 +478,34 @@ def error_cases():
          ErrorCause.NO_WEIGHTS),
         ("no-weights-acc", "5x2os", [], _cmd("compute_acc", a_addr=0, m=1, c_addr=0),
          ErrorCause.NO_WEIGHTS),
+        ("load_sp-window-below", "4x4ws", [window],
+         _cmd("load_sp", mem_addr=1020, sp_addr=0, rows=1, cols=4), ErrorCause.MEM_WINDOW),
+        ("load_sp_t-window-stride", "5x2os", [window, _cmd("config_load", stride=600)],
+         _cmd("load_sp_t", mem_addr=1024, sp_addr=0, rows=3, cols=1), ErrorCause.MEM_WINDOW),
+        ("load_acc-window-above", "4x4ws", [window],
+         _cmd("load_acc", mem_addr=2044, acc_addr=0, rows=1, cols=2), ErrorCause.MEM_WINDOW),
+        ("store_sp-window-stride", "4x4ws", [window, _cmd("config_store", stride=1024)],
+         _cmd("store_sp", mem_addr=1024, sp_addr=0, rows=2, cols=1), ErrorCause.MEM_WINDOW),
+        ("store_acc-window-above", "4x4ws", [window],
+         _cmd("store_acc", mem_addr=2047, acc_addr=0, rows=1, cols=1), ErrorCause.MEM_WINDOW),
+        ("store_act-window-below", "4x4ws", [window],
+         _cmd("store_act", mem_addr=0, acc_addr=0, rows=1, cols=1), ErrorCause.MEM_WINDOW),
+        ("mem-range-before-window", "4x4ws", [window],
+         _cmd("load_sp", mem_addr=MEM - 1, sp_addr=0, rows=1, cols=2), ErrorCause.MEM_RANGE),
+        ("window-locked", "4x4ws", [window, _cmd("lock_window")],
+         _cmd("config_window", base=0, last=MEM - 1), ErrorCause.WINDOW_LOCKED),
+        ("window-locked-before-invalid", "4x4ws", [_cmd("lock_window")],
+         _cmd("config_window", base=8, last=3), ErrorCause.WINDOW_LOCKED),
+        ("window-base-after-last", "4x4ws", [],
+         _cmd("config_window", base=2048, last=1023), ErrorCause.WINDOW_INVALID),
+        ("window-misaligned-base", "4x4ws", [],
+         _cmd("config_window", base=2, last=1023), ErrorCause.WINDOW_INVALID),
+        ("window-misaligned-last", "4x4ws", [],
+         _cmd("config_window", base=0, last=1022), ErrorCause.WINDOW_INVALID),
+        ("window-misaligned-64-bit-bus", "bus64m12", [],
+         _cmd("config_window", base=4, last=1023), ErrorCause.WINDOW_INVALID),
+        ("window-beyond-memory", "bus64m12", [],
+         _cmd("config_window", base=0, last=4096 + 7), ErrorCause.WINDOW_INVALID),
     ]
 
 
@@ -523,6 +554,8 @@ def test_error(case):
         fence
         .raw 0x7f, 7, 0, 0
         compute_acc 0, 1, 0
+        config_window 8, 15
+        lock_window
     """)
     count = model.counters[Counter.INSTRUCTIONS]
     for cmd in discarded:
@@ -537,9 +570,14 @@ def test_error(case):
     model.run(assemble("reset_counters"))
     assert model.counters[Counter.INSTRUCTIONS] == 0
 
-    # clear_error, then a correct program runs correctly
+    # clear_error, then a correct program runs correctly (in the whole memory again: only a
+    # reset unlocks a locked window)
     model.run(assemble("clear_error"))
     assert model.status == 0
+    if model.window_locked:
+        model.reset()
+    else:
+        model.run([encode("config_window", base=0, last=cfg.mem_size_limit - 1)])
     a = np.array([[1, -2], [3, 4]])
     b = np.array([[5, 6], [-7, 8]])
     model.mem[0:4] = a.astype(np.int8).view(np.uint8).ravel()
