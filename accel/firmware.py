@@ -4,7 +4,8 @@
 configuration — ``accelgen.h`` (from the ISA spec), ``soc.h`` (memory map and peripheral
 registers, from `accel.soc.memory_map`), ``accel_mmio.h`` (the same ``accel_<name>`` wrappers,
 issued through the memory-mapped command port instead of PCPI, also from the ISA spec) and the
-linker script — then compiles the C runtime, the tiled matmul driver and one application with
+linker script — then compiles the C runtime, the tiled matmul driver, the compiled-network
+interpreter (``mnist_net.c``; unused code is dropped at link time) and one application with
 ``riscv64-unknown-elf-gcc -march=rv32im -mabi=ilp32 -O2`` and writes:
 
 ``<app>.elf``
@@ -15,7 +16,9 @@ linker script — then compiles the C runtime, the tiled matmul driver and one a
     The same image as one little-endian 32-bit word per line in hex (``$readmemh`` and
     `load_hex`).
 ``<app>.json``
-    Sizes, entry point, stack top and the configuration it was built for.
+    Sizes, entry point, stack top, ``free_start`` (the linker symbol ``__free_start``: the first
+    16-byte aligned byte above ``.bss``, where data loaded beside the image may start) and the
+    configuration it was built for.
 
 The image must fit the SRAM together with a minimum stack of `STACK_MIN` bytes; the stack pointer
 starts at the top of SRAM and ``start.S`` zeroes ``.bss`` before calling ``main``.
@@ -44,7 +47,7 @@ from .soc.registers import PERIPHERAL_REGISTERS
 __all__ = [
     "FirmwareError", "INSTALL_HINT", "STACK_MIN", "FIRMWARE_DIR", "PERIPHERAL_REGISTERS",
     "ElfSection", "build_firmware", "render_soc_header", "render_mmio_header",
-    "render_linker_script", "elf_sections", "load_hex", "list_apps",
+    "render_linker_script", "elf_sections", "elf_symbols", "load_hex", "list_apps",
 ]
 
 #: How to get the cross compiler on Debian.
@@ -58,7 +61,7 @@ _PREFIX = "riscv64-unknown-elf-"
 _ARCH = ["-march=rv32im", "-mabi=ilp32"]
 _CFLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections",
            "-fno-common", "-fno-tree-loop-distribute-patterns", "-mcmodel=medlow"]
-_SOURCES = ("start.S", "runtime.c", "matmul.c")
+_SOURCES = ("start.S", "runtime.c", "matmul.c", "mnist_net.c")
 
 
 class FirmwareError(RuntimeError):
@@ -143,6 +146,30 @@ def elf_sections(path: str | os.PathLike) -> list[ElfSection]:
 
     return [ElfSection(name(h[0]), h[3], h[5], bool(h[2] & 0x2), h[1] == 8)
             for h in headers[1:]]
+
+
+def elf_symbols(path: str | os.PathLike) -> dict[str, int]:
+    """Name -> value of the named symbols in the ``.symtab`` of a little-endian ELF32 file
+    (linker-script symbols such as ``__free_start`` included)."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
+        raise FirmwareError(f"{path} is not a little-endian ELF32 file")
+    shoff, = struct.unpack_from("<I", data, 0x20)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x2E)
+    headers = [struct.unpack_from("<IIIIIIIIII", data, shoff + i * shentsize)
+               for i in range(shnum)]
+    symbols: dict[str, int] = {}
+    for header in headers:
+        if header[1] != 2:  # SHT_SYMTAB
+            continue
+        offset, size, link, entsize = header[4], header[5], header[6], header[9]
+        strtab = headers[link][4]
+        for pos in range(offset, offset + size, entsize):
+            name_offset, value = struct.unpack_from("<II", data, pos)
+            if name_offset:
+                end = data.index(b"\0", strtab + name_offset)
+                symbols[data[strtab + name_offset:end].decode()] = value
+    return symbols
 
 
 def _elf_entry(path: Path) -> int:
@@ -270,6 +297,7 @@ def build_firmware(config: AccelConfig, app: str = "selftest",
         "sram_bytes": sram.size,
         "stack_top": sram.end,
         "stack_bytes": sram.end - used_end,
+        "free_start": elf_symbols(elf)["__free_start"],
         "picolibc": tools.picolibc,
         "sections": {s.name: {"addr": s.addr, "size": s.size} for s in sections
                      if s.alloc and s.size},

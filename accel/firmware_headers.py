@@ -174,6 +174,9 @@ SECTIONS
         . = ALIGN(4);
         __bss_end = .;
     }} > SRAM
+    /* First byte above the image (16-byte aligned). Data an app finds at run time (a host
+       may load it into SRAM with the image) can live from here up to the stack. */
+    __free_start = ALIGN(__bss_end, 16);
     /* Not loaded: only reserves the minimum stack so that an image too big fails to link. */
     .stack (NOLOAD) : ALIGN(16) {{
         . += __stack_min;

@@ -2,7 +2,9 @@
 
 The header holds the configuration's geometry, the instruction codes, field macros, status and
 error-cause constants, counter numbers, and one ``static inline`` wrapper per instruction that
-issues it with ``.insn r CUSTOM_0`` (GNU assembler syntax, RV32). Output is deterministic.
+issues it with ``.insn r CUSTOM_0`` (GNU assembler syntax, RV32), plus ``accel_issue`` and
+``accel_issue_code``, which issue any instruction given by its codes (for command tables built
+on the host). Output is deterministic.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ def _field_macros(ins: Instruction) -> list[str]:
     return lines
 
 
+def _insn(ins: Instruction) -> str:
+    """The ``.insn`` template (a C string-literal expression) issuing ``ins``."""
+    upper = ins.name.upper()
+    return (f'".insn r " ACCEL_STR(ACCEL_CUSTOM0) ", " ACCEL_STR(ACCEL_{upper}_FUNCT3) ", " '
+            f'ACCEL_STR(ACCEL_{upper}_FUNCT7)')
+
+
 def _wrapper(ins: Instruction) -> list[str]:
     params = ", ".join(("int32_t " if f.signed else "uint32_t ") + f.name for f in ins.fields)
     regs = {}
@@ -43,9 +52,7 @@ def _wrapper(ins: Instruction) -> list[str]:
                  for f in ins.fields if f.reg == reg]
         regs[reg] = " | ".join(parts) if parts else "0u"
     ret = "uint32_t" if ins.has_result else "void"
-    upper = ins.name.upper()
-    insn = (f'".insn r " ACCEL_STR(ACCEL_CUSTOM0) ", " ACCEL_STR(ACCEL_{upper}_FUNCT3) ", " '
-            f'ACCEL_STR(ACCEL_{upper}_FUNCT7)')
+    insn = _insn(ins)
     lines = [f"/** {ins.summary} */",
              f"static inline {ret} accel_{ins.name}({params or 'void'})", "{",
              f"    uint32_t rs1 = {regs['rs1']};",
@@ -59,6 +66,51 @@ def _wrapper(ins: Instruction) -> list[str]:
         lines += [f'    __asm__ volatile ({insn} ", x0, %0, %1"',
                   '                      : : "r"(rs1), "r"(rs2) : "memory");']
     lines.append("}")
+    return lines
+
+
+def _dispatch() -> list[str]:
+    """``accel_issue_code`` / ``accel_issue``: issue a command given by its codes (one ``case``
+    per instruction: ``.insn`` needs the codes at compile time)."""
+    result = '"=r"(result) : "r"(rs1), "r"(rs2) : "memory");'
+    lines = [
+        "/* A command's codes in one number, as accel_issue_code takes them. */",
+        "#define ACCEL_CODE(funct7, funct3) ((((uint32_t)(funct7) & 0x7fu) << 3) \\",
+        "                                   | ((uint32_t)(funct3) & 0x7u))",
+        "",
+        "/** Issue the command ACCEL_CODE(funct7, funct3) with operands rs1, rs2 through PCPI,",
+        " * e.g. from a table built on the host (accel.isa.encoding.Command). Returns 0 and stores",
+        " * rd in *rd (0 for instructions without a result), or -1, issuing nothing, when no",
+        " * instruction has this code. */",
+        "static inline int accel_issue_code(uint32_t code, uint32_t rs1, uint32_t rs2,",
+        "                                   uint32_t *rd)",
+        "{",
+        "    uint32_t result = 0;",
+        "    switch (code) {",
+    ]
+    for ins in INSTRUCTIONS:
+        upper = ins.name.upper()
+        lines.append(f"    case ACCEL_CODE(ACCEL_{upper}_FUNCT7, ACCEL_{upper}_FUNCT3):")
+        if ins.has_result:
+            lines += [f'        __asm__ volatile ({_insn(ins)} ", %0, %1, %2"',
+                      f"                          : {result}"]
+        else:
+            lines += [f'        __asm__ volatile ({_insn(ins)} ", x0, %0, %1"',
+                      '                          : : "r"(rs1), "r"(rs2) : "memory");']
+        lines.append("        break;")
+    lines += [
+        "    default:", "        return -1;", "    }", "    *rd = result;", "    return 0;", "}",
+        "",
+        "/** accel_issue_code with separate codes (-1 also when one is out of range) */",
+        "static inline int accel_issue(uint32_t funct7, uint32_t funct3, uint32_t rs1,",
+        "                              uint32_t rs2, uint32_t *rd)",
+        "{",
+        "    if (funct7 > 0x7fu || funct3 > 0x7u)",
+        "        return -1;",
+        "    return accel_issue_code(ACCEL_CODE(funct7, funct3), rs1, rs2, rd);",
+        "}",
+        "",
+    ]
     return lines
 
 
@@ -101,5 +153,6 @@ def render_c_header(config: "AccelConfig") -> str:
     out += ["", "/* One wrapper per instruction (RV32, GNU as .insn) */"]
     for ins in INSTRUCTIONS:
         out += _wrapper(ins) + [""]
+    out += _dispatch()
     out += ["#endif /* ACCELGEN_H */", ""]
     return "\n".join(out)

@@ -54,7 +54,10 @@ def test_content_and_determinism(config):
         assert len(re.findall(pattern, text, re.M)) == 1, ins.name
         assert f"#define ACCEL_{ins.name.upper()}_FUNCT7 {ins.funct7:#04x}\n" in text
         assert f"#define ACCEL_{ins.name.upper()}_FUNCT3 {ins.funct3}\n" in text
-    assert len(re.findall(r"^static inline", text, re.M)) == len(INSTRUCTIONS)
+    # One wrapper per instruction plus the by-codes dispatch accel_issue(_code).
+    assert len(re.findall(r"^static inline", text, re.M)) == len(INSTRUCTIONS) + 2
+    for name in ("accel_issue", "accel_issue_code"):
+        assert len(re.findall(rf"^static inline int {name}\(", text, re.M)) == 1
     for name in ("rows", "cols", "dim", "input_width", "acc_width", "in_bytes", "acc_bytes",
                  "sp_rows", "acc_rows"):
         assert f"#define ACCEL_{name.upper()} {getattr(config, name)}\n" in text
@@ -170,3 +173,37 @@ def test_riscv_wrappers_emit_custom0(tmp_path):
             assert fields["rd"] != 0, ins.name
         else:
             assert fields["rd"] == 0, ins.name
+
+
+def test_riscv_issue_dispatch_covers_every_instruction(tmp_path):
+    """``accel_issue(funct7, funct3, ...)`` issues exactly the named instruction for every code
+    of the ISA (constant codes fold the switch to one custom-0 word) and nothing otherwise."""
+    gcc, objdump = shutil.which(RISCV_GCC), shutil.which(RISCV_OBJDUMP)
+    if gcc is None or objdump is None:
+        pytest.fail(f"{RISCV_GCC}/{RISCV_OBJDUMP} not on PATH: apt-get install "
+                    "gcc-riscv64-unknown-elf")
+    body = []
+    for ins in INSTRUCTIONS:
+        body.append(f"int f_{ins.name}(uint32_t a, uint32_t b, uint32_t *rd) "
+                    f"{{ return accel_issue({ins.funct7}u, {ins.funct3}u, a, b, rd); }}")
+    body.append("int f_unknown(uint32_t a, uint32_t b, uint32_t *rd) "
+                "{ return accel_issue(0x7fu, 7u, a, b, rd); }")
+    body.append("int f_any(uint32_t f7, uint32_t f3, uint32_t *rd) "
+                "{ return accel_issue(f7, f3, 1u, 2u, rd); }")
+    body.append("int f_code(uint32_t code, uint32_t *rd) "
+                "{ return accel_issue_code(code, 1u, 2u, rd); }")
+    src = _write(tmp_path, preset("tiny"), body)
+    obj = tmp_path / "main.o"
+    _run([gcc, "-march=rv32im", "-mabi=ilp32", "-O2", "-c", "-ffreestanding", "-Wall",
+          "-Wextra", "-Werror", "-o", str(obj), str(src)], tmp_path)
+    funcs = _objdump_words(_run([objdump, "-d", str(obj)], tmp_path))
+    for ins in INSTRUCTIONS:
+        words = [w for w in funcs[f"f_{ins.name}"] if w & 0x7F == CUSTOM0_OPCODE]
+        assert [(split_word(w)["funct7"], split_word(w)["funct3"]) for w in words] == \
+            [(ins.funct7, ins.funct3)], ins.name
+        assert (split_word(words[0])["rd"] != 0) == ins.has_result, ins.name
+    assert not [w for w in funcs["f_unknown"] if w & 0x7F == CUSTOM0_OPCODE]
+    for name in ("f_any", "f_code"):
+        codes = sorted((split_word(w)["funct7"], split_word(w)["funct3"])
+                       for w in funcs[name] if w & 0x7F == CUSTOM0_OPCODE)
+        assert codes == sorted((ins.funct7, ins.funct3) for ins in INSTRUCTIONS), name

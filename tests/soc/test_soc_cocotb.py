@@ -3,21 +3,17 @@
 PicoRV32 is an Instance, so these runs use cocotb on the emitted Verilog plus ``picorv32.v``.
 """
 
-import hashlib
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from accel.config import AccelConfig
 from accel.soc.memory_map import region
-from accel.soc.soc import SoC, picorv32_source
-from sim.runner import emit_cached, run_cocotb
+from sim.soc_runner import run_soc_image
+from tests.soc import SOC_TEST_CONFIG as CONFIG
 from tests.soc.rv32 import PROGRAMS, build, require_toolchain
 
-CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1,
-                     soc_sram_kib=32)          # PicoRV32's instruction tests are ~1 KiB each
 DIVISOR = 8
 
 
@@ -28,24 +24,8 @@ def run_soc(image, *, with_accelerator, env, baked=False, simulator="verilator")
     per image. Otherwise one build of an SoC with empty SRAM serves every image: the bench
     loads it into the SRAM during reset (``SOC_IMAGE``).
     """
-    kind = "accel" if with_accelerator else "core"
-    if baked:
-        key = f"soc-{kind}-baked-{hashlib.sha256(image).hexdigest()[:12]}"
-    else:
-        key = f"soc-{kind}-blank"
-    verilog = emit_cached(key, lambda: SoC(CONFIG, image if baked else None,
-                                           uart_divisor=DIVISOR,
-                                           with_accelerator=with_accelerator), name="soc")
-    with tempfile.TemporaryDirectory() as tmp:
-        transcript = Path(tmp) / "uart.txt"
-        extra = {"SOC_DIVISOR": str(DIVISOR), "SOC_TRANSCRIPT": str(transcript)}
-        if not baked:
-            (Path(tmp) / "image.bin").write_bytes(image)
-            extra["SOC_IMAGE"] = str(Path(tmp) / "image.bin")
-        run_cocotb(sources=[verilog, picorv32_source()], toplevel="soc",
-                   test_module="sim.bench_soc", build_key=key, simulator=simulator,
-                   env={**extra, **env})
-        return transcript.read_text()
+    return run_soc_image(CONFIG, image, env=env, with_accelerator=with_accelerator,
+                         uart_divisor=DIVISOR, baked=baked, simulator=simulator).transcript
 
 
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
