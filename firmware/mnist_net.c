@@ -20,17 +20,47 @@ uint32_t mnist_input_bytes(const struct mnist_blob *b)
 /* On int32: int8_t results would be sign-extended again after every comparison. */
 static inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 
-/* 2x2 windows (the usual case): straight-line code, the core being too slow for loop overhead
- * per element. row: bytes per source row. */
+/* Per-byte maximum of four signed bytes packed in each word, without carries between bytes.
+ * Inputs come with each byte's sign bit flipped (x ^ 0x80), which makes signed order unsigned. */
+static inline uint32_t max4(uint32_t a, uint32_t b)
+{
+    const uint32_t high = 0x80808080u;
+    uint32_t low_ge = ((a | high) - (b & ~high)) & high;       /* a >= b on the low 7 bits */
+    uint32_t ge = (a & ~b & high) | (~(a ^ b) & low_ge);        /* a >= b, in bit 7 per byte */
+    uint32_t mask = (ge - (ge >> 7)) | ge;                      /* 0xff where a >= b */
+    return (a & mask) | (b & ~mask);
+}
+
+/* 2x2 windows (the usual case), four channels per word when the layout allows (channels a
+ * multiple of 4 and word-aligned buffers), else one byte at a time. row: bytes per source
+ * row. */
 static __attribute__((noinline)) void maxpool2(const int8_t *src, int8_t *dst, uint32_t oh,
                                                uint32_t ow, uint32_t channels, uint32_t row)
 {
+    if (channels % 4 == 0 && ((uintptr_t)src | (uintptr_t)dst | row) % 4 == 0) {
+        const uint32_t flip = 0x80808080u;
+        uint32_t step = channels / 4, stride = row / 4;
+        uint32_t *out = (uint32_t *)dst;
+        for (uint32_t y = 0; y < oh; y++) {
+            const uint32_t *p = (const uint32_t *)(src + 2 * y * row);
+            for (uint32_t x = 0; x < ow; x++, p += 2 * step) {
+                for (uint32_t c = 0; c < step; c++) {
+                    uint32_t top = max4(p[c] ^ flip, p[c + step] ^ flip);
+                    uint32_t bottom = max4(p[c + stride] ^ flip, p[c + stride + step] ^ flip);
+                    *out++ = max4(top, bottom) ^ flip;
+                }
+            }
+        }
+        return;
+    }
     for (uint32_t y = 0; y < oh; y++) {
         const int8_t *p = src + 2 * y * row;
         for (uint32_t x = 0; x < ow; x++, p += channels) {
             const int8_t *end = p + channels;
-            for (; p < end; p++)
-                *dst++ = (int8_t)max32(max32(p[0], p[channels]), max32(p[row], p[row + channels]));
+            for (; p < end; p++) {
+                int32_t top = max32(p[0], p[channels]);
+                *dst++ = (int8_t)max32(top, max32(p[row], p[row + channels]));
+            }
         }
     }
 }

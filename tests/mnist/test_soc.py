@@ -29,20 +29,23 @@ from tests.soc.rv32 import require_toolchain
 
 
 def odd_cnn(seed=7):
-    """A small CNN whose pooling takes both paths of the firmware's max pooling: 3x3 windows
-    over a 26x26x3 tensor stored with pitch 28 (a remainder of 2 dropped), then 2x2 windows over
-    7x7x5 with pitch 8 (a remainder of 1); odd channel counts."""
+    """A small CNN whose pooling takes every path of the firmware's max pooling: 2x2 windows
+    over 26x26x3 stored with pitch 28 (byte by byte: 3 channels), 2x2 over 12x12x8 with pitch
+    13 (four channels per word), then 3x3 over 4x4x5 with pitch 6 (the general loop, a remainder
+    of 1 dropped)."""
     rng = np.random.default_rng(seed)
 
     def w(*shape):
         return rng.integers(-128, 128, shape)
 
     return QuantizedNetwork("cnn", [
-        Conv2D(w(3, 3, 1, 3), rng.integers(-3000, 3000, 3), Requant(1 << 30, 40, relu=True)),
-        MaxPool2D(3),
-        Conv2D(w(2, 2, 3, 5), rng.integers(-3000, 3000, 5), Requant(1 << 30, 38, relu=True)),
+        Conv2D(w(3, 3, 1, 3), rng.integers(-3000, 3000, 3), Requant(1 << 30, 42, relu=True)),
         MaxPool2D(2),
-        Dense(w(45, 10), rng.integers(-3000, 3000, 10), None),
+        Conv2D(w(2, 2, 3, 8), rng.integers(-3000, 3000, 8), Requant(1 << 30, 39, relu=False)),
+        MaxPool2D(2),
+        Conv2D(w(3, 3, 8, 5), rng.integers(-3000, 3000, 5), Requant(1 << 30, 40, relu=True)),
+        MaxPool2D(3),
+        Dense(w(5, 10), rng.integers(-3000, 3000, 10), None),
     ])
 
 
