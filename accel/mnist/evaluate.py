@@ -93,7 +93,7 @@ class EvalReport:
             mean = self.mean_cycles
             out.append(f"cycles per inference {mean:.0f} (min {min(self.cycles)}, max "
                        f"{max(self.cycles)}), {self.bound / mean * 100:.1f}% of bound")
-        out.append(f"{self.images / self.seconds:.2f} simulated images/s "
+        out.append(f"{self.images / self.seconds:.3g} simulated images/s "
                    f"({self.seconds:.1f} s)" if self.seconds > 0 else "")
         return [line for line in out if line]
 

@@ -165,5 +165,5 @@ def plan_layout(network: QuantizedNetwork, config: AccelConfig, free_start: int,
             f"network {network.name!r} on the SoC needs {kib} KiB of SRAM (firmware "
             f"{free_start} B, network {compiled.mem_size - base} B, {compiled.commands} commands "
             f"{len(tables)} B, one image {stride} B, stack {STACK_MIN} B); soc_sram_kib is "
-            f"{config.soc_sram_kib}: use soc_sram_kib={pick} or more")
+            f"{config.soc_sram_kib}: use soc_sram_kib={pick} (--soc-sram-kib {pick}) or more")
     return SocLayout(compiled, free_start, steps_addr, tables, images_addr, stride, capacity)
