@@ -103,9 +103,10 @@ class CoreBusAdapter(wiring.Component):
 class CommandMux(wiring.Component):
     """Two command sources share one accelerator command port; responses go back to their source.
 
-    Commands are taken one at a time, source 0 first when both offer one; the source of each
-    issued command is queued (up to ``depth`` in flight) and the accelerator's in-order responses
-    are routed by that queue.
+    Commands are taken one at a time, source 0 first when both offer one; a command offered on
+    ``cmd`` and not yet taken stays offered (its source keeps the port), so ``cmd`` follows the
+    stream rules. The source of each issued command is queued (up to ``depth`` in flight) and
+    the accelerator's in-order responses are routed by that queue.
 
     Members
     -------
@@ -130,11 +131,16 @@ class CommandMux(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.order = order = fifo.SyncFIFOBuffered(width=1, depth=self.depth)
-        pick1 = ~self.cmd0.valid
+        # A command offered and not taken keeps the port: otherwise source 0 arriving would
+        # replace source 1's command on a stalled `cmd` (payload must stay until the transfer).
+        offered = Signal()
+        offered_from_1 = Signal()
+        pick1 = Mux(offered, offered_from_1, ~self.cmd0.valid)
+        m.d.sync += [offered.eq(self.cmd.valid & ~self.cmd.ready), offered_from_1.eq(pick1)]
         m.d.comb += [
             self.cmd.valid.eq((self.cmd0.valid | self.cmd1.valid) & order.w_rdy),
             self.cmd.payload.eq(Mux(pick1, self.cmd1.payload, self.cmd0.payload)),
-            self.cmd0.ready.eq(self.cmd.ready & order.w_rdy),
+            self.cmd0.ready.eq(self.cmd.ready & order.w_rdy & ~pick1),
             self.cmd1.ready.eq(self.cmd.ready & order.w_rdy & pick1),
             order.w_en.eq(self.cmd.valid & self.cmd.ready),
             order.w_data.eq(pick1),
