@@ -57,7 +57,7 @@ def _range(name: str) -> str:
     return f"{lo}..{hi}"
 
 
-_CONFIG_FIELDS = ("rows", "cols", "dataflow", "input_width", "acc_width")
+_CONFIG_FIELDS = ("rows", "cols", "dataflow", "input_width", "acc_width", "soc_sram_kib")
 
 
 def config_options(command):
@@ -74,6 +74,9 @@ def config_options(command):
         click.option("--acc-width", type=int, metavar="BITS",
                      help=f"Bits of a signed accumulator ({_range('acc_width')}; "
                           f"at least 2 x input width)."),
+        click.option("--soc-sram-kib", type=int, metavar="KIB",
+                     help=f"SoC on-chip SRAM in KiB, a power of two "
+                          f"({_range('soc_sram_kib')})."),
         click.option("--preset", "preset_name", metavar="NAME",
                      help=f"Start from a preset: {', '.join(PRESETS)} (default: default)."),
         click.option("--config", "config_file", type=click.Path(path_type=Path),

@@ -73,6 +73,17 @@ def test_cnn_on_soc_matches_reference():
     assert not np.array_equal(results[0].logits, results[1].logits)
 
 
+def test_default_cnn_on_soc_classifies_held_out_digits():
+    """The committed model, the demo itself: real digits, logits identical to the golden model."""
+    from accel.mnist import data
+    from accel.mnist.model_file import load_default
+
+    images, labels = data.load_offline(seed=0)
+    _, _, images, labels = data.split_offline(images, labels, holdout=0.2, seed=0)
+    results = _check(load_default("cnn"), images[:2])
+    assert [r.prediction for r in results] == list(labels[:2])
+
+
 def test_mlp_on_soc_matches_reference():
     results = _check(random_mlp(seed=5), random_images(2, seed=5))
     assert all(r.phases["pool"] == 0 and r.phases["issue"] > 0 for r in results)
