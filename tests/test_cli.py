@@ -196,3 +196,17 @@ def test_bare_command_prints_help_without_traceback():
 def test_version():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"accelgen, version {__version__}"
+
+
+def test_soc_sram_option_sets_the_sram_size(tmp_path):
+    from click.testing import CliRunner
+
+    from accel.cli import main
+
+    result = CliRunner().invoke(main, ["build", "--preset", "tiny", "--soc-sram-kib", "128",
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["config"]["soc_sram_kib"] == 128
+    bad = CliRunner().invoke(main, ["build", "--soc-sram-kib", "100", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "soc_sram_kib" in bad.output
