@@ -151,7 +151,7 @@ def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
 
 def _register_commands() -> None:
     # Each module adds its commands to `main`.
-    from . import cli_firmware, cli_isa, cli_matmul, cli_mnist, cli_sim  # noqa: F401
+    from . import cli_firmware, cli_fuzz, cli_isa, cli_matmul, cli_mnist, cli_sim  # noqa: F401
 
 
 _register_commands()

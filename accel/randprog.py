@@ -2,11 +2,20 @@
 
 Programs are built to provoke what a sequential-semantics bug would get wrong: operands chosen
 from a few small pools of addresses, so that loads, computes and stores keep touching rows and
-bytes that an earlier, possibly still running, instruction reads or writes. Illegal commands
-(unknown codes, reserved bits, out-of-range rows, shapes, main-memory blocks) are mixed in at a
-chosen rate, each followed by reads of the status word and a clear. Every program ends by dumping
-the whole scratchpad and accumulator to a reserved region of main memory, so comparing main
-memory compares all architectural state.
+bytes that an earlier, possibly still running, instruction reads or writes; k-tiled products
+chain COMPUTE_ACCs into the same accumulator rows. Failing commands are mixed in at a chosen
+rate, taking turns over the error causes of `accel.isa.spec.ErrorCause` that the generator knows
+how to provoke (`error_causes`, `ErrorRounds`, recipes in `accel.randprog_errors`); each is
+followed by a command that must be discarded, a read of the status word and a clear. Every
+program ends by dumping the whole scratchpad and accumulator to a reserved region of main
+memory, so comparing main memory compares all architectural state.
+
+Bus errors need a bus that answers ``err``: with ``ProgramSpace.fault_size`` > 0 a window of that
+many bytes past the dump region is reserved for it (`ProgramSpace.error_windows`), and only
+dedicated sequences touch it (see `accel.fuzz.reference` for why they look as they do). When the
+ISA has a DMA window (``config_window``, ``lock_window``), programs sometimes narrow the window
+and restore it before the dump; a program made with ``lock=True`` locks it (only a reset unlocks
+it, so such a program should be the last one before a reset).
 """
 
 from __future__ import annotations
@@ -16,9 +25,14 @@ from dataclasses import dataclass
 
 from .config import MAX_BLOCK_ROWS, AccelConfig
 from .isa.encoding import Command, encode
-from .isa.spec import BY_NAME, Counter
+from .isa.spec import BY_NAME, Counter, ErrorCause
+from .randprog_errors import ErrorInjector, ErrorRounds
 
-__all__ = ["ProgramSpace", "random_program", "dump_commands"]
+__all__ = ["ErrorRounds", "ProgramSpace", "ZeroState", "dump_commands", "error_causes",
+           "random_program", "zero_state_commands"]
+
+#: Alignment of the regions of a `ProgramSpace` (a whole bus word of any width).
+_ALIGN = 64
 
 
 @dataclass(frozen=True)
@@ -33,17 +47,38 @@ class ProgramSpace:
         Start of the region that receives the final scratchpad and accumulator dump.
     max_rows : int
         Largest row count of one transfer or compute (keeps programs short).
+    fault_size : int
+        Bytes of the bus error window placed after the dump (0: no bus errors). A region of the
+        same size follows it, so transfers can straddle either edge.
+    windows : bool
+        Use the DMA-window instructions (when the ISA has them).
     """
 
     data_size: int = 4096
     dump_addr: int = 4096
     max_rows: int = 8
+    fault_size: int = 0
+    windows: bool = True
 
-    def memory_size(self, config: AccelConfig) -> int:
-        """Main-memory bytes needed: data region plus the dump."""
+    def dump_end(self, config: AccelConfig) -> int:
         dump = (config.sp_rows * config.dim * config.in_bytes
                 + config.acc_rows * config.cols * config.acc_bytes)
-        return (self.dump_addr + dump + 63) // 64 * 64  # whole bus words of any width
+        return _align_up(self.dump_addr + dump)
+
+    def error_windows(self, config: AccelConfig) -> tuple[tuple[int, int], ...]:
+        """The bus error windows (``[lo, hi)`` byte ranges) this space's programs expect."""
+        if not self.fault_size:
+            return ()
+        start = self.dump_end(config)
+        return ((start, start + _align_up(self.fault_size)),)
+
+    def memory_size(self, config: AccelConfig) -> int:
+        """Main-memory bytes needed: data region, dump and the bus error window."""
+        return self.dump_end(config) + 2 * _align_up(self.fault_size)
+
+
+def _align_up(value: int) -> int:
+    return (value + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
 def dump_commands(config: AccelConfig, dump_addr: int) -> list[Command]:
@@ -64,17 +99,66 @@ def dump_commands(config: AccelConfig, dump_addr: int) -> list[Command]:
     return out
 
 
+@dataclass(frozen=True)
+class ZeroState:
+    """Commands that zero every scratchpad and accumulator row, broadcasting one zero row.
+
+    Members
+    -------
+    commands : list of Command
+        Valid right after a reset (load stride 0, the whole memory in the DMA window).
+    row_bytes : int
+        Main-memory bytes from address 0 that must read as zero while they run.
+    """
+
+    commands: list[Command]
+    row_bytes: int
+
+
+def zero_state_commands(config: AccelConfig) -> ZeroState:
+    """The commands that zero the scratchpad and accumulator (see `ZeroState`)."""
+    out = [encode("config_load", stride=0)]
+    for start in range(0, config.sp_rows, MAX_BLOCK_ROWS):
+        out.append(encode("load_sp", mem_addr=0, sp_addr=start,
+                          rows=min(MAX_BLOCK_ROWS, config.sp_rows - start), cols=config.dim))
+    for start in range(0, config.acc_rows, MAX_BLOCK_ROWS):
+        out.append(encode("load_acc", mem_addr=0, acc_addr=start,
+                          rows=min(MAX_BLOCK_ROWS, config.acc_rows - start), cols=config.cols))
+    out.append(encode("fence"))
+    return ZeroState(out, max(config.dim * config.in_bytes, config.cols * config.acc_bytes))
+
+
+def error_causes(space: ProgramSpace, *, fresh: bool = True, lock: bool = True
+                 ) -> list[ErrorCause]:
+    """The error causes random programs in ``space`` can provoke.
+
+    ``NO_WEIGHTS`` needs a program made with ``fresh=True``, ``WINDOW_LOCKED`` one made with
+    ``lock=True``, ``BUS_ERROR`` a space with a fault window.
+    """
+    return ErrorInjector.causes(space, fresh=fresh, lock=lock)
+
+
 class _Builder:
-    def __init__(self, config: AccelConfig, space: ProgramSpace, rng: random.Random):
+    """Appends random commands to ``out`` while tracking the state that decides legality."""
+
+    def __init__(self, config: AccelConfig, space: ProgramSpace, rng: random.Random, *,
+                 fresh: bool):
         self.cfg, self.space, self.rng = config, space, rng
         self.out: list[Command] = []
-        self.load_stride = 0
-        self.store_stride = 0
+        self.load_stride = 0 if fresh else None  # None: unknown (set by an earlier program)
+        self.store_stride = 0 if fresh else None
         # Small pools make overlaps (hazards) frequent.
         self.sp_pool = [rng.randrange(0, config.sp_rows) for _ in range(4)]
         self.acc_pool = [rng.randrange(0, config.acc_rows) for _ in range(3)]
         self.mem_pool = [rng.randrange(0, space.data_size) for _ in range(4)]
-        self.weights: tuple[int, int, int] | None = None
+        self.weights: tuple[int, int, int] | None = None  # set by a PRELOAD of this program
+        self.fresh = fresh  # no PRELOAD since reset
+        self.use_windows = space.windows and "config_window" in BY_NAME
+        self.full_window = (0, config.mem_size_limit - 1)
+        self.window = self.full_window
+        self.locked = False
+
+    # -- operand helpers ----------------------------------------------------------------------
 
     def rows(self, limit: int) -> int:
         return self.rng.randint(1, max(1, min(limit, self.space.max_rows)))
@@ -83,23 +167,34 @@ class _Builder:
         base = self.rng.choice(pool) + self.rng.randint(-2, 2)
         return min(max(0, base), depth - count)
 
+    def data_range(self) -> tuple[int, int]:
+        """The bytes ``[lo, hi)`` of the data region inside the current DMA window."""
+        return max(0, self.window[0]), min(self.space.data_size, self.window[1] + 1)
+
     def mem_block(self, rows: int, row_bytes: int, stride: int) -> int:
+        """A block start inside the data region and the window, near the pool; -1 if none."""
+        lo, hi = self.data_range()
         span = (rows - 1) * stride + row_bytes
-        limit = self.space.data_size - span
-        if limit < 0:
+        if hi - lo < span:
             return -1
         base = self.rng.choice(self.mem_pool) + self.rng.randint(-8, 8)
-        return min(max(0, base), limit)
+        return min(max(lo, base), hi - span)
 
     def stride(self, row_bytes: int) -> int:
         return self.rng.choice([0, row_bytes, row_bytes, row_bytes + self.rng.randint(1, 9),
                                 max(1, row_bytes // 2)])
 
-    # -- instruction kinds --------------------------------------------------------------------
+    def set_stride(self, is_load: bool, stride: int) -> None:
+        if is_load and stride != self.load_stride:
+            self.out.append(encode("config_load", stride=stride))
+            self.load_stride = stride
+        if not is_load and stride != self.store_stride:
+            self.out.append(encode("config_store", stride=stride))
+            self.store_stride = stride
 
-    def transfer(self, name: str) -> None:
-        cfg, rng = self.cfg, self.rng
-        is_load = name.startswith("load")
+    def transfer_shape(self, name: str) -> tuple[int, int, int, int, int]:
+        """(rows, cols, element bytes, target row address, target rows) of a random transfer."""
+        cfg = self.cfg
         acc = name in ("load_acc", "store_acc", "store_act")
         elem = cfg.acc_bytes if name in ("load_acc", "store_acc") else cfg.in_bytes
         if name == "load_sp_t":
@@ -107,22 +202,27 @@ class _Builder:
             target_rows = cols
         else:
             rows = self.rows(MAX_BLOCK_ROWS)
-            cols = rng.randint(1, cfg.cols if acc else cfg.dim)
+            cols = self.rng.randint(1, cfg.cols if acc else cfg.dim)
             target_rows = rows
         depth = cfg.acc_rows if acc else cfg.sp_rows
         addr = self.row_addr(self.acc_pool if acc else self.sp_pool, depth, target_rows)
+        return rows, cols, elem, addr, target_rows
+
+    @staticmethod
+    def transfer(name: str, mem_addr: int, addr: int, rows: int, cols: int) -> Command:
+        field = "acc_addr" if name in ("load_acc", "store_acc", "store_act") else "sp_addr"
+        return encode(name, mem_addr=mem_addr, **{field: addr}, rows=rows, cols=cols)
+
+    # -- legal instruction kinds --------------------------------------------------------------
+
+    def random_transfer(self, name: str) -> None:
+        rows, cols, elem, addr, _ = self.transfer_shape(name)
         stride = self.stride(cols * elem)
         block = self.mem_block(rows, cols * elem, stride)
         if block < 0:
             return
-        if is_load and stride != self.load_stride:
-            self.out.append(encode("config_load", stride=stride))
-            self.load_stride = stride
-        if not is_load and stride != self.store_stride:
-            self.out.append(encode("config_store", stride=stride))
-            self.store_stride = stride
-        field = "acc_addr" if acc else "sp_addr"
-        self.out.append(encode(name, mem_addr=block, **{field: addr}, rows=rows, cols=cols))
+        self.set_stride(name.startswith("load"), stride)
+        self.out.append(self.transfer(name, block, addr, rows, cols))
 
     def preload(self) -> None:
         cfg = self.cfg
@@ -130,6 +230,7 @@ class _Builder:
         k, n = self.rows(k_max), self.rng.randint(1, n_max)
         b_addr = self.row_addr(self.sp_pool, cfg.sp_rows, k)
         self.weights = (b_addr, k, n)
+        self.fresh = False
         self.out.append(encode("preload", b_addr=b_addr, k=k, n=n))
 
     def compute(self) -> None:
@@ -143,6 +244,19 @@ class _Builder:
         name = self.rng.choice(["compute", "compute_acc"])
         self.out.append(encode(name, a_addr=a_addr, m=m, c_addr=c_addr))
 
+    def accumulate(self) -> None:
+        """A k-tiled product: two or three COMPUTE(_ACC)s into the same accumulator rows, each
+        after its own PRELOAD (the first may overwrite, or add to a bias or earlier result)."""
+        cfg, rng = self.cfg, self.rng
+        m = self.rows(cfg.tile_limits[0])
+        c_addr = self.row_addr(self.acc_pool, cfg.acc_rows, m)
+        for step in range(rng.randint(2, 3)):
+            self.preload()
+            a_rows = m if cfg.dataflow == "ws" else self.weights[1]
+            a_addr = self.row_addr(self.sp_pool, cfg.sp_rows, a_rows)
+            name = "compute" if step == 0 and rng.random() < 0.5 else "compute_acc"
+            self.out.append(encode(name, a_addr=a_addr, m=m, c_addr=c_addr))
+
     def config_act(self) -> None:
         rng = self.rng
         self.out.append(encode("config_act", multiplier=rng.randrange(1 << 31),
@@ -152,70 +266,98 @@ class _Builder:
     def query(self) -> None:
         rng = self.rng
         choice = rng.random()
-        if choice < 0.4:
+        if choice < 0.3:
             self.out.append(encode("status"))
-        elif choice < 0.8:
-            counter = rng.choice([Counter.MACS, Counter.INSTRUCTIONS, Counter.LOAD_BYTES,
-                                  Counter.STORE_BYTES, Counter.CYCLES])
+        elif choice < 0.75:
             name = rng.choice(["read_counter", "read_counter_hi"])
-            self.out.append(encode(name, counter=int(counter)))
+            self.out.append(encode(name, counter=int(rng.choice(list(Counter)))))
+        elif choice < 0.85:
+            self.out.append(encode("reset_counters"))
         else:
             self.out.append(encode("fence"))
 
-    def illegal(self) -> None:
-        cfg, rng = self.cfg, self.rng
-        kind = rng.randrange(6)
-        if kind == 0:
-            codes = {(i.funct7, i.funct3) for i in BY_NAME.values()}
-            while True:
-                cmd = Command(rng.randrange(128), rng.randrange(8), rng.getrandbits(32),
-                              rng.getrandbits(32))
-                if (cmd.funct7, cmd.funct3) not in codes:
-                    break
-        elif kind == 1:  # reserved bit set in a legal fence
-            fence = BY_NAME["fence"]
-            cmd = Command(fence.funct7, fence.funct3, 1 << rng.randrange(32), 0)
-        elif kind == 2:
-            cmd = encode("load_sp", mem_addr=0, sp_addr=cfg.sp_rows - 1, rows=2, cols=1)
-        elif kind == 3:  # one column more than the accumulator has
-            cmd = encode("store_acc", mem_addr=0, acc_addr=rng.randrange(cfg.acc_rows),
-                         rows=1, cols=cfg.cols + 1)
-        elif kind == 4:
-            cmd = encode("read_counter", counter=rng.randint(len(Counter), 255))
-        else:  # past the scratchpad's end, or before any preload
-            cmd = encode("compute", a_addr=cfg.sp_rows - 1 if self.weights else 0, m=2,
-                         c_addr=0)
-        self.out.append(cmd)
-        # Something that must be discarded, then the error is read and cleared.
-        self.out.append(encode("config_load", stride=rng.randint(0, 64)))
-        self.out.append(encode("status"))
-        self.out.append(encode("clear_error"))
-        self.out.append(encode("status"))
+    def narrow_window(self) -> None:
+        """Set a DMA window that holds most of the data region (sometimes all of it)."""
+        if not self.use_windows or self.locked:
+            return
+        data = self.space.data_size // _ALIGN * _ALIGN  # windows end on whole bus words
+        base = self.rng.choice([0, 0, _ALIGN * self.rng.randint(1, max(1, data // _ALIGN // 4))])
+        last = self.rng.choice([self.full_window[1], data - 1,
+                                data - 1 - _ALIGN * self.rng.randint(0, data // _ALIGN // 4)])
+        if last < base + _ALIGN:
+            return
+        self.set_window(base, last)
 
-    def build(self, length: int, illegal_rate: float) -> list[Command]:
+    def set_window(self, base: int, last: int) -> None:
+        self.out.append(encode("config_window", base=base, last=last))
+        self.window = (base, last)
+
+    def restore_window(self) -> None:
+        if self.window != self.full_window and not self.locked:
+            self.set_window(*self.full_window)
+
+    def lock(self) -> None:
+        """Lock a window holding the dump and most of the data region (never the whole)."""
+        data = self.space.data_size
+        base = _ALIGN * self.rng.randint(1, max(1, data // _ALIGN // 4))
+        self.set_window(base, self.space.memory_size(self.cfg) - 1)
+        self.out.append(encode("lock_window"))
+        self.locked = True
+
+    # -- the program --------------------------------------------------------------------------
+
+    def build(self, length: int, illegal_rate: float, *, lock: bool,
+              rounds: ErrorRounds) -> list[Command]:
+        errors = ErrorInjector(self, rounds)
         kinds = [
-            (lambda: self.transfer("load_sp"), 4), (lambda: self.transfer("load_sp_t"), 1),
-            (lambda: self.transfer("load_acc"), 2), (lambda: self.transfer("store_sp"), 1),
-            (lambda: self.transfer("store_acc"), 2), (lambda: self.transfer("store_act"), 2),
-            (self.preload, 2), (self.compute, 5), (self.config_act, 1), (self.query, 1),
+            (lambda: self.random_transfer("load_sp"), 4),
+            (lambda: self.random_transfer("load_sp_t"), 1),
+            (lambda: self.random_transfer("load_acc"), 2),
+            (lambda: self.random_transfer("store_sp"), 1),
+            (lambda: self.random_transfer("store_acc"), 2),
+            (lambda: self.random_transfer("store_act"), 2),
+            (self.preload, 2), (self.compute, 4), (self.accumulate, 1.5), (self.config_act, 1),
+            (self.query, 2),
+            (self.narrow_window, 0.3 if self.use_windows else 0),
         ]
         actions, weights = zip(*kinds)
         if self.rng.random() < 0.5:
             self.out.append(encode("reset_counters"))
+        if self.fresh:
+            errors.inject(ErrorCause.NO_WEIGHTS)
+        if lock and self.use_windows:
+            self.lock()
+            errors.inject(ErrorCause["WINDOW_LOCKED"])
         while len(self.out) < length:
             if self.rng.random() < illegal_rate:
-                self.illegal()
+                errors.inject()
             else:
                 self.rng.choices(actions, weights)[0]()
+        self.restore_window()
         return self.out
 
 
 def random_program(config: AccelConfig, rng: random.Random, *, length: int = 24,
-                   illegal_rate: float = 0.05, space: ProgramSpace = ProgramSpace()
-                   ) -> list[Command]:
+                   illegal_rate: float = 0.05, space: ProgramSpace = ProgramSpace(),
+                   fresh: bool = False, lock: bool = False,
+                   rounds: ErrorRounds | None = None) -> list[Command]:
     """A random program of about ``length`` commands, ending with the state dump.
 
-    A legal program stays legal: every illegal command is followed by ``clear_error``.
+    Parameters
+    ----------
+    fresh : bool
+        The program runs right after a reset (no PRELOAD yet, reset strides): it may provoke
+        ``NO_WEIGHTS``.
+    lock : bool
+        Lock the DMA window (when the ISA has one): later programs cannot change it until a
+        reset, and the window excludes the start of the data region.
+    rounds : ErrorRounds, optional
+        Shared by the programs of a run so that their failing commands take turns over the
+        error causes (see `ErrorRounds`); by default each program has its own.
+
+    A program leaves the accelerator without a sticky error: every failing command is followed
+    by ``clear_error``. It leaves the DMA window as it found it unless ``lock``.
     """
-    body = _Builder(config, space, rng).build(length, illegal_rate)
+    body = _Builder(config, space, rng, fresh=fresh).build(
+        length, illegal_rate, lock=lock, rounds=rounds if rounds is not None else ErrorRounds())
     return body + dump_commands(config, space.dump_addr)
