@@ -181,9 +181,21 @@ def _runner(simulator: str, extra_env: Mapping[str, str]):
     return _Icarus()
 
 
+#: Extra simulator build flags. Verilator: Amaranth's Verilog has width warnings. Icarus: the
+#: Verilog-2005 semantics of ``reg x = value`` (an assignment at time 0 that wakes the processes
+#: reading ``x``). Yosys puts such a register in the sensitivity list of every combinational
+#: ``always @*`` block for exactly that purpose; cocotb compiles with ``-g2012``, under which the
+#: initializer happens before time 0 with no event, so a block whose other inputs are constant
+#: until later (e.g. the DMA arbiter's ``bus__we``) would keep its outputs at X until then.
+_BUILD_ARGS = {"verilator": ("-Wno-fatal",), "icarus": ("-g2005",)}
+
+
 def _build_digest(sources: list[Path], simulator: str, toplevel: str, waves: bool) -> str:
     digest = hashlib.sha256()
-    for part in (simulator, toplevel, str(waves), sys.version):
+    # Icarus' flags are part of its key; Verilator's are not (they have never changed, and
+    # adding them would only invalidate every cached Verilator build).
+    flags = _BUILD_ARGS[simulator] if simulator == "icarus" else ()
+    for part in (simulator, toplevel, str(waves), sys.version, *flags):
         digest.update(part.encode() + b"\0")
     for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
@@ -211,7 +223,7 @@ def _build(simulator: str, sources: list[Path], toplevel: str, build_key: str,
         shutil.rmtree(build_dir, ignore_errors=True)
         build_dir.mkdir(parents=True)
         log = build_dir / "build.log"
-        build_args = ["-Wno-fatal"] if simulator == "verilator" else []
+        build_args = list(_BUILD_ARGS[simulator])
         try:
             _runner(simulator, {}).build(
                 sources=sources, hdl_toplevel=toplevel, build_dir=build_dir, always=True,

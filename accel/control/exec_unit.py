@@ -146,8 +146,12 @@ class ExecUnit(wiring.Component):
         row = Signal(9)
         last = row == cmd.m - 1
         with m.If(queue.valid):
+            # Every payload field is driven, also the constant ones: Yosys writes a field no
+            # statement drives as an `always @*` block with no inputs, which Icarus never runs
+            # (the field stays X there).
             m.d.comb += [fetch_a.req.valid.eq(1),
                          fetch_a.req.payload.addr.eq(cmd.a_addr + row),
+                         fetch_a.req.payload.zero.eq(0),
                          fetch_a.req.payload.tag.eq(((row == 0) & cmd.reload) | (last << 1))]
             with m.If(fetch_a.req.ready):
                 with m.If(last):
@@ -176,6 +180,8 @@ class ExecUnit(wiring.Component):
             m.d.comb += [fetch_a.req.valid.eq(both_ready), fetch_b.req.valid.eq(both_ready),
                          fetch_a.req.payload.addr.eq(cmd.a_addr + step),
                          fetch_b.req.payload.addr.eq(cmd.b_addr + step),
+                         fetch_a.req.payload.zero.eq(0), fetch_b.req.payload.zero.eq(0),
+                         fetch_b.req.payload.tag.eq(0),
                          fetch_a.req.payload.tag.eq(last << 1)]
             with m.If(both_ready):
                 with m.If(last):
