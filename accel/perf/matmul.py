@@ -1,0 +1,23 @@
+"""Predicted cycles of a tiled matrix multiplication (the program `plan_matmul` emits)."""
+
+from __future__ import annotations
+
+from ..config import AccelConfig
+from ..tiler import Requant, plan_matmul
+from .estimate import CycleEstimate
+from .program import predict_program
+
+__all__ = ["predict_matmul"]
+
+
+def predict_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = False,
+                   requant: Requant | None = None) -> CycleEstimate:
+    """Predict C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> activation] on ``config``.
+
+    Raises
+    ------
+    ValueError
+        As `accel.tiler.plan_matmul` (a non-positive dimension, operands beyond the memory).
+    """
+    plan = plan_matmul(config, m, k, n, bias=bias, requant=requant)
+    return predict_program(config, plan.program)

@@ -1,0 +1,51 @@
+"""Timing of the store unit (`accel.control.store_unit.StoreUnit`) and the DMA's write channel."""
+
+from __future__ import annotations
+
+from ..config import AccelConfig
+from .bus import SharedBus
+from .timing import Timing
+from .transfers import transfer
+
+__all__ = ["StoreModel"]
+
+
+class StoreModel:
+    """Schedules STORE_SP, STORE_ACC and STORE_ACT in order.
+
+    Each store waits until the DMA's write channel has reported the previous store, then reads
+    its rows one per cycle (through the activation unit for STORE_ACT) into the DMA, which writes
+    one bus word per cycle; the store retires once every write is acknowledged. The unit takes
+    the next command once this one's rows are all handed to the DMA.
+    """
+
+    def __init__(self, config: AccelConfig, timing: Timing, bus: SharedBus) -> None:
+        self.config = config
+        self.timing = timing
+        self.bus = bus
+        self.unit_free = 0.0
+        self.dma_free = 0.0
+        self.last_retire = 0.0
+        self._geometry = (config.in_bytes, config.acc_bytes, config.bus_bytes,
+                          config.mem_size_limit)
+
+    def ready(self) -> float:
+        """Earliest cycle the unit accepts a command."""
+        return self.unit_free
+
+    def schedule(self, name: str, ops: dict[str, int], fire: float, stride: int) -> float:
+        """Schedule a store that fired at ``fire``; returns the cycle it retires."""
+        tm = self.timing
+        in_bytes, acc_bytes, bus_bytes, mem_size = self._geometry
+        elem = acc_bytes if name == "store_acc" else in_bytes
+        accept = max(fire + tm.unit_accept, self.dma_free)
+        xfer = transfer(ops["mem_addr"], stride, ops["rows"], ops["cols"] * elem, bus_bytes,
+                        mem_size)
+        start = accept + tm.store_start + (tm.activation_latency if name == "store_act" else 0)
+        dma_end = self.bus.schedule("write", start, xfer)
+        retire = dma_end + tm.store_tail + (tm.store_acc_extra if name == "store_acc" else 0)
+        retire = max(retire, self.last_retire + 1)
+        self.unit_free = max(accept + 1, dma_end - xfer.last_row_words + 1)
+        self.dma_free = retire + tm.store_gap
+        self.last_retire = retire
+        return retire

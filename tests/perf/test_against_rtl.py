@@ -1,0 +1,57 @@
+"""The cycle model against RTL cycles (Verilator): within 10 % on GEMMs and MNIST steps.
+
+The configurations are the differential tests' 4x4 ones (tests/sim), so the simulator builds
+are shared; one simulator run per test.
+"""
+
+import pytest
+
+from accel.config import AccelConfig
+from accel.mnist.compiler import compile_network
+from accel.mnist.model_file import load_default
+from accel.perf import predict_matmul, predict_network
+from accel.perf.validate import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
+from accel.tiler import Requant
+
+SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
+CONFIGS = {
+    "4x4-ws": AccelConfig(rows=4, cols=4, dataflow="ws", **SMALL),
+    "4x4-os": AccelConfig(rows=4, cols=4, dataflow="os", **SMALL),
+}
+REQUANT = Requant(multiplier=1 << 20, shift=24, relu=True)
+GEMMS = (
+    GemmCase(1, 1, 1),
+    GemmCase(16, 16, 16),
+    GemmCase(5, 7, 3, bias=True),
+    GemmCase(33, 17, 9, requant=REQUANT),
+    GemmCase(40, 24, 12, bias=True, requant=REQUANT),
+)
+TOLERANCE = 10.0
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_gemms_within_ten_percent_of_rtl(name):
+    config = CONFIGS[name]
+    measured = rtl_gemm_cycles(config, GEMMS)
+    for case, cycles in zip(GEMMS, measured):
+        predicted = predict_matmul(config, case.m, case.k, case.n, bias=case.bias,
+                                   requant=case.requant).cycles
+        assert abs(percent_error(predicted, cycles)) <= TOLERANCE, \
+            f"{name} {case.label}: model {predicted}, RTL {cycles}"
+
+
+@pytest.mark.parametrize("name, model", [("4x4-ws", "cnn"), ("4x4-os", "mlp")])
+def test_every_mnist_step_within_ten_percent_of_rtl(name, model):
+    config = CONFIGS[name]
+    compiled = compile_network(load_default(model), config)
+    estimate = predict_network(config, compiled)
+    measured = rtl_network_cycles(compiled)
+    steps = 0
+    for layer, cycles in zip(estimate.layers, measured):
+        if cycles is None:
+            assert layer.host and layer.cycles == 0
+            continue
+        steps += 1
+        assert abs(percent_error(layer.cycles, cycles)) <= TOLERANCE, \
+            f"{name} {model} {layer.name}: model {layer.cycles}, RTL {cycles}"
+    assert steps >= 1
