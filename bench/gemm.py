@@ -7,7 +7,9 @@ For each array size and square GEMM size this prints:
 * end to end: `accel.matmul`'s tiled program from main memory (loads, computes, stores).
   Bound: max(MACs / PEs, bytes moved / bus bytes per cycle), with the bytes that program moves.
 
-Every run is checked against the golden model. Usage::
+Every run is checked against the golden model. The end-to-end runs are exactly
+``accelgen matmul --backend rtl`` (its configuration, operands and figures). `gemm_table` is what
+``python -m bench`` (bench/report.py) prints. Usage::
 
     python bench/gemm.py                      # 4x4, 8x8, 16x16 x 64, 128, 256 (slow)
     python bench/gemm.py --arrays 16 --sizes 256 --no-e2e
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,15 +31,16 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig  # noqa: E402
 from accel.isa import Command, encode  # noqa: E402
 from accel.matmul import matmul  # noqa: E402
 from accel.rtl import Program, run_programs  # noqa: E402
+from bench.configs import cli_config  # noqa: E402
 
 
 def resident_config(size: int, dim: int, dataflow: str) -> AccelConfig:
-    """A configuration whose scratchpad holds A and B and whose accumulator holds C."""
-    sp_bytes = 2 * size * size
-    acc_bytes = size * size * 4
-    kib = lambda n: max(4, 1 << max(0, (n - 1).bit_length() - 10))  # noqa: E731
-    return AccelConfig(rows=dim, cols=dim, dataflow=dataflow, sp_kib=kib(sp_bytes),
-                       acc_kib=kib(acc_bytes), name=f"resident-{dim}x{dim}")
+    """The default ``dim x dim`` configuration, its scratchpad and accumulator enlarged (to
+    powers of two) where needed to hold A, B and C of a ``size``-cubed GEMM at once."""
+    default = cli_config(dim, dim, dataflow)
+    kib = lambda n: 1 << max(0, (n - 1).bit_length() - 10)  # noqa: E731
+    return default.replace(sp_kib=max(default.sp_kib, kib(2 * size * size)),
+                           acc_kib=max(default.acc_kib, kib(4 * size * size)))
 
 
 def resident_programs(config: AccelConfig, m: int, k: int, n: int
@@ -106,8 +110,18 @@ def resident_programs(config: AccelConfig, m: int, k: int, n: int
     return setup, timed, b_addr + k * n
 
 
-def run_resident(dim: int, size: int, dataflow: str, largest: int) -> tuple[int, float]:
-    config = resident_config(largest, dim, dataflow)  # one build serves every size
+def resident_run(config: AccelConfig, size: int, *, unroll: int = 1,
+                 simulator: str = "verilator", check: bool = True) -> int:
+    """Load a random ``size``-cubed A and B into the scratchpad (an untimed first program),
+    then run the preload/compute program, its commands repeated ``unroll`` times before the
+    final fence; return the cycles of that timed program (from the first command offered to
+    the last response).
+
+    Raises
+    ------
+    RuntimeError
+        When the RTL disagrees with the golden model (with ``check``).
+    """
     rng = np.random.default_rng(size)
     a = rng.integers(-128, 128, (size, size)).astype(np.int8)
     b = rng.integers(-128, 128, (size, size)).astype(np.int8)
@@ -115,23 +129,115 @@ def run_resident(dim: int, size: int, dataflow: str, largest: int) -> tuple[int,
     memory = np.zeros(end + 64, dtype=np.uint8)
     memory[:size * size] = a.view(np.uint8).ravel()
     memory[size * size:2 * size * size] = b.view(np.uint8).ravel()
-    result = run_programs(config, memory, [Program(setup), Program(timed)])
+    timed = timed[:-1] * unroll + timed[-1:]
+    result = run_programs(config, memory, [Program(setup), Program(timed)],
+                          simulator=simulator, check=check)
     if result.mismatches:
         raise RuntimeError(result.mismatches[0])
-    cycles = result.cycles[1]
+    return result.cycles[1]
+
+
+def run_resident(dim: int, size: int, dataflow: str, largest: int) -> tuple[int, float]:
+    """(cycles, MACs / (cycles x PEs)) of the resident ``size``-cubed GEMM on a ``dim`` square
+    array (configured by `resident_config` for ``largest``, so one build serves every size)."""
+    config = resident_config(largest, dim, dataflow)
+    cycles = resident_run(config, size)
     return cycles, size ** 3 / (cycles * config.pe_count)
 
 
+@dataclass(frozen=True)
+class EndToEnd:
+    """An `accel.matmul` run on the RTL, as ``accelgen matmul --backend rtl`` reports it."""
+
+    cycles: int
+    utilization: float
+    bound: float
+    instructions: int
+    macs: int
+    bytes_moved: int
+
+
+def random_operands(config: AccelConfig, m: int, k: int, n: int, seed: int = 0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The A and B ``accelgen matmul --seed SEED`` multiplies (same generator, same order)."""
+    rng = np.random.default_rng(seed)
+    lo, hi = -(1 << (config.input_width - 1)), 1 << (config.input_width - 1)
+    return rng.integers(lo, hi, (m, k)), rng.integers(lo, hi, (k, n))
+
+
+def run_end_to_end(config: AccelConfig, m: int, k: int, n: int, *, seed: int = 0,
+                   simulator: str = "verilator") -> EndToEnd:
+    """`accel.matmul`'s tiled program from main memory (loads, computes, stores) on the RTL,
+    with ``accelgen matmul``'s operands and bound max(MACs / PEs, bytes moved / bus bytes).
+
+    Raises
+    ------
+    RuntimeError
+        When the result differs from NumPy's.
+    """
+    a, b = random_operands(config, m, k, n, seed)
+    c, stats = matmul(a, b, config=config, backend="rtl", return_stats=True,
+                      simulator=simulator)
+    if not (c == a @ b).all():
+        raise RuntimeError(f"{m}x{k}x{n} on {config.rows}x{config.cols}: RTL result differs "
+                           "from NumPy")
+    moved = stats.load_bytes + stats.store_bytes
+    bound = max(stats.macs / config.pe_count, moved / config.bus_bytes)
+    return EndToEnd(stats.cycles, stats.utilization(config), bound, stats.instructions,
+                    stats.macs, moved)
+
+
 def run_e2e(dim: int, size: int, dataflow: str) -> tuple[int, float, float]:
-    config = AccelConfig(rows=dim, cols=dim, dataflow=dataflow)
-    rng = np.random.default_rng(size + 1)
-    a = rng.integers(-128, 128, (size, size))
-    b = rng.integers(-128, 128, (size, size))
-    c, stats = matmul(a, b, config=config, backend="rtl", return_stats=True)
-    assert (c == a @ b).all()
-    bound = max(stats.macs / config.pe_count,
-                (stats.load_bytes + stats.store_bytes) / config.bus_bytes)
-    return stats.cycles, stats.utilization(config), bound
+    """(cycles, utilization, bound) of ``accelgen matmul --rows dim --cols dim --m size --k size
+    --n size --backend rtl``."""
+    run = run_end_to_end(cli_config(dim, dim, dataflow), size, size, size)
+    return run.cycles, run.utilization, run.bound
+
+
+def _predict_matmul():
+    """`accel.perf.predict_matmul` when the analytical model is installed, else None."""
+    try:
+        from accel.perf import predict_matmul
+    except ImportError:
+        return None
+    return predict_matmul
+
+
+def gemm_table(arrays: list[int], sizes: list[int], dataflow: str = "ws", *, e2e: bool = True,
+               log=None) -> str:
+    """Resident and end-to-end runs of every square GEMM size on every square array, as a
+    Markdown table. End-to-end rows are ``accelgen matmul --rows D --cols D --m S --k S --n S
+    --dataflow DF --backend rtl`` (same configuration, operands and figures); the model column
+    is `accel.perf.predict_matmul` when that exists."""
+    predict = _predict_matmul() if e2e else None
+    head = ["array", "GEMM", "resident cycles", "resident util (bound 100%)"]
+    if e2e:
+        head += ["e2e cycles", "e2e util", "e2e bound", "e2e bound / cycles",
+                 "model cycles" if predict else "model"]
+    lines = ["| " + " | ".join(head + ["wall s"]) + " |", "|---" * (len(head) + 1) + "|"]
+    for dim in arrays:
+        for size in sizes:
+            start = time.perf_counter()
+            cycles, util = run_resident(dim, size, dataflow, max(sizes))
+            row = f"| {dim}x{dim} {dataflow} | {size}^3 | {cycles} | {util:.1%} |"
+            if e2e:
+                config = cli_config(dim, dim, dataflow)
+                run = run_end_to_end(config, size, size, size)
+                if predict is None:
+                    model = "model not available"
+                else:
+                    try:
+                        predicted = predict(config, size, size, size).cycles
+                        model = f"{predicted} ({predicted / run.cycles - 1:+.1%})"
+                    except Exception as exc:  # noqa: BLE001 - the model is another module's
+                        model = f"model failed: {type(exc).__name__}"
+                row += (f" {run.cycles} | {run.utilization:.1%} | {run.bound:.0f} | "
+                        f"{run.bound / run.cycles:.1%} | {model} |")
+            wall = time.perf_counter() - start
+            lines.append(row + f" {wall:.0f} |")
+            if log is not None:
+                log(f"gemm {dim}x{dim} {size}^3: resident {cycles} cycles ({wall:.0f} s)")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -141,20 +247,8 @@ def main() -> None:
     parser.add_argument("--dataflow", choices=["ws", "os"], default="ws")
     parser.add_argument("--no-e2e", action="store_true", help="Only the resident runs.")
     args = parser.parse_args()
-    print("| array | GEMM | resident cycles | resident util | e2e cycles | e2e util | "
-          "e2e bound | e2e / bound | wall s |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for dim in args.arrays:
-        for size in args.sizes:
-            start = time.perf_counter()
-            cycles, util = run_resident(dim, size, args.dataflow, max(args.sizes))
-            row = f"| {dim}x{dim} {args.dataflow} | {size}^3 | {cycles} | {util:.1%} |"
-            if args.no_e2e:
-                row += " - | - | - | - |"
-            else:
-                e_cycles, e_util, bound = run_e2e(dim, size, args.dataflow)
-                row += f" {e_cycles} | {e_util:.1%} | {bound:.0f} | {bound / e_cycles:.1%} |"
-            print(row + f" {time.perf_counter() - start:.0f} |", flush=True)
+    print(gemm_table(args.arrays, args.sizes, args.dataflow, e2e=not args.no_e2e,
+                     log=lambda line: print(line, file=sys.stderr, flush=True)))
 
 
 if __name__ == "__main__":

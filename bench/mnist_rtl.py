@@ -1,0 +1,104 @@
+"""Cycles per MNIST inference on the accelerator's RTL against the bound (and the cycle model).
+
+Each row is ``accelgen mnist eval --model NET --backend rtl --rows N --cols N --images I``: the
+committed default network, the first I held-out offline images, the same `accel.mnist.evaluate`
+call, so cycles per inference (the mean over the images, rounded as the CLI prints it), the
+bound max(MACs / PEs, bytes moved / bus bytes per cycle) and accuracy are the CLI's. Host steps
+(max pooling) take no simulated time here; the SoC, where the firmware does them, is
+bench/soc_mnist.py. When `accel.perf.predict_network` exists its prediction is an extra column.
+
+Usage::
+
+    python bench/mnist_rtl.py --size 8 --size 16 --images 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.configs import cli_config  # noqa: E402
+
+__all__ = ["eval_images", "mnist_table"]
+
+
+def eval_images(count: int):
+    """The first ``count`` held-out offline images and labels (``accelgen mnist eval``'s
+    default evaluation set)."""
+    from accel.mnist import data
+
+    images, labels = data.load_offline(seed=0)
+    _, _, images, labels = data.split_offline(images, labels, holdout=0.2, seed=0)
+    return images[:count], labels[:count]
+
+
+def _predict_network():
+    try:
+        from accel.perf import predict_network
+    except ImportError:
+        return None
+    return predict_network
+
+
+def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
+                images: int = 1, log=None) -> str:
+    """One Markdown row per (array size, default network), as described in the module
+    docstring.
+
+    Raises
+    ------
+    RuntimeError
+        When the RTL's logits differ from the golden model's.
+    """
+    from accel.mnist.compiler import compile_network
+    from accel.mnist.evaluate import evaluate
+    from accel.mnist.model_file import load_default
+
+    predict = _predict_network()
+    pixels, labels = eval_images(images)
+    lines = ["| array | net | MACs | bytes moved | cycles/inference | bound | bound / cycles | "
+             + ("model cycles (vs RTL)" if predict else "model") + " | accuracy | wall s |",
+             "|---" * 10 + "|"]
+    for size in sizes:
+        config = cli_config(size)
+        for name in networks:
+            network = load_default(name)
+            start = time.perf_counter()
+            report = evaluate(network, config, pixels, labels, backend="rtl")
+            wall = time.perf_counter() - start
+            if report.agree != report.images:
+                raise RuntimeError(f"{name} on {size}x{size}: RTL logits differ from the golden "
+                                   f"model's on {report.images - report.agree} images")
+            cycles = f"{report.mean_cycles:.0f}"  # as the CLI prints it
+            if predict is None:
+                model = "model not available"
+            else:
+                try:
+                    predicted = predict(config, compile_network(network, config)).cycles
+                    model = f"{predicted} ({predicted / report.mean_cycles - 1:+.1%})"
+                except Exception as exc:  # noqa: BLE001 - the model is another module's
+                    model = f"model failed: {type(exc).__name__}"
+            lines.append(f"| {size}x{size} | {name} | {report.macs:,} | {report.bytes_moved:,} | "
+                         f"{cycles} | {report.bound} | {report.bound / report.mean_cycles:.1%} "
+                         f"| {model} | {report.accuracy:.0%} of {report.images} | {wall:.0f} |")
+            if log is not None:
+                log(f"mnist {size}x{size} {name}: {cycles} cycles ({wall:.0f} s)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, action="append",
+                        help="array rows = cols (repeatable; default 8 and 16)")
+    parser.add_argument("--images", type=int, default=2)
+    args = parser.parse_args()
+    print(mnist_table(args.size or [8, 16], images=args.images,
+                      log=lambda line: print(line, file=sys.stderr, flush=True)))
+
+
+if __name__ == "__main__":
+    main()
