@@ -151,7 +151,8 @@ def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
 
 def _register_commands() -> None:
     # Each module adds its commands to `main`.
-    from . import cli_firmware, cli_fuzz, cli_isa, cli_matmul, cli_mnist, cli_sim  # noqa: F401
+    from . import (cli_board, cli_firmware, cli_fuzz, cli_isa, cli_matmul,  # noqa: F401
+                   cli_mnist, cli_predict, cli_sim, cli_sweep)
 
 
 _register_commands()

@@ -1,0 +1,121 @@
+"""The board top: the SoC on a board's clock, reset, UART and LEDs.
+
+Status LEDs. The firmware's LED register (``firmware/apps/mnist_uart.c``) and the SoC's status
+outputs make eight status bits, which `Board.leds` maps to the board's LEDs:
+
+====  ==========================================================================
+bit   meaning
+====  ==========================================================================
+0-3   the last predicted digit, in binary
+4     ready: waiting for a frame from the host
+5     busy: receiving an image or classifying it
+6     failed: the last frame was bad, or the accelerator's sticky error or a bus error is set
+7     the core trapped (halted)
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, ClockDomain, ClockSignal, Elaboratable, Module, ResetSignal
+from amaranth.lib import io
+
+from accel.config import AccelConfig
+from accel.soc.soc import SoC, picorv32_source
+
+from .clocking import ECP5PLL, PowerOnReset, ecp5_pll_params
+from .spec import Board
+
+__all__ = ["BoardTop", "DEFAULT_BAUD", "uart_divisor"]
+
+#: The UART's bit rate: a standard rate every USB serial adapter and terminal offers.
+DEFAULT_BAUD = 115_200
+
+
+def uart_divisor(board: Board, baud: int = DEFAULT_BAUD) -> int:
+    """Clock cycles per UART bit at the board's system clock (rounded; the error stays far
+    below the 2 % a UART tolerates at these clock rates)."""
+    return round(board.sys_hz / baud)
+
+
+def _pll(board: Board):
+    if not board.uses_pll:
+        return None
+    if board.family != "ecp5":
+        raise ValueError(f"no PLL support for the {board.family} family")
+    return ecp5_pll_params(board.clock_hz, board.sys_hz)
+
+
+class BoardTop(Elaboratable):
+    """The SoC on ``board``: system clock (through a PLL when ``board.sys_hz`` differs from the
+    oscillator), power-on reset, UART 0 and the status LEDs (module docstring).
+
+    Parameters
+    ----------
+    board : Board
+    config : AccelConfig
+    image : bytes
+        The SRAM's initial contents (firmware, then the network blob).
+    baud : int
+        UART bit rate.
+    with_accelerator : bool
+        Passed to `accel.soc.soc.SoC`.
+
+    Members
+    -------
+    soc : SoC
+    pll : ECP5PLLParams or None
+
+    Raises
+    ------
+    ValueError
+        When the board's system clock needs a PLL the family or its dividers cannot give.
+    """
+
+    def __init__(self, board: Board, config: AccelConfig, image: bytes, *,
+                 baud: int = DEFAULT_BAUD, with_accelerator: bool = True):
+        self.board = board
+        try:
+            self.pll = _pll(board)
+        except ValueError:
+            self._MustUse__silence = True  # never elaborated: no "created but never used"
+            raise
+        self.soc = SoC(config, image, uart_divisor=uart_divisor(board, baud),
+                       with_accelerator=with_accelerator)
+
+    def elaborate(self, platform):
+        m = Module()
+        board = self.board
+
+        m.submodules.clk_buf = clk_buf = io.Buffer("i", platform.request(board.clock, dir="-"))
+        # `sync` for the SoC, and a reset-less `por` on the same clock for its reset counter.
+        m.domains.sync = ClockDomain("sync")
+        m.domains.por = ClockDomain("por", reset_less=True)
+        m.submodules.por = por = PowerOnReset(domain="por")
+        if self.pll is not None:
+            m.submodules.pll = pll = ECP5PLL(self.pll)
+            m.d.comb += [pll.clk_in.eq(clk_buf.i), por.ready.eq(pll.locked)]
+            clk = pll.clk_out
+            platform.add_clock_constraint(clk, board.sys_hz)
+        else:
+            clk = clk_buf.i
+        m.d.comb += [ClockSignal("sync").eq(clk), ClockSignal("por").eq(clk),
+                     ResetSignal("sync").eq(por.rst)]
+
+        m.submodules.soc = soc = self.soc
+        platform.add_file("picorv32.v", picorv32_source().read_text())
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx = uart_rx = io.Buffer("i", uart.rx)
+        m.submodules.uart_tx = uart_tx = io.Buffer("o", uart.tx)
+        m.d.comb += [soc.uart_rx.eq(uart_rx.i), uart_tx.o.eq(soc.uart_tx)]
+
+        failed = soc.leds[6] | soc.accel_error | soc.bus_error
+        status = Cat(soc.leds[:6], failed, soc.trap)
+        leds = {}
+        for bit, number in enumerate(board.leds):
+            if number is not None:
+                leds.setdefault(number, []).append(status[bit])
+        for number, bits in sorted(leds.items()):
+            led = io.Buffer("o", platform.request("led", number, dir="-"))
+            m.submodules[f"led_{number}"] = led
+            m.d.comb += led.o.eq(Cat(*bits).any())
+        return m

@@ -1,0 +1,152 @@
+/* mnist_uart.c: the board demo: classify the images a host sends over the UART.
+ *
+ * The SRAM holds this firmware and, at __free_start, a compiled network (the blob of
+ * mnist_net.h, with room for one image); `accelgen board build` bakes both into the bitstream.
+ * The protocol (boards/protocol.py is the host's side; tests/boards checks that the numbers
+ * here agree with it):
+ *
+ *   host -> board  a frame: the sync bytes 0xA5 0x5A, the type 'I', the payload length
+ *                  (uint16, little-endian), the payload (the image's uint8 pixels, HWC, exactly
+ *                  the network's input size), then the 16-bit sum of the payload bytes
+ *                  (little-endian).
+ *   board -> host  one line per frame, once it has been handled:
+ *                    digit <class> cycles <cycles> logits <l0>,<l1>,...
+ *                  or
+ *                    error <reason>
+ *                  with reason "checksum", "length <n>", "type <t>", "timeout" (no byte for 1000
+ *                  byte times inside a frame) or "accel 0x<status>" (the accelerator reported an
+ *                  error; it is cleared). Cycles are mnist_infer's: quantization, every step and
+ *                  the argmax, counted by the SoC timer.
+ *
+ * At boot it prints "mnist-uart ready <h>x<w>x<c> <classes> classes", or an "ERROR ..." line
+ * (no network blob) and stops. Bytes outside a frame are ignored until the next sync bytes.
+ * The LED register: bits 3..0 the last digit, bit 4 waiting for a frame, bit 5 receiving or
+ * classifying, bit 6 the last frame failed. */
+#include <stdint.h>
+
+#include "accelgen.h"
+#include "matmul.h"  /* accel_status_error */
+#include "mnist_net.h"
+#include "runtime.h"
+
+#define DEMO_SYNC0 0xa5u
+#define DEMO_SYNC1 0x5au
+#define DEMO_TYPE_IMAGE 'I'
+#define DEMO_TIMEOUT_BYTES 1000u
+
+#define LED_DIGIT 0x0fu
+#define LED_READY 0x10u
+#define LED_BUSY 0x20u
+#define LED_FAILED 0x40u
+
+/* Cycles without a byte after which a frame is abandoned. */
+static uint32_t byte_timeout;
+
+/* The next received byte, or -1 after byte_timeout cycles without one. */
+static int receive_byte(void)
+{
+    uint32_t start = cycles_lo();
+    for (;;) {
+        int c = uart_getc();
+        if (c >= 0)
+            return c;
+        if (cycles_lo() - start > byte_timeout)
+            return -1;
+    }
+}
+
+/* Wait (for ever) for the two sync bytes. */
+static void wait_sync(void)
+{
+    int c = -1;
+    for (;;) {
+        while (c != (int)DEMO_SYNC0)
+            c = uart_getc();
+        c = receive_byte();
+        if (c == (int)DEMO_SYNC1)
+            return;
+    }
+}
+
+/* Receive the rest of a frame (after the sync bytes) into pixels, which holds exactly `size`
+ * bytes. Returns 0, or -1 after printing the "error ..." line. A frame with a wrong type or
+ * length is read to its end before the answer, so the host's next frame starts afresh. */
+static int receive_image(uint8_t *pixels, uint32_t size)
+{
+    int header[3];
+    for (int i = 0; i < 3; i++)
+        if ((header[i] = receive_byte()) < 0)
+            goto timeout;
+    uint32_t type = (uint32_t)header[0];
+    uint32_t length = (uint32_t)header[1] | (uint32_t)header[2] << 8;
+    int keep = type == DEMO_TYPE_IMAGE && length == size;
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < length; i++) {
+        int c = receive_byte();
+        if (c < 0)
+            goto timeout;
+        if (keep)
+            pixels[i] = (uint8_t)c;
+        sum += (uint32_t)c;
+    }
+    int lo = receive_byte(), hi = lo < 0 ? -1 : receive_byte();
+    if (hi < 0)
+        goto timeout;
+    if (type != DEMO_TYPE_IMAGE) {
+        uprintf("error type %u\n", type);
+        return -1;
+    }
+    if (length != size) {
+        uprintf("error length %u\n", length);
+        return -1;
+    }
+    if (((uint32_t)lo | (uint32_t)hi << 8) != (sum & 0xffffu)) {
+        uart_puts("error checksum\n");
+        return -1;
+    }
+    return 0;
+timeout:
+    uart_puts("error timeout\n");
+    return -1;
+}
+
+int main(void)
+{
+    const struct mnist_blob *b = mnist_blob();
+    leds_write(LED_FAILED);
+    if (mnist_check_blob(b))
+        return 1;
+    byte_timeout = SOC_REG(SOC_UART_BASE, SOC_UART_DIVISOR) * 10u * DEMO_TIMEOUT_BYTES;
+    uint8_t *pixels = (uint8_t *)(uintptr_t)b->images_addr;
+    const int32_t *logits = (const int32_t *)(uintptr_t)b->logits_addr;
+    if (accel_status_error(accel_status()))
+        accel_clear_error();
+    uprintf("mnist-uart ready %ux%ux%u %u classes\n", b->input_height, b->input_width,
+            b->input_channels, b->classes);
+
+    uint32_t digit = 0;
+    for (;;) {
+        leds_write(digit | LED_READY);
+        wait_sync();
+        leds_write(digit | LED_BUSY);
+        if (receive_image(pixels, mnist_input_bytes(b))) {
+            leds_write(digit | LED_FAILED);
+            continue;
+        }
+        struct mnist_result r;
+        if (mnist_infer(b, pixels, &r)) {
+            leds_write(LED_FAILED);
+            return 1;
+        }
+        if (accel_status_error(r.status)) {
+            uprintf("error accel 0x%08x\n", r.status);
+            accel_clear_error();
+            continue;
+        }
+        digit = r.pred & LED_DIGIT;
+        uprintf("digit %u cycles %u logits ", r.pred, r.cycles);
+        for (uint32_t i = 0; i < b->classes; i++)
+            uprintf(i ? ",%d" : "%d", logits[i]);
+        uart_putc('\n');
+    }
+}
