@@ -2,8 +2,9 @@
 the compiled default CNN in its SRAM; a cocotb UART driver sends frames (boards.protocol) and
 the answers are checked against the network's exact integer reference.
 
-CI runs two images on a 2x2 array; ACCELGEN_DEMO_IMAGES=N runs the first N held-out images
-(about 1.1 million simulated cycles each: inference and the frame at 32 cycles per bit).
+CI runs one image (plus a corrupted and a wrong-length frame) on a 2x2 array;
+ACCELGEN_DEMO_IMAGES=N runs the first N held-out images (about 1.1 million simulated cycles each:
+inference and the frame at 32 cycles per bit).
 """
 
 import os
@@ -23,7 +24,7 @@ CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=
 
 
 def _images():
-    count = int(os.environ.get("ACCELGEN_DEMO_IMAGES", "2"))
+    count = int(os.environ.get("ACCELGEN_DEMO_IMAGES", "1"))
     return load_dataset().eval_images[:count]
 
 
