@@ -3,27 +3,23 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from accel.cli import main
 from accel.fuzz import MemoryImage, Reproducer
 from accel.fuzz.coverage import Coverage
 from accel.isa import encode
 from accel.rtl import BusModel
 from tests.sim.test_accel_differential import CONFIGS
+from tests.support.cli import run_cli, write_config
 
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build
 
 
-def _run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+_run = run_cli
 
 
 @pytest.fixture()
 def config_file(tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(CONFIG.to_dict()))
-    return path
+    return write_config(tmp_path, CONFIG)
 
 
 def test_small_campaign_passes_and_covers_everything(tmp_path, config_file):

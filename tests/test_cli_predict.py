@@ -3,29 +3,25 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from accel.cli import main
 from accel.config import AccelConfig
 from accel.isa import disassemble
 from accel.mnist.compiler import compile_network
 from accel.mnist.model_file import load_default
 from accel.perf import predict_matmul, predict_network, predict_program
 from accel.tiler import Requant, plan_matmul
+from tests.support.cli import run_cli, write_config
 
 CONFIG = AccelConfig(rows=4, cols=4, dataflow="os", sp_kib=1, acc_kib=1, sp_banks=1,
                      acc_banks=1)
 
 
-def _run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+_run = run_cli
 
 
 @pytest.fixture()
 def config_file(tmp_path):
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(CONFIG.to_dict()))
-    return path
+    return write_config(tmp_path, CONFIG)
 
 
 def test_gemm_prints_and_writes_the_model_figures(tmp_path, config_file):
