@@ -4,8 +4,8 @@ For each configuration: the accelerator's Verilog (`accel.generate_verilog`), Yo
 ``synth_ecp5``, then ``nextpnr-ecp5 --85k --out-of-context`` (no I/O buffers: the accelerator's
 ports stay internal nets, as they are inside the SoC) with ``--report``. Resources and the
 achieved Fmax come from nextpnr's report (`boards.report.place_and_route_figures`, percentages of
-the ULX3S-85F's device). Tools are found as the board flow finds them (`boards.flow.find_tool`:
-``YOSYS``/``NEXTPNR_ECP5`` variables, ``PATH``, then the YoWASP builds). Every multiply maps to a
+the ULX3S-85F's device). Tools are found and run by `accel.fpga_tools` (``YOSYS``/``NEXTPNR_ECP5``
+variables, ``PATH``, then the YoWASP builds). Every multiply maps to a
 hard MULT18X18D here, so arrays past 156 PEs do not place; the SoC board build
 (``accelgen board build``) moves the excess into LUTs.
 
@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,44 +34,32 @@ TARGET_MHZ = 50
 BOARD = "ulx3s-85f"
 
 
-def _run(command: list[str], cwd: Path, log: Path) -> None:
-    with open(log, "w") as handle:
-        done = subprocess.run(command, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT)
-    if done.returncode:
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-        raise RuntimeError(f"{Path(command[0]).name} failed (exit {done.returncode}): "
-                           + " / ".join(tail))
-
-
 def place_and_route(config: AccelConfig, work: Path) -> dict:
     """Synthesize, place and route the accelerator of ``config`` in ``work``; return
     ``{"utilization": ..., "clocks": ..., "seconds": {"synthesis": s, "place and route": s}}``.
 
     Raises
     ------
-    RuntimeError
+    accel.fpga_tools.ToolError
         When a tool is missing or fails (one line; the logs are in ``work``).
     """
     from accel import generate_verilog
+    from accel.fpga_tools import find_tool, run_tool
     from boards import get_board
-    from boards.flow import ToolError, find_tool
     from boards.report import place_and_route_figures
 
-    try:
-        yosys, nextpnr = find_tool("yosys"), find_tool("nextpnr-ecp5")
-    except ToolError as exc:
-        raise RuntimeError(str(exc)) from None
+    find_tool("yosys"), find_tool("nextpnr-ecp5")   # both found before the long synthesis
     (work / "accelerator.v").write_text(generate_verilog(config))
     seconds = {}
     start = time.perf_counter()
-    _run([yosys.path, "-q", "-l", "synth.log", "-p",
-          "read_verilog accelerator.v; synth_ecp5 -top accelerator -json accelerator.json"],
-         work, work / "yosys.out")
+    run_tool("yosys", ["-q", "-l", "synth.log", "-p",
+                       "read_verilog accelerator.v; synth_ecp5 -top accelerator "
+                       "-json accelerator.json"], work, "yosys.out")
     seconds["synthesis"] = time.perf_counter() - start
     start = time.perf_counter()
-    _run([nextpnr.path, "--85k", "--out-of-context", "--json", "accelerator.json",
-          "--report", "report.json", "--freq", str(TARGET_MHZ), "--timing-allow-fail",
-          "--seed", "1"], work, work / "nextpnr.log")
+    run_tool("nextpnr-ecp5", ["--85k", "--out-of-context", "--json", "accelerator.json",
+                              "--report", "report.json", "--freq", str(TARGET_MHZ),
+                              "--timing-allow-fail", "--seed", "1"], work, "nextpnr.log")
     seconds["place and route"] = time.perf_counter() - start
     figures = place_and_route_figures(get_board(BOARD), work / "report.json")
     figures["seconds"] = seconds

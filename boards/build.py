@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 from accel.config import AccelConfig
+from accel.fpga_tools import yosys_stat_cells
 
 from . import BoardError
 from .flow import STEP_NAMES, find_tool, run_plan_commands
 from .multipliers import plan_multipliers
-from .report import check_fits, place_and_route_figures, render_table, synthesis_cells
+from .report import check_fits, place_and_route_figures, render_table
 from .spec import Board
 from .top import DEFAULT_BAUD, BoardTop, uart_divisor
 
@@ -170,7 +171,7 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
 
     def after(record: dict) -> None:
         if record["step"] == "synthesis":
-            cells = synthesis_cells((gateware / f"{_NAME}.rpt").read_text(errors="replace"))
+            cells = yosys_stat_cells((gateware / f"{_NAME}.rpt").read_text(errors="replace"))
             check_fits(board, cells, what)
 
     tools = run_plan_commands(gateware, _NAME, progress=progress, start=start, after_step=after)

@@ -2,21 +2,20 @@
 
 Place-and-route figures come from nextpnr's ``--report`` JSON (``utilization``: used and
 available cells per type; ``fmax``: achieved and constrained MHz per clock). Before place and
-route, `synthesis_cells` reads the cell counts Yosys printed at the end of synthesis, which give
-lower bounds on what placement will need (`check_fits` turns a bound above the device into a
-`~boards.BoardError` naming the resource).
+route, the cell counts Yosys printed at the end of synthesis
+(`accel.fpga_tools.yosys_stat_cells`) give lower bounds on what placement will need
+(`check_fits` turns a bound above the device into a `~boards.BoardError` naming the resource).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from . import BoardError
 from .spec import Board
 
-__all__ = ["SYNTH_CELLS", "synthesis_cells", "check_fits", "place_and_route_figures",
+__all__ = ["SYNTH_CELLS", "check_fits", "place_and_route_figures",
            "render_table"]
 
 #: Per family and resource: the Yosys cells that end up in it, and how many of the resource
@@ -26,19 +25,6 @@ SYNTH_CELLS = {
     "ice40": {"LUT": {"SB_LUT4": 1}, "DSP": {"SB_MAC16": 1}, "BRAM": {"SB_RAM40_4K": 1},
               "SPRAM": {"SB_SPRAM256KA": 1}},
 }
-
-_STAT_LINE = re.compile(r"^\s*(\d+)\s+(\$?[\w$]+)\s*$")
-
-
-def synthesis_cells(log_text: str) -> dict[str, int]:
-    """Cell type -> count from the last statistics Yosys printed in ``log_text``."""
-    start = log_text.rfind("Printing statistics")
-    counts: dict[str, int] = {}
-    for line in log_text[start:].splitlines():
-        if m := _STAT_LINE.match(line):
-            counts[m.group(2)] = int(m.group(1))
-    return counts
-
 
 def check_fits(board: Board, cells: dict[str, int], what: str) -> dict[str, int]:
     """Lower bounds per resource from synthesis ``cells``; raises `~boards.BoardError` (one

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..config import AccelConfig
 from .cache import cached, content_key
 from .resources import FAMILIES, design_rtlil
-from .tools import ToolError, run_tool, tool_version
+from ..fpga_tools import ToolError, run_tool, tool_version
 
 __all__ = ["ECP5_DEVICE", "measure_fmax", "wrapper_verilog"]
 

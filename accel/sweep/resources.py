@@ -25,10 +25,10 @@ from pathlib import Path
 
 from ..config import AccelConfig
 from .cache import cached, content_key
-from .tools import run_tool, tool_version
+from ..fpga_tools import run_tool, tool_version, yosys_stat_cells
 
 __all__ = ["FAMILIES", "RESOURCES", "RESOURCE_TOPS", "Family", "count_resources",
-           "design_rtlil", "parse_stat", "synthesize"]
+           "design_rtlil", "synthesize"]
 
 #: Resource columns, in table order.
 RESOURCES = ("lut", "ff", "dsp", "bram")
@@ -67,22 +67,6 @@ FAMILIES = {
         "dsp": {"SB_MAC16": 1}, "bram": {"SB_RAM40_4K": 1}}),
 }
 
-_STAT_LINE = re.compile(r"^\s*(\d+)\s+(\$?[A-Za-z_][\w$]*)\s*$")
-#: Totals in ``stat`` output that look like cell lines.
-_NOT_CELLS = {"wires", "ports", "cells", "memories", "processes"}
-
-
-def parse_stat(text: str) -> dict[str, int]:
-    """Cell type -> count from the last ``stat`` report in ``text``."""
-    start = max(text.rfind("Printing statistics"), 0)
-    counts: dict[str, int] = {}
-    for line in text[start:].splitlines():
-        match = _STAT_LINE.match(line)
-        if match and match.group(2) not in _NOT_CELLS:
-            counts[match.group(2)] = int(match.group(1))
-    return counts
-
-
 def count_resources(family: Family, cells: dict[str, int]) -> dict[str, int]:
     """Resources (`RESOURCES`) used by synthesized ``cells`` of ``family``."""
     out = {}
@@ -119,7 +103,7 @@ def _synthesize(design: str, top: str, family: Family) -> dict:
         script = (f"read_rtlil design.il; {family.synth.format(top=top)}; "
                   f"tee -q -o stat.txt stat")
         run_tool("yosys", ["-p", script], cwd, "yosys.log")
-        cells = parse_stat((cwd / "stat.txt").read_text())
+        cells = yosys_stat_cells((cwd / "stat.txt").read_text())
     return {**count_resources(family, cells), "cells": cells,
             "synth_seconds": round(time.monotonic() - began, 1)}
 

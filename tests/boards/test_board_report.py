@@ -1,11 +1,12 @@
-"""boards.report: synthesis cell counts, the fit check, nextpnr's report, the table."""
+"""boards.report: the fit check, nextpnr's report, the table."""
 
 import json
 
 import pytest
 
 from boards import BOARDS, BoardError
-from boards.report import check_fits, place_and_route_figures, render_table, synthesis_cells
+from accel.fpga_tools import yosys_stat_cells
+from boards.report import check_fits, place_and_route_figures, render_table
 
 # The end of a Yosys log (synth_ecp5's statistics), as Yosys 0.70 prints it.
 YOSYS_LOG = """
@@ -27,13 +28,8 @@ End of script.
 """
 
 
-def test_synthesis_cells_reads_the_last_statistics():
-    cells = synthesis_cells("Printing statistics.\n      7   LUT4\n" + YOSYS_LOG)
-    assert cells["LUT4"] == 30000 and cells["CCU2C"] == 4001 and cells["MULT18X18D"] == 20
-
-
 def test_check_fits_counts_carry_cells_twice():
-    needs = check_fits(BOARDS["ulx3s-85f"], synthesis_cells(YOSYS_LOG), "the SoC")
+    needs = check_fits(BOARDS["ulx3s-85f"], yosys_stat_cells(YOSYS_LOG), "the SoC")
     assert needs == {"LUT": 30000 + 2 * 4001, "DSP": 20, "BRAM": 12}
 
 
