@@ -8,6 +8,7 @@ properties here and are never recomputed elsewhere.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field, fields
@@ -221,6 +222,13 @@ class AccelConfig:
     def to_dict(self) -> dict[str, Any]:
         """Every field, in declaration order."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def hardware_digest(self) -> str:
+        """12 hex digits of a hash of every field but ``name`` (which shapes no hardware and, like
+        in ``==``, is ignored): the key under which emitted Verilog, simulator builds and
+        firmware are cached."""
+        fields_ = {k: v for k, v in self.to_dict().items() if k != "name"}
+        return hashlib.sha256(json.dumps(fields_, sort_keys=True).encode()).hexdigest()[:12]
 
     def derived(self) -> dict[str, Any]:
         """The derived values recorded in manifests."""

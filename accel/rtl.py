@@ -8,7 +8,6 @@ the final main memory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -64,11 +63,6 @@ class RunResult:
     bus_requests: list[np.ndarray] = field(default_factory=list)
 
 
-def _config_key(config: AccelConfig) -> str:
-    text = json.dumps(config.to_dict(), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def accelerator_verilog(config: AccelConfig) -> Path:
     """The accelerator's Verilog for ``config`` (top module ``accelerator``), emitted once."""
     from sim.runner import emit_cached
@@ -76,7 +70,7 @@ def accelerator_verilog(config: AccelConfig) -> Path:
     from .accelerator import Accelerator
 
     return emit_cached(f"accel-{config.rows}x{config.cols}-{config.dataflow}-"
-                       f"{_config_key(config)}", lambda: Accelerator(config), name="accelerator")
+                       f"{config.hardware_digest()}", lambda: Accelerator(config), name="accelerator")
 
 
 def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Program], *,

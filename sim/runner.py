@@ -212,9 +212,14 @@ def _tail(path: Path) -> str:
 
 def _build(simulator: str, sources: list[Path], toplevel: str, build_key: str,
            waves: bool) -> Path:
-    """Build (or find in the cache) the simulation of ``sources``; return its build directory."""
+    """Build (or find in the cache) the simulation of ``sources``; return its build directory.
+
+    The cache is keyed by content alone (`_build_digest`): the same Verilog emitted under
+    another ``build_key`` (e.g. a configuration that differs only in its name) reuses the
+    build. ``build_key`` labels messages and the ``.built`` stamp.
+    """
     digest = _build_digest(sources, simulator, toplevel, waves)
-    key = f"{_safe_name(build_key)}-{simulator}-{digest}"
+    key = f"{simulator}-{digest}"
     build_dir = cache_dir() / "build" / key
     stamp = build_dir / ".built"
     with _locked(cache_dir() / "build" / f"{key}.lock"):

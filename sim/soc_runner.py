@@ -10,7 +10,6 @@ emits the image as the SRAM's initial contents (one build per image). Builds are
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tempfile
 from dataclasses import dataclass
@@ -53,11 +52,6 @@ class SocRunError(RuntimeError):
         self.transcript = transcript
 
 
-def _config_key(config) -> str:
-    text = json.dumps(config.to_dict(), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def soc_verilog(config, *, with_accelerator: bool = True, uart_divisor: int = DEFAULT_DIVISOR,
                 firmware: bytes | None = None) -> Path:
     """The SoC's Verilog for ``config`` (top module ``soc``), emitted once per process.
@@ -71,7 +65,7 @@ def soc_verilog(config, *, with_accelerator: bool = True, uart_divisor: int = DE
     kind = "accel" if with_accelerator else "core"
     sram = f"baked-{hashlib.sha256(firmware).hexdigest()[:12]}" if firmware else "blank"
     key = (f"soc-{config.rows}x{config.cols}-{config.dataflow}-{kind}-{sram}-"
-           f"div{uart_divisor}-{_config_key(config)}")
+           f"div{uart_divisor}-{config.hardware_digest()}")
     return emit_cached(key, lambda: SoC(config, firmware, uart_divisor=uart_divisor,
                                         with_accelerator=with_accelerator), name="soc")
 

@@ -123,3 +123,11 @@ def test_replace_validates_again():
     with pytest.raises(ConfigError, match="rows"):
         AccelConfig().replace(rows=0)
     assert AccelConfig().replace(rows=4).rows == 4
+
+
+def test_hardware_digest_ignores_the_name_and_nothing_else():
+    base = AccelConfig(rows=4, cols=4)
+    assert base.hardware_digest() == base.replace(name="renamed").hardware_digest()
+    assert base.hardware_digest() != base.replace(cols=8).hardware_digest()
+    assert base.hardware_digest() != base.replace(dataflow="os").hardware_digest()
+    assert len(base.hardware_digest()) == 12

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -78,8 +77,7 @@ def soc_firmware(config: AccelConfig) -> SocFirmware:
 
     from ..firmware import build_firmware
 
-    digest = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()
-    out = cache_dir() / "firmware" / f"{APP}-{digest[:12]}"
+    out = cache_dir() / "firmware" / f"{APP}-{config.hardware_digest()}"
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes

@@ -66,6 +66,13 @@ def test_build_is_cached(monkeypatch):
     assert runner._build("icarus", [path], "selftest", "selftest", False) == first
 
 
+def test_build_cache_is_keyed_by_content_not_name(monkeypatch):
+    path = _emit()
+    first = runner._build("icarus", [path], "selftest", "selftest", False)
+    monkeypatch.setattr(runner, "_runner", lambda *args: pytest.fail("rebuilt a cached design"))
+    assert runner._build("icarus", [path], "selftest", "another-name", False) == first
+
+
 def test_missing_icarus_is_one_clear_line(monkeypatch):
     monkeypatch.setattr(runner.shutil, "which", lambda tool: None)
     with pytest.raises(runner.SimulatorNotFound, match=r"apt-get install iverilog$"):
