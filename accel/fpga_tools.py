@@ -12,7 +12,10 @@ the FPGA benchmark (``bench/fpga.py``) need from the tools:
   `ToolError` quoting the tool's last error line (`last_error_line`, which also reads the log
   files a command names with ``-l``/``--log``: `named_logs`).
 - `tool_version` is the first line of the tool's version (part of every result cache key).
-- `yosys_stat_cells` reads the cell counts of Yosys' last ``stat`` report.
+- `yosys_stat_cells` reads the cell counts of Yosys' last ``stat`` report;
+  `yosys_failed_in_pass` tells whether a Yosys log ends in an error inside a given pass.
+- `ecp5_synth_abc_lut` is ``synth_ecp5`` with the classic ``abc -lut 4`` LUT mapper in place
+  of ``abc9``, which the YoWASP Yosys 0.70 build fails on for some designs.
 
 YoWASP tools see only their working directory, so every run happens in one directory holding
 its inputs.
@@ -30,7 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 
 __all__ = ["ToolError", "Tool", "FLOW_TOOLS", "tool_env_var", "find_tool", "run_tool", "tool_version",
-           "last_error_line", "named_logs", "yosys_stat_cells"]
+           "last_error_line", "named_logs", "yosys_stat_cells", "yosys_failed_in_pass",
+           "ecp5_synth_abc_lut"]
 
 #: Tools the ``fpga`` extra installs (as YoWASP builds); others get a generic install hint.
 FLOW_TOOLS = ("yosys", "nextpnr-ecp5", "nextpnr-ice40", "ecppack", "icepack")
@@ -149,3 +153,35 @@ def yosys_stat_cells(text: str) -> dict[str, int]:
         if match and match.group(2) not in _NOT_CELLS:
             counts[match.group(2)] = int(match.group(1))
     return counts
+
+
+_SECTION = re.compile(r"^(\d+(?:\.\d+)*)\. Executing (\S+)")
+
+
+def yosys_failed_in_pass(log_text: str, pass_name: str) -> bool:
+    """Whether a Yosys log (``-l FILE``) ends in an ``ERROR`` raised while pass ``pass_name``
+    (e.g. ``"ABC9"``, as the log's section headers spell it) or one of its sub-steps ran."""
+    error = log_text.rfind("\nERROR:")
+    if error < 0:
+        return False
+    sections = [m.group(1, 2) for m in map(_SECTION.match, log_text[:error].splitlines()) if m]
+    for number, name in reversed(sections):
+        if name == pass_name:
+            # Every later section must be one of its sub-steps (numbered under it).
+            return all(later.startswith(number + ".")
+                       for later, _ in sections[sections.index((number, name)) + 1:])
+    return False
+
+
+def ecp5_synth_abc_lut(top: str, options: str = "") -> list[str]:
+    """Yosys commands that run ``synth_ecp5`` with LUTs mapped by ``abc -lut 4``.
+
+    Yosys 0.70's ``synth_ecp5`` always maps LUTs with ``abc9``, which in the YoWASP build exits
+    without a message on systolic arrays from 4x16 up and fails an internal assertion
+    (``GetSize(conn.first) == GetSize(conn.second)``, while reintegrating) on the ULX3S-25F
+    SoC. These commands run ``synth_ecp5`` up to its LUT mapping, map with the classic ``abc``,
+    and run the rest. ``options`` go to both ``synth_ecp5`` calls.
+    """
+    synth = " ".join(part for part in ("synth_ecp5", options, f"-top {top}") if part)
+    return [f"{synth} -run :map_luts", "techmap -map +/lattice/latches_map.v",
+            "abc -lut 4 -dress", "clean", f"{synth} -run map_cells:"]

@@ -9,7 +9,9 @@ Steps (each reported with the elapsed time):
    the multiplier plan (`boards.multipliers`) goes into ``multipliers.ys``, which the Yosys
    script runs right after reading the design;
 3. synthesis, then a check that the cells fit the device (`boards.report.check_fits`), place
-   and route (``nextpnr --report``), bitstream (`boards.flow.run_plan_commands`);
+   and route (``nextpnr --report``), bitstream (`boards.flow.run_plan_commands`). On ECP5, when
+   Yosys' ``abc9`` LUT mapper fails (a Yosys 0.70 bug some designs trigger), synthesis runs
+   again with ``abc -lut 4`` (`with_abc_lut_mapping`) and the report says so (``lut_mapper``);
 4. the report: ``OUT/report.json`` and ``OUT/report.txt`` (`boards.report`), the bitstream as
    ``OUT/<board>.bit`` (ECP5) or ``OUT/<board>.bin`` (iCE40), and ``OUT/sram.bin``.
 """
@@ -17,13 +19,14 @@ Steps (each reported with the elapsed time):
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 from accel.config import AccelConfig
-from accel.fpga_tools import yosys_stat_cells
+from accel.fpga_tools import ToolError, ecp5_synth_abc_lut, yosys_failed_in_pass, yosys_stat_cells
 
 from . import BoardError
 from .flow import STEP_NAMES, find_tool, run_plan_commands
@@ -32,7 +35,7 @@ from .report import check_fits, place_and_route_figures, render_table
 from .spec import Board
 from .top import DEFAULT_BAUD, BoardTop, uart_divisor
 
-__all__ = ["build_board", "bitstream_name", "elaborate"]
+__all__ = ["build_board", "bitstream_name", "elaborate", "with_abc_lut_mapping"]
 
 _NAME = "top"
 
@@ -62,7 +65,8 @@ def elaborate(board: Board, config: AccelConfig, image: bytes, gateware: Path, *
     plan = platform.prepare(
         top, name=_NAME, synth_opts=board.synth_opts, debug_verilog=False,
         script_after_read="script multipliers.ys",
-        nextpnr_opts="--report report.json --timing-allow-fail")
+        nextpnr_opts=" ".join(filter(None, ("--report report.json --timing-allow-fail",
+                                            board.pnr_opts))))
     if gateware.exists():
         shutil.rmtree(gateware)
     plan.extract(str(gateware))
@@ -72,6 +76,48 @@ def elaborate(board: Board, config: AccelConfig, image: bytes, gateware: Path, *
         "# Multipliers beyond the device's hard multipliers, rebuilt in logic "
         "(boards.multipliers)\n" + (multipliers.yosys_script() or "# (none)\n"))
     return multipliers
+
+
+_SYNTH_ECP5 = re.compile(r"^\s*synth_ecp5\b(?P<options>.*?)-top (?P<top>\S+)\s*$", re.M)
+
+
+def with_abc_lut_mapping(script: str) -> str:
+    """The Yosys script ``script`` (Amaranth's ``top.ys``) with its ``synth_ecp5`` mapping LUTs
+    by ``abc -lut 4`` instead of ``abc9`` (`accel.fpga_tools.ecp5_synth_abc_lut`).
+
+    Raises
+    ------
+    ValueError
+        When the script has no ``synth_ecp5 ... -top NAME`` line.
+    """
+    match = _SYNTH_ECP5.search(script)
+    if match is None:
+        raise ValueError("no synth_ecp5 command in the Yosys script")
+    commands = ecp5_synth_abc_lut(match["top"], match["options"].strip())
+    return script[:match.start()] + "\n".join(f"    {c}" for c in commands) + script[match.end():]
+
+
+def _run_tools(board: Board, gateware: Path, progress, start: float, after
+               ) -> tuple[list[dict], float | None]:
+    """Run the plan's tools; on ECP5, when Yosys' ``abc9`` fails (a Yosys bug some designs
+    trigger), run them again with ``abc -lut 4``. Returns the step records and the seconds the
+    failed synthesis took (None when there was none)."""
+    began = time.monotonic()
+    try:
+        return run_plan_commands(gateware, _NAME, progress=progress, start=start,
+                                 after_step=after), None
+    except ToolError:
+        log = gateware / f"{_NAME}.rpt"
+        if board.family != "ecp5" or not log.exists() or \
+                not yosys_failed_in_pass(log.read_text(errors="replace"), "ABC9"):
+            raise
+    failed = time.monotonic() - began
+    progress(f"[{time.monotonic() - start:7.1f} s]   synthesis: Yosys' abc9 LUT mapper failed "
+             f"after {failed:.0f} s (a Yosys bug); again with abc -lut 4")
+    script = gateware / f"{_NAME}.ys"
+    script.write_text(with_abc_lut_mapping(script.read_text()))
+    return run_plan_commands(gateware, _NAME, progress=progress, start=start,
+                             after_step=after), failed
 
 
 def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, network=None,
@@ -174,7 +220,9 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
             cells = yosys_stat_cells((gateware / f"{_NAME}.rpt").read_text(errors="replace"))
             check_fits(board, cells, what)
 
-    tools = run_plan_commands(gateware, _NAME, progress=progress, start=start, after_step=after)
+    tools, abc9_failed = _run_tools(board, gateware, progress, start, after)
+    if abc9_failed is not None:
+        steps.append({"step": "synthesis with abc9 (failed)", "seconds": round(abc9_failed, 1)})
     steps += [{"step": t["step"], "seconds": t["seconds"]} for t in tools]
 
     shutil.copyfile(gateware / f"{_NAME}.{_bitstream_suffix(board)}", out / bitstream_name(board))
@@ -190,6 +238,7 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
         **figures,
         "timing_met": all(c["met"] for c in figures["clocks"].values()),
         "multipliers": multipliers.summary(),
+        "lut_mapper": "synth default" if abc9_failed is None else "abc -lut 4 (abc9 failed)",
         "memory": memory,
         "uart": {"baud": baud, "divisor": uart_divisor(board, baud)},
         "bitstream": bitstream_name(board),

@@ -82,6 +82,8 @@ def render_table(report: dict) -> str:
         lines.append(f"  clock {name}: achieved {c['achieved_mhz']:.2f} MHz, target "
                      f"{c['target_mhz']:.2f} MHz: {verdict}")
     lines.append(f"  multipliers: {report['multipliers']}")
+    if report.get("lut_mapper", "synth default") != "synth default":
+        lines.append(f"  LUT mapping: {report['lut_mapper']}")
     memory = report["memory"]
     lines.append(f"  memory: firmware {memory['firmware_bytes']:,} B, network and tables "
                  f"{memory['network_bytes']:,} B, image end {memory['image_bytes']:,} B of "

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from amaranth._toolchain import tool_env_var as amaranth_env_var
 
-from accel.fpga_tools import (FLOW_TOOLS, ToolError, find_tool, last_error_line, named_logs,
-                              run_tool, tool_env_var, tool_version, yosys_stat_cells)
+from accel.fpga_tools import (FLOW_TOOLS, ToolError, ecp5_synth_abc_lut, find_tool,
+                              last_error_line, named_logs, run_tool, tool_env_var, tool_version,
+                              yosys_failed_in_pass, yosys_stat_cells)
 
 
 def _executable(path: Path, body: str = "exit 0") -> Path:
@@ -153,6 +154,29 @@ def test_stat_cells_read_the_last_report_without_totals():
 
 def test_stat_cells_without_header_read_everything():
     assert yosys_stat_cells("   12 SB_LUT4\n    3 cells\n") == {"SB_LUT4": 12}
+
+
+LOG = """4.1. Executing HIERARCHY pass.
+6.46. Executing ABC9 pass.
+6.46.22.5. Executing ABC9.
+6.46.22.7. Executing ABC_OPS_REINTEGRATE pass (reintegrate ABC mapped design into module).
+"""
+
+
+def test_failed_in_pass_sees_errors_inside_the_pass_and_its_sub_steps():
+    crash = LOG + "ERROR: Assert `x' failed.\n"
+    assert yosys_failed_in_pass(crash, "ABC9")
+    assert not yosys_failed_in_pass(crash, "HIERARCHY")
+    assert not yosys_failed_in_pass(LOG, "ABC9")                      # no error
+    later = LOG + "6.47. Executing TECHMAP pass.\nERROR: something else\n"
+    assert not yosys_failed_in_pass(later, "ABC9")
+
+
+def test_ecp5_abc_lut_script():
+    assert ecp5_synth_abc_lut("soc") == [
+        "synth_ecp5 -top soc -run :map_luts", "techmap -map +/lattice/latches_map.v",
+        "abc -lut 4 -dress", "clean", "synth_ecp5 -top soc -run map_cells:"]
+    assert ecp5_synth_abc_lut("t", "-noiopad")[0] == "synth_ecp5 -noiopad -top t -run :map_luts"
 
 
 def test_real_yosys_statistics(tmp_path):

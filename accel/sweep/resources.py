@@ -7,8 +7,9 @@ text, the script and the Yosys version, so a repeated sweep, or two configuratio
 identical hardware, synthesize once.
 
 ECP5 synthesis is ``synth_ecp5`` with Yosys' classic ``abc -lut 4`` in place of its ``abc9``
-LUT mapping: in the YoWASP build, ``abc9`` exits with an error and no message on arrays from
-4x16 up, and one mapper for every configuration keeps the LUT counts comparable.
+LUT mapping (`accel.fpga_tools.ecp5_synth_abc_lut`): in the YoWASP build, ``abc9`` exits with
+an error and no message on arrays from 4x16 up, and one mapper for every configuration keeps
+the LUT counts comparable.
 
 Time matters: synthesis of the systolic array alone (``top="array"``) takes seconds (about 2 s
 for 2x4, 10 s for 8x8 here), while the whole accelerator (scratchpad, accumulator, DMA and
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from ..config import AccelConfig
 from .cache import cached, content_key
-from ..fpga_tools import run_tool, tool_version, yosys_stat_cells
+from ..fpga_tools import ecp5_synth_abc_lut, run_tool, tool_version, yosys_stat_cells
 
 __all__ = ["FAMILIES", "RESOURCES", "RESOURCE_TOPS", "Family", "count_resources",
            "design_rtlil", "synthesize"]
@@ -57,9 +58,7 @@ class Family:
 
 
 FAMILIES = {
-    "ecp5": Family("ecp5", "synth_ecp5 -top {top} -run :map_luts; "
-                           "techmap -map +/lattice/latches_map.v; abc -lut 4 -dress; clean; "
-                           "synth_ecp5 -top {top} -run map_cells:", {
+    "ecp5": Family("ecp5", "; ".join(ecp5_synth_abc_lut("{top}")), {
         "lut": {"LUT4": 1, "CCU2C": 2}, "ff": {"TRELLIS_FF": 1},
         "dsp": {"MULT18X18D": 1}, "bram": {"DP16KD": 1}}),
     "ice40": Family("ice40", "synth_ice40 -dsp -top {top}", {
