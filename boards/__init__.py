@@ -77,6 +77,9 @@ def _ulx3s_board(size: str) -> Board:
         # LEDs 0-7 show status bits 0-7 (boards.top).
         leds=(0, 1, 2, 3, 4, 5, 6, 7),
         synth_opts="",
+        # nextpnr's default router1 still had 80k of 279k arcs to route after 40 min on the
+        # 85F's 16x16 build; router2 handles congested designs better.
+        pnr_opts="--router router2",
         programmer=("openFPGALoader", "--board", "ulx3s"),
         notes=_ECP5_NOTES + _MEASURED.get(size, _SCALED),
     )
@@ -99,6 +102,7 @@ ICEBREAKER = Board(
     # failed and trapped on the red LED.
     leds=(2, 3, 4, 5, 1, 6, 0, 0),
     synth_opts="-dsp",
+    pnr_opts="",
     programmer=("iceprog",),
     extra_resources=_icebreaker_leds,
     notes="The iCE40UP5K's 5,280 logic cells hold the SoC without the accelerator (3,728 LCs) "

@@ -75,6 +75,8 @@ class Board:
         Platform ``led`` resource numbers, one per bit of the SoC's LED register (bit 0 first).
     synth_opts : str
         Extra options for Yosys' ``synth_<family>``.
+    pnr_opts : str
+        Extra options for nextpnr (the flow adds ``--report`` and ``--timing-allow-fail``).
     programmer : tuple of str
         The command that writes a bitstream (the file name is appended).
     extra_resources : callable, optional
@@ -96,6 +98,7 @@ class Board:
     max_sram_kib: int
     leds: tuple[int, ...]
     synth_opts: str
+    pnr_opts: str
     programmer: tuple[str, ...]
     extra_resources: Callable[[object], None] | None = None
     notes: str = ""

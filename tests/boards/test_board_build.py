@@ -88,6 +88,7 @@ def test_ulx3s_85f_netlist_files(ulx3s_85f_netlist):
     commands = json.loads((gateware / "build_top.json").read_text())["commands"]
     assert [c[0] for c in commands] == ["yosys", "nextpnr-ecp5", "ecppack"]
     assert "--report" in commands[1] and "--85k" in commands[1]
+    assert commands[1][commands[1].index("--router") + 1] == "router2"
     assert uart_divisor(board) == 130                     # 15 MHz / 115200
 
 
