@@ -1,15 +1,21 @@
-"""The configurations the benches measure, built as the CLI builds them."""
+"""The configurations the benches measure, built as the CLI builds them, and how a model's
+figure is shown beside a measured one."""
 
 from __future__ import annotations
 
 from accel.config import AccelConfig, preset
 
-__all__ = ["cli_config"]
+__all__ = ["cli_config", "versus"]
 
 
 def cli_config(rows: int, cols: int | None = None, dataflow: str = "ws") -> AccelConfig:
     """What ``accelgen ... --rows ROWS --cols COLS --dataflow DATAFLOW`` runs on: the default
-    preset with those fields. Being equal to the CLI's (name included, which keys the cached
-    simulator build), it measures the same thing and shares the CLI's Verilator build."""
+    preset with those fields. Being equal to the CLI's, it measures the same thing and shares
+    the CLI's Verilator build."""
     return preset("default").replace(rows=rows, cols=rows if cols is None else cols,
                                      dataflow=dataflow)
+
+
+def versus(predicted: int, measured: float) -> str:
+    """A model's figure beside the measured one: ``"16294 (-2.0%)"``."""
+    return f"{predicted} ({predicted / measured - 1:+.1%})"

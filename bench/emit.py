@@ -103,40 +103,27 @@ def measure_sizes(sizes: list[int], *, dataflow: str = "ws", top: str = "acceler
 
 
 def markdown_table(results: dict[int, dict]) -> str:
-    """`measure_sizes` results as a Markdown table (memory over the import baseline)."""
+    """`measure_sizes` results as a Markdown table: times, memory over the import baseline,
+    ratios to the 16x16 row (else the first) and per-PE costs."""
     trace = all("py_peak_bytes" in r for r in results.values())
-    lines = ["| array | PEs | Verilog bytes | total s | elaboration s | Yosys s | peak RSS MiB "
-             "| RSS over imports MiB | ms/PE" + (" | Python heap peak MiB |" if trace else " |"),
-             "|---" * (9 + trace) + "|"]
+    base = 16 if 16 in results else next(iter(results))
+    ref = results[base]
+    ref_extra = max(ref["maxrss_kib"] - ref["base_kib"], 1)
+    head = ["array", "PEs", "Verilog bytes", "total s", "elaboration s", "Yosys s",
+            "peak RSS MiB", "RSS over imports MiB", f"time vs {base}x{base}",
+            f"memory vs {base}x{base}", "ms/PE",
+            "KiB/PE"] + (["Python heap peak MiB"] if trace else [])
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for n, r in results.items():
-        extra = (r["maxrss_kib"] - r["base_kib"]) / 1024
-        line = (f"| {n}x{n} | {n * n} | {r['bytes']:,} | {r['seconds']:.2f} | "
-                f"{r['seconds'] - r['yosys_seconds']:.2f} | {r['yosys_seconds']:.2f} | "
-                f"{r['maxrss_kib'] / 1024:.1f} | {extra:.1f} | {1000 * r['seconds'] / n / n:.1f} |")
-        if trace:
-            line += f" {r['py_peak_bytes'] / 2**20:.1f} |"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _table(results: dict[int, dict], trace: bool) -> str:
-    ref = results.get(16) or next(iter(results.values()))
-    head = (f"{'size':>7} {'PEs':>5} {'Verilog':>10} {'total s':>8} {'elab s':>7} {'yosys s':>8}"
-            f" {'RSS MiB':>8} {'+base':>7} {'t/t16':>6} {'m/m16':>6} {'ms/PE':>6} {'KiB/PE':>7}"
-            + (f" {'py-heap MiB':>11}" if trace else ""))
-    lines = [head, "-" * len(head)]
-    for n, r in results.items():
-        pes = n * n
         extra = r["maxrss_kib"] - r["base_kib"]
-        ref_extra = ref["maxrss_kib"] - ref["base_kib"]
-        line = (f"{f'{n}x{n}':>7} {pes:>5} {r['bytes']:>10,} {r['seconds']:>8.2f}"
-                f" {r['seconds'] - r['yosys_seconds']:>7.2f} {r['yosys_seconds']:>8.2f}"
-                f" {r['maxrss_kib'] / 1024:>8.1f} {extra / 1024:>7.1f}"
-                f" {r['seconds'] / ref['seconds']:>6.2f} {extra / max(ref_extra, 1):>6.2f}"
-                f" {1000 * r['seconds'] / pes:>6.1f} {extra / pes:>7.1f}")
+        cells = [f"{n}x{n}", f"{n * n}", f"{r['bytes']:,}", f"{r['seconds']:.2f}",
+                 f"{r['seconds'] - r['yosys_seconds']:.2f}", f"{r['yosys_seconds']:.2f}",
+                 f"{r['maxrss_kib'] / 1024:.1f}", f"{extra / 1024:.1f}",
+                 f"{r['seconds'] / ref['seconds']:.2f}", f"{extra / ref_extra:.2f}",
+                 f"{1000 * r['seconds'] / n / n:.1f}", f"{extra / n / n:.1f}"]
         if trace:
-            line += f" {r['py_peak_bytes'] / 2**20:>11.1f}"
-        lines.append(line)
+            cells.append(f"{r['py_peak_bytes'] / 2**20:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -165,9 +152,9 @@ def main() -> None:
     except RuntimeError as exc:
         sys.exit(f"bench/emit.py: {exc}")
     print(f"Verilog emission of the {args.dataflow} {args.top} "
-          f"(one fresh process per size; ratios vs 16x16; per-PE = total / PEs; "
-          f"memory ratios and per-PE use RSS over the import baseline)")
-    print(_table(results, args.tracemalloc))
+          f"(one fresh process per size; per-PE = total / PEs; memory ratios and per-PE use "
+          f"RSS over the import baseline)\n")
+    print(markdown_table(results))
 
 
 if __name__ == "__main__":

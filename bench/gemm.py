@@ -31,7 +31,7 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig  # noqa: E402
 from accel.isa import Command, encode  # noqa: E402
 from accel.matmul import matmul  # noqa: E402
 from accel.rtl import Program, run_programs  # noqa: E402
-from bench.configs import cli_config  # noqa: E402
+from bench.configs import cli_config, versus  # noqa: E402
 
 
 def resident_config(size: int, dim: int, dataflow: str) -> AccelConfig:
@@ -194,26 +194,18 @@ def run_e2e(dim: int, size: int, dataflow: str) -> tuple[int, float, float]:
     return run.cycles, run.utilization, run.bound
 
 
-def _predict_matmul():
-    """`accel.perf.predict_matmul` when the analytical model is installed, else None."""
-    try:
-        from accel.perf import predict_matmul
-    except ImportError:
-        return None
-    return predict_matmul
-
-
 def gemm_table(arrays: list[int], sizes: list[int], dataflow: str = "ws", *, e2e: bool = True,
                log=None) -> str:
     """Resident and end-to-end runs of every square GEMM size on every square array, as a
     Markdown table. End-to-end rows are ``accelgen matmul --rows D --cols D --m S --k S --n S
     --dataflow DF --backend rtl`` (same configuration, operands and figures); the model column
-    is `accel.perf.predict_matmul` when that exists."""
-    predict = _predict_matmul() if e2e else None
+    is `accel.perf.predict_matmul`, with its difference from the RTL."""
+    from accel.perf import predict_matmul
+
     head = ["array", "GEMM", "resident cycles", "resident util (bound 100%)"]
     if e2e:
         head += ["e2e cycles", "e2e util", "e2e bound", "e2e bound / cycles",
-                 "model cycles" if predict else "model"]
+                 "model cycles (vs RTL)"]
     lines = ["| " + " | ".join(head + ["wall s"]) + " |", "|---" * (len(head) + 1) + "|"]
     for dim in arrays:
         for size in sizes:
@@ -223,14 +215,7 @@ def gemm_table(arrays: list[int], sizes: list[int], dataflow: str = "ws", *, e2e
             if e2e:
                 config = cli_config(dim, dim, dataflow)
                 run = run_end_to_end(config, size, size, size)
-                if predict is None:
-                    model = "model not available"
-                else:
-                    try:
-                        predicted = predict(config, size, size, size).cycles
-                        model = f"{predicted} ({predicted / run.cycles - 1:+.1%})"
-                    except Exception as exc:  # noqa: BLE001 - the model is another module's
-                        model = f"model failed: {type(exc).__name__}"
+                model = versus(predict_matmul(config, size, size, size).cycles, run.cycles)
                 row += (f" {run.cycles} | {run.utilization:.1%} | {run.bound:.0f} | "
                         f"{run.bound / run.cycles:.1%} | {model} |")
             wall = time.perf_counter() - start

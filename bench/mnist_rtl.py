@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.configs import cli_config  # noqa: E402
+from bench.configs import cli_config, versus  # noqa: E402
 
 __all__ = ["eval_images", "mnist_table"]
 
@@ -34,14 +34,6 @@ def eval_images(count: int):
     images, labels = data.load_offline(seed=0)
     _, _, images, labels = data.split_offline(images, labels, holdout=0.2, seed=0)
     return images[:count], labels[:count]
-
-
-def _predict_network():
-    try:
-        from accel.perf import predict_network
-    except ImportError:
-        return None
-    return predict_network
 
 
 def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
@@ -57,11 +49,11 @@ def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
     from accel.mnist.compiler import compile_network
     from accel.mnist.evaluate import evaluate
     from accel.mnist.model_file import load_default
+    from accel.perf import predict_network
 
-    predict = _predict_network()
     pixels, labels = eval_images(images)
     lines = ["| array | net | MACs | bytes moved | cycles/inference | bound | bound / cycles | "
-             + ("model cycles (vs RTL)" if predict else "model") + " | accuracy | wall s |",
+             "model cycles (vs RTL) | accuracy | wall s |",
              "|---" * 10 + "|"]
     for size in sizes:
         config = cli_config(size)
@@ -74,14 +66,8 @@ def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
                 raise RuntimeError(f"{name} on {size}x{size}: RTL logits differ from the golden "
                                    f"model's on {report.images - report.agree} images")
             cycles = f"{report.mean_cycles:.0f}"  # as the CLI prints it
-            if predict is None:
-                model = "model not available"
-            else:
-                try:
-                    predicted = predict(config, compile_network(network, config)).cycles
-                    model = f"{predicted} ({predicted / report.mean_cycles - 1:+.1%})"
-                except Exception as exc:  # noqa: BLE001 - the model is another module's
-                    model = f"model failed: {type(exc).__name__}"
+            model = versus(predict_network(config, compile_network(network, config)).cycles,
+                           report.mean_cycles)
             lines.append(f"| {size}x{size} | {name} | {report.macs:,} | {report.bytes_moved:,} | "
                          f"{cycles} | {report.bound} | {report.bound / report.mean_cycles:.1%} "
                          f"| {model} | {report.accuracy:.0%} of {report.images} | {wall:.0f} |")
