@@ -44,8 +44,14 @@ _ECP5_NOTES = ("15 MHz from the PLL: the accelerator's dispatcher path reaches o
                "first; the rest are Booth multipliers in LUTs (boards.multipliers).")
 _MEASURED = {
     "85": " The 16x16 default is built and measured (boards/README.md).",
+    "45": " The 8x8 default is built and measured: 65 % of the LUTs, 70 of 72 multipliers, "
+          "19.9 MHz (boards/README.md). 8x16 would need 64 multipliers for the activation "
+          "unit alone and about 25k more LUTs for Booth products.",
+    "25": " The 4x4 default is built and measured: 76 % of the LUTs, 26 of 28 multipliers, "
+          "19.0 MHz (boards/README.md). 4x8 would need 16 more multipliers for the "
+          "activation unit (about 3,500 LUTs each in logic).",
 }
-_SCALED = " The default array is sized from the 85F figures, not built here."
+_SCALED = " The default array is sized from the 25F figures (the 12F is the 25F die in nextpnr)."
 
 # ECP5 capacities as nextpnr-ecp5 reports them (TRELLIS_COMB = LUT4s; the LFE5U-12F is the 25F
 # die, and nextpnr and the bitstream use all of it).
