@@ -1,6 +1,6 @@
-"""boards.build: the iCEBreaker flow end to end (a bitstream with its report), and the ULX3S-85F
-default design up to its netlist (placing and routing it takes far too long for CI: see
-boards/README.md for the figures of a full build)."""
+"""boards.build: the iCEBreaker flow end to end (a bitstream with its report), the ULX3S-85F
+default configuration, and the 85F design with a 16x16 array up to its netlist (placing and
+routing takes far too long for CI: see boards/README.md for the figures of full builds)."""
 
 import json
 import re
@@ -38,23 +38,37 @@ def test_icebreaker_flow_gives_a_bitstream_that_meets_timing(tmp_path):
     assert "ICESTORM_LC" in table and ": met" in table
 
 
+def test_ulx3s_85f_default_is_8x8_and_fits_its_memory(tmp_path):
+    require_toolchain()
+    board = BOARDS["ulx3s-85f"]
+    planned = plan_board_image(board.default_config, load_default("cnn"), tmp_path,
+                               max_sram_kib=board.max_sram_kib)
+    config = planned.config
+    assert (config.rows, config.cols) == (8, 8)
+    assert config.soc_sram_kib <= board.max_sram_kib
+    assert config.mem_addr_width == (config.soc_sram_kib * 1024 - 1).bit_length()
+    assert len(planned.image) <= config.soc_sram_kib * 1024 - 1024
+
+
 @pytest.fixture(scope="module")
 def ulx3s_85f_netlist(tmp_path_factory):
+    """The 85F top with a 16x16 array: more PE products than the device has multipliers
+    (``accelgen board build --board ulx3s-85f --rows 16 --cols 16``)."""
     require_toolchain()
     board = BOARDS["ulx3s-85f"]
     out = tmp_path_factory.mktemp("ulx3s-85f")
-    planned = plan_board_image(board.default_config, load_default("cnn"), out / "firmware",
+    planned = plan_board_image(board.default_config.replace(rows=16, cols=16),
+                               load_default("cnn"), out / "firmware",
                                max_sram_kib=board.max_sram_kib)
     multipliers = elaborate(board, planned.config, planned.image, out / "gateware")
     return board, planned, multipliers, out / "gateware"
 
 
-def test_ulx3s_85f_default_is_16x16_and_fits_its_memory(ulx3s_85f_netlist):
+def test_ulx3s_85f_16x16_fits_its_memory(ulx3s_85f_netlist):
     board, planned, _, _ = ulx3s_85f_netlist
     config = planned.config
     assert (config.rows, config.cols) == (16, 16)
     assert config.soc_sram_kib <= board.max_sram_kib
-    assert config.mem_addr_width == (config.soc_sram_kib * 1024 - 1).bit_length()
     assert len(planned.image) <= config.soc_sram_kib * 1024 - 1024
 
 
