@@ -1,11 +1,10 @@
-"""The configurations the benches measure, built as the CLI builds them, and how a model's
-figure is shown beside a measured one."""
+"""The configurations the benches measure, built as the CLI builds them."""
 
 from __future__ import annotations
 
 from accel.config import AccelConfig, preset
 
-__all__ = ["cli_config", "versus"]
+__all__ = ["cli_config"]
 
 
 def cli_config(rows: int, cols: int | None = None, dataflow: str = "ws") -> AccelConfig:
@@ -15,7 +14,3 @@ def cli_config(rows: int, cols: int | None = None, dataflow: str = "ws") -> Acce
     return preset("default").replace(rows=rows, cols=rows if cols is None else cols,
                                      dataflow=dataflow)
 
-
-def versus(predicted: int, measured: float) -> str:
-    """A model's figure beside the measured one: ``"16294 (-2.0%)"``."""
-    return f"{predicted} ({predicted / measured - 1:+.1%})"

@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.markdown import table  # noqa: E402
 
 
 def _child(rows: int, cols: int, dataflow: str, top: str, trace: bool,
@@ -113,7 +116,7 @@ def markdown_table(results: dict[int, dict]) -> str:
             "peak RSS MiB", "RSS over imports MiB", f"time vs {base}x{base}",
             f"memory vs {base}x{base}", "ms/PE",
             "KiB/PE"] + (["Python heap peak MiB"] if trace else [])
-    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    rows = []
     for n, r in results.items():
         extra = r["maxrss_kib"] - r["base_kib"]
         cells = [f"{n}x{n}", f"{n * n}", f"{r['bytes']:,}", f"{r['seconds']:.2f}",
@@ -123,8 +126,8 @@ def markdown_table(results: dict[int, dict]) -> str:
                  f"{1000 * r['seconds'] / n / n:.1f}", f"{extra / n / n:.1f}"]
         if trace:
             cells.append(f"{r['py_peak_bytes'] / 2**20:.1f}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        rows.append(cells)
+    return table(head, rows)
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import AccelConfig  # noqa: E402
 from bench.configs import cli_config  # noqa: E402
+from bench.markdown import table  # noqa: E402
 
 __all__ = ["place_and_route", "fpga_table"]
 
@@ -69,8 +70,9 @@ def place_and_route(config: AccelConfig, work: Path) -> dict:
 def fpga_table(sizes: list[int], *, kib: int | None = None, log=None) -> str:
     """One Markdown row per ``n x n`` default configuration (see the module docstring), its
     scratchpad and accumulator ``kib`` KiB each when given."""
-    lines = ["| array | LUT4 | FF | MULT18X18D | DP16KD (EBR) | Fmax MHz | synth s | "
-             "place and route s |", "|---" * 8 + "|"]
+    head = ["array", "LUT4", "FF", "MULT18X18D", "DP16KD (EBR)", "Fmax MHz", "synth s",
+            "place and route s"]
+    rows = []
     for size in sizes:
         config = cli_config(size)
         if kib is not None:
@@ -80,13 +82,13 @@ def fpga_table(sizes: list[int], *, kib: int | None = None, log=None) -> str:
         use = figures["utilization"]
         cell = lambda name: f"{use[name]['used']:,} ({use[name]['percent']}%)"  # noqa: E731
         fmax = min((c["achieved_mhz"] for c in figures["clocks"].values()), default=None)
-        lines.append(f"| {size}x{size} | {cell('LUT')} | {use['FF']['used']:,} | {cell('DSP')} "
-                     f"| {cell('BRAM')} | {'-' if fmax is None else f'{fmax:.1f}'} | "
-                     f"{figures['seconds']['synthesis']:.0f} | "
-                     f"{figures['seconds']['place and route']:.0f} |")
+        rows.append([f"{size}x{size}", cell("LUT"), f"{use['FF']['used']:,}", cell("DSP"),
+                     cell("BRAM"), "-" if fmax is None else f"{fmax:.1f}",
+                     f"{figures['seconds']['synthesis']:.0f}",
+                     f"{figures['seconds']['place and route']:.0f}"])
         if log is not None:
             log(f"fpga {size}x{size}: Fmax {fmax} MHz")
-    return "\n".join(lines)
+    return table(head, rows)
 
 
 def main() -> None:

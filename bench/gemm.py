@@ -31,7 +31,8 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig  # noqa: E402
 from accel.isa import Command, encode  # noqa: E402
 from accel.matmul import matmul  # noqa: E402
 from accel.rtl import Program, run_programs  # noqa: E402
-from bench.configs import cli_config, versus  # noqa: E402
+from bench.configs import cli_config  # noqa: E402
+from bench.markdown import table, versus  # noqa: E402
 
 
 def resident_config(size: int, dim: int, dataflow: str) -> AccelConfig:
@@ -206,23 +207,23 @@ def gemm_table(arrays: list[int], sizes: list[int], dataflow: str = "ws", *, e2e
     if e2e:
         head += ["e2e cycles", "e2e util", "e2e bound", "e2e bound / cycles",
                  "model cycles (vs RTL)"]
-    lines = ["| " + " | ".join(head + ["wall s"]) + " |", "|---" * (len(head) + 1) + "|"]
+    rows = []
     for dim in arrays:
         for size in sizes:
             start = time.perf_counter()
             cycles, util = run_resident(dim, size, dataflow, max(sizes))
-            row = f"| {dim}x{dim} {dataflow} | {size}^3 | {cycles} | {util:.1%} |"
+            row = [f"{dim}x{dim} {dataflow}", f"{size}^3", f"{cycles}", f"{util:.1%}"]
             if e2e:
                 config = cli_config(dim, dim, dataflow)
                 run = run_end_to_end(config, size, size, size)
                 model = versus(predict_matmul(config, size, size, size).cycles, run.cycles)
-                row += (f" {run.cycles} | {run.utilization:.1%} | {run.bound:.0f} | "
-                        f"{run.bound / run.cycles:.1%} | {model} |")
+                row += [f"{run.cycles}", f"{run.utilization:.1%}", f"{run.bound:.0f}",
+                        f"{run.bound / run.cycles:.1%}", model]
             wall = time.perf_counter() - start
-            lines.append(row + f" {wall:.0f} |")
+            rows.append(row + [f"{wall:.0f}"])
             if log is not None:
                 log(f"gemm {dim}x{dim} {size}^3: resident {cycles} cycles ({wall:.0f} s)")
-    return "\n".join(lines)
+    return table(head + ["wall s"], rows)
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.configs import cli_config, versus  # noqa: E402
+from bench.configs import cli_config  # noqa: E402
+from bench.markdown import table, versus  # noqa: E402
 
 __all__ = ["eval_images", "mnist_table"]
 
@@ -52,9 +53,9 @@ def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
     from accel.perf import predict_network
 
     pixels, labels = eval_images(images)
-    lines = ["| array | net | MACs | bytes moved | cycles/inference | bound | bound / cycles | "
-             "model cycles (vs RTL) | accuracy | wall s |",
-             "|---" * 10 + "|"]
+    head = ["array", "net", "MACs", "bytes moved", "cycles/inference", "bound", "bound / cycles",
+            "model cycles (vs RTL)", "accuracy", "wall s"]
+    rows = []
     for size in sizes:
         config = cli_config(size)
         for name in networks:
@@ -68,12 +69,12 @@ def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
             cycles = f"{report.mean_cycles:.0f}"  # as the CLI prints it
             model = versus(predict_network(config, compile_network(network, config)).cycles,
                            report.mean_cycles)
-            lines.append(f"| {size}x{size} | {name} | {report.macs:,} | {report.bytes_moved:,} | "
-                         f"{cycles} | {report.bound} | {report.bound / report.mean_cycles:.1%} "
-                         f"| {model} | {report.accuracy:.0%} of {report.images} | {wall:.0f} |")
+            rows.append([f"{size}x{size}", name, f"{report.macs:,}", f"{report.bytes_moved:,}",
+                         cycles, f"{report.bound}", f"{report.bound / report.mean_cycles:.1%}",
+                         model, f"{report.accuracy:.0%} of {report.images}", f"{wall:.0f}"])
             if log is not None:
                 log(f"mnist {size}x{size} {name}: {cycles} cycles ({wall:.0f} s)")
-    return "\n".join(lines)
+    return table(head, rows)
 
 
 def main() -> None:

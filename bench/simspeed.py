@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import AccelConfig  # noqa: E402
 from bench.configs import cli_config  # noqa: E402
+from bench.markdown import table  # noqa: E402
 
 __all__ = ["Speed", "measure_speed", "speed_table"]
 
@@ -120,17 +121,15 @@ def speed_table(config: AccelConfig, size: int, *, simulators=("verilator", "ica
     if len({s.check_cycles for s in speeds}) != 1:
         raise RuntimeError("the simulators disagree on the cycles of one program: "
                            + ", ".join(f"{s.simulator} {s.check_cycles}" for s in speeds))
-    lines = [f"Design: the {config.rows}x{config.cols} {config.dataflow} accelerator "
+    intro = (f"Design: the {config.rows}x{config.cols} {config.dataflow} accelerator "
              f"({config.pe_count} MACs, default memories). Workload: resident {size}^3 GEMM "
-             f"program; two copies take {first.check_cycles} cycles on every simulator.", "",
-             "| simulator | copies | marginal cycles | CPU s | cycles / CPU s "
-             f"| vs {first.simulator} | wall s | cycles / wall s |", "|---" * 8 + "|"]
-    for s in speeds:
-        lines.append(f"| {s.simulator} | {s.unroll} - 1 | {s.cycles:,} | {s.cpu_seconds:.1f} | "
-                     f"{s.per_cpu_second:,.0f} | "
-                     f"{s.per_cpu_second / first.per_cpu_second:.3g}x | {s.wall_seconds:.1f} | "
-                     f"{s.per_wall_second:,.0f} |")
-    return "\n".join(lines)
+             f"program; two copies take {first.check_cycles} cycles on every simulator.")
+    head = ["simulator", "copies", "marginal cycles", "CPU s", "cycles / CPU s",
+            f"vs {first.simulator}", "wall s", "cycles / wall s"]
+    rows = [[s.simulator, f"{s.unroll} - 1", f"{s.cycles:,}", f"{s.cpu_seconds:.1f}",
+             f"{s.per_cpu_second:,.0f}", f"{s.per_cpu_second / first.per_cpu_second:.3g}x",
+             f"{s.wall_seconds:.1f}", f"{s.per_wall_second:,.0f}"] for s in speeds]
+    return intro + "\n\n" + table(head, rows)
 
 
 def main() -> None:
