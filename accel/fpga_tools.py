@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from amaranth._toolchain import tool_env_var  # the variable Amaranth reads: NEXTPNR_ECP5...
+
 __all__ = ["ToolError", "Tool", "FLOW_TOOLS", "tool_env_var", "find_tool", "run_tool", "tool_version",
            "last_error_line", "named_logs", "yosys_stat_cells", "yosys_failed_in_pass",
            "ecp5_synth_abc_lut"]
@@ -52,12 +54,6 @@ class Tool:
     name: str
     path: str
     source: str
-
-
-def tool_env_var(name: str) -> str:
-    """The environment variable that names tool ``name``'s executable (``nextpnr-ecp5`` ->
-    ``NEXTPNR_ECP5``), as Amaranth's platforms spell it."""
-    return name.upper().replace("-", "_").replace("+", "X")
 
 
 def find_tool(name: str) -> Tool:

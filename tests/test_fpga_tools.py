@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from amaranth._toolchain import tool_env_var as amaranth_env_var
 
 from accel.fpga_tools import (FLOW_TOOLS, ToolError, ecp5_synth_abc_lut, find_tool,
                               last_error_line, named_logs, run_tool, tool_env_var, tool_version,
@@ -32,11 +31,6 @@ def bare(tmp_path, monkeypatch):
     for name in (*FLOW_TOOLS, "openfpgaloader", "made-up-tool"):
         monkeypatch.delenv(tool_env_var(name), raising=False)
     return tmp_path
-
-
-@pytest.mark.parametrize("name", [*FLOW_TOOLS, "openFPGALoader", "g++"])
-def test_variable_names_match_amaranth(name):
-    assert tool_env_var(name) == amaranth_env_var(name)
 
 
 def test_variable_comes_first(bare, monkeypatch):
