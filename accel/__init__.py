@@ -10,10 +10,10 @@ The stable Python interface:
 Heavy modules (Amaranth, the hardware blocks) are imported only when used.
 """
 
-from .config import AccelConfig, ConfigError
-from .matmul import matmul
-from .tiler import Requant
-from .verilog import generate_verilog
+from accel.config import AccelConfig, ConfigError
+from accel.runtime.matmul import matmul
+from accel.runtime.tiler import Requant
+from accel.build.verilog import generate_verilog
 
 __all__ = ["AccelConfig", "ConfigError", "Requant", "__version__", "generate_verilog", "matmul"]
 

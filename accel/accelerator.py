@@ -4,16 +4,16 @@ from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .bus import wishbone
-from .config import AccelConfig
-from .control.dispatcher import Dispatcher
-from .control.exec_unit import ExecUnit
-from .control.load_unit import LoadUnit
-from .control.store_unit import StoreUnit
-from .isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
-from .memory.accumulator import Accumulator
-from .memory.dma import DMA
-from .memory.scratchpad import Scratchpad
+from accel.bus import wishbone
+from accel.config import AccelConfig
+from accel.control.dispatcher import Dispatcher
+from accel.control.exec_unit import ExecUnit
+from accel.control.load_unit import LoadUnit
+from accel.control.store_unit import StoreUnit
+from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
+from accel.memory.accumulator import Accumulator
+from accel.memory.dma import DMA
+from accel.memory.scratchpad import Scratchpad
 
 __all__ = ["Accelerator"]
 

@@ -1,8 +1,8 @@
 """The analytical cycle model (`accel.perf`) against RTL cycles: a Markdown table and the errors.
 
 For each configuration, a set of GEMMs (square and ragged, with and without bias and
-requantization; the programs `accel.tiler.plan_matmul` emits) and every accelerator step of the
-default MNIST networks (`accel.mnist.compiler.compile_network`) run on the RTL (Verilator, one
+requantization; the programs `accel.runtime.tiler.plan_matmul` emits) and every accelerator step of the
+default MNIST networks (`accel.nn.compiler.compile_network`) run on the RTL (Verilator, one
 simulator run per configuration and workload kind) and through the model; the table lists both
 and the error ``(model - RTL) / RTL``, then the worst and the mean absolute error per kind.
 
@@ -33,7 +33,7 @@ from accel.config import AccelConfig  # noqa: E402
 from accel.perf import predict_matmul, predict_network  # noqa: E402
 from accel.perf.validate import (GemmCase, percent_error, rtl_gemm_cycles,  # noqa: E402
                                  rtl_network_cycles)
-from accel.tiler import Requant  # noqa: E402
+from accel.runtime.tiler import Requant  # noqa: E402
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 
@@ -67,8 +67,8 @@ GEMMS = (
 
 
 def _mnist_rows(name: str, config: AccelConfig, cache: dict) -> list[tuple[str, str, int, int]]:
-    from accel.mnist.compiler import compile_network
-    from accel.mnist.model_file import load_default
+    from accel.nn.compiler import compile_network
+    from accel.nn.model_file import load_default
 
     rows = []
     for model in ("cnn", "mlp"):

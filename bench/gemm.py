@@ -4,7 +4,7 @@ For each array size and square GEMM size this prints:
 
 * resident: A and B already in the scratchpad (loaded by an untimed first program); the timed
   program is only preloads and computes, plus a final fence. Bound: MACs / PEs.
-* end to end: `accel.matmul`'s tiled program from main memory (loads, computes, stores).
+* end to end: `accel.runtime.matmul`'s tiled program from main memory (loads, computes, stores).
   Bound: max(MACs / PEs, bytes moved / bus bytes per cycle), with the bytes that program moves.
 
 Every run is checked against the golden model. The end-to-end runs are exactly
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import MAX_BLOCK_ROWS, AccelConfig  # noqa: E402
 from accel.isa import Command, encode  # noqa: E402
-from accel.matmul import matmul  # noqa: E402
-from accel.rtl import Program, run_programs  # noqa: E402
+from accel.runtime.matmul import matmul  # noqa: E402
+from accel.runtime.rtl import Program, run_programs  # noqa: E402
 from bench.configs import cli_config  # noqa: E402
 from bench.markdown import table, versus  # noqa: E402
 
@@ -148,7 +148,7 @@ def run_resident(dim: int, size: int, dataflow: str, largest: int) -> tuple[int,
 
 @dataclass(frozen=True)
 class EndToEnd:
-    """An `accel.matmul` run on the RTL, as ``accelgen matmul --backend rtl`` reports it."""
+    """An `accel.runtime.matmul` run on the RTL, as ``accelgen matmul --backend rtl`` reports it."""
 
     cycles: int
     utilization: float
@@ -168,7 +168,7 @@ def random_operands(config: AccelConfig, m: int, k: int, n: int, seed: int = 0
 
 def run_end_to_end(config: AccelConfig, m: int, k: int, n: int, *, seed: int = 0,
                    simulator: str = "verilator") -> EndToEnd:
-    """`accel.matmul`'s tiled program from main memory (loads, computes, stores) on the RTL,
+    """`accel.runtime.matmul`'s tiled program from main memory (loads, computes, stores) on the RTL,
     with ``accelgen matmul``'s operands and bound max(MACs / PEs, bytes moved / bus bytes).
 
     Raises

@@ -1,7 +1,7 @@
 """Cycles per MNIST inference on the accelerator's RTL against the bound (and the cycle model).
 
 Each row is ``accelgen mnist eval --model NET --backend rtl --rows N --cols N --images I``: the
-committed default network, the first I held-out offline images, the same `accel.mnist.evaluate`
+committed default network, the first I held-out offline images, the same `accel.nn.evaluate`
 call, so cycles per inference (the mean over the images, rounded as the CLI prints it), the
 bound max(MACs / PEs, bytes moved / bus bytes per cycle) and accuracy are the CLI's. Host steps
 (max pooling) take no simulated time here; the SoC, where the firmware does them, is
@@ -30,7 +30,7 @@ __all__ = ["eval_images", "mnist_table"]
 def eval_images(count: int):
     """The first ``count`` held-out offline images and labels (``accelgen mnist eval``'s
     default evaluation set)."""
-    from accel.mnist import data
+    from accel.nn.mnist import data
 
     images, labels = data.load_offline(seed=0)
     _, _, images, labels = data.split_offline(images, labels, holdout=0.2, seed=0)
@@ -47,9 +47,9 @@ def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
     RuntimeError
         When the RTL's logits differ from the golden model's.
     """
-    from accel.mnist.compiler import compile_network
-    from accel.mnist.evaluate import evaluate
-    from accel.mnist.model_file import load_default
+    from accel.nn.compiler import compile_network
+    from accel.nn.evaluate import evaluate
+    from accel.nn.model_file import load_default
     from accel.perf import predict_network
 
     pixels, labels = eval_images(images)

@@ -108,7 +108,7 @@ SECTIONS: dict[str, Section] = {
         "GEMM utilization", "Verilator, default configuration per array (scratchpad 64 KiB, "
         "accumulator 64 KiB, 32-bit bus). Resident: A and B already in the scratchpad, the "
         "timed program only preloads and computes; its bound is MACs / PEs (100%). End to end: "
-        "`accel.matmul`'s tiled program from main memory, exactly `accelgen matmul --rows D "
+        "`accel.runtime.matmul`'s tiled program from main memory, exactly `accelgen matmul --rows D "
         "--cols D --m S --k S --n S --backend rtl` (same operands, same figures); bound = "
         "max(MACs / PEs, bytes moved / bus bytes per cycle). Every run is checked against the "
         "golden model.", _gemm),
@@ -120,7 +120,7 @@ SECTIONS: dict[str, Section] = {
         "Bound = max(MACs / PEs, bytes moved / bus bytes per cycle).", _mnist),
     "simspeed": Section(
         "Simulation speed", "Marginal clock cycles per second of a cocotb run of "
-        "`accel.rtl.run_programs` (bench Python included): (cycles with R copies of a program - "
+        "`accel.runtime.rtl.run_programs` (bench Python included): (cycles with R copies of a program - "
         "cycles with one) / (time difference), so start-up and builds cancel out. Time is the "
         "simulator process's CPU time (robust to other jobs on the machine); wall time beside "
         "it.", _simspeed),

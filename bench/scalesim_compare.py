@@ -4,8 +4,8 @@ SCALE-Sim (``pip install scalesim``, v3; the ``bench`` extra) simulates a systol
 same height, width and dataflow (ws, os) from a GEMM topology. Its GEMM is M x K times K x N:
 weight-stationary maps K onto the rows and N onto the columns, output-stationary M onto the rows
 and N onto the columns, as this accelerator does. The shapes are a few GEMMs (the programs
-`accel.tiler.plan_matmul` emits) and the steps of the default MNIST networks, whose layers
-SCALE-Sim gets as `accel.mnist.compiler` lowers them: a convolution is one im2col GEMM with
+`accel.runtime.tiler.plan_matmul` emits) and the steps of the default MNIST networks, whose layers
+SCALE-Sim gets as `accel.nn.compiler` lowers them: a convolution is one im2col GEMM with
 ``M = (oh - 1) * pitch + ow`` rows, ``K = kh * kw * cin``, ``N = cout``; a dense layer is
 ``1 x K x N`` (os) or, transposed, ``N x K x 1`` (ws).
 
@@ -165,7 +165,7 @@ def scalesim_cycles(config: AccelConfig, gemms: list[tuple[str, int, int, int]],
 
 def layer_gemms(network, dataflow: str) -> dict[int, tuple[int, int, int]]:
     """Each matrix layer of ``network`` as the compiler lowers it: index -> (m, k, n)."""
-    from accel.mnist.network import Conv2D, Dense, MaxPool2D
+    from accel.nn.network import Conv2D, Dense, MaxPool2D
 
     out = {}
     shape, pitch = network.input_shape, network.input_shape[1]
@@ -187,8 +187,8 @@ def layer_gemms(network, dataflow: str) -> dict[int, tuple[int, int, int]]:
 def _mnist_rows(name: str, config: AccelConfig, rtl: bool) -> list[str]:
     """Table rows for every accelerator step of the default networks (a step's SCALE-Sim
     cycles are the sum over its layers)."""
-    from accel.mnist.compiler import AccelStep, compile_network
-    from accel.mnist.model_file import load_default
+    from accel.nn.compiler import AccelStep, compile_network
+    from accel.nn.model_file import load_default
     from accel.perf import predict_network
     from accel.perf.validate import rtl_network_cycles
 

@@ -9,7 +9,7 @@ time of the one-copy simulation) — so simulator and cocotb start-up, the build
 program cancel out. Time is the simulator process's CPU time (user + system, from
 ``getrusage(RUSAGE_CHILDREN)``), which other jobs on the machine barely change; wall time is
 shown beside it. Both include the cocotb bench's Python work per cycle (command driver, Wishbone
-memory model), which is what a user of `accel.rtl.run_programs` gets. A run with two copies,
+memory model), which is what a user of `accel.runtime.rtl.run_programs` gets. A run with two copies,
 checked against the golden model, comes first and also builds the simulation; the timed runs
 skip the comparison. R grows until the difference lasts at least ``min_seconds`` of CPU.
 

@@ -1,6 +1,6 @@
 """Firmware-driven matmul on the SoC (PCPI and MMIO) against the same matmul on the command port.
 
-The firmware ``firmware/apps/bench_matmul.c`` fills A and B from a fixed-seed LCG, runs
+The firmware ``accel/build/firmware/src/apps/bench_matmul.c`` fills A and B from a fixed-seed LCG, runs
 ``accel_matmul`` through PCPI and then through MMIO, timing each with the SoC timer, and prints
 ``pcpi_cycles=``, ``mmio_cycles=``, ``checksum_pcpi=``, ``checksum_mmio=`` (plus the
 accelerator's counters), then ``DONE``. This script
@@ -9,7 +9,7 @@ accelerator's counters), then ``DONE``. This script
    under Verilator through ``sim.bench_soc`` (one SoC build with empty SRAM; the image is loaded
    at reset through ``SOC_IMAGE``);
 2. replays the LCG in Python and checks both checksums (and the MAC counters) against NumPy;
-3. runs ``accel.matmul(a, b, config=config, backend="rtl")`` on the same A and B: the same tiled
+3. runs ``accel.runtime.matmul(a, b, config=config, backend="rtl")`` on the same A and B: the same tiled
    program driven straight into the accelerator's command port from cocotb;
 4. prints a Markdown table: path, cycles, MACs / (cycles x PEs), overhead vs the direct run,
    and the bound max(MACs / PEs, bytes moved / bus bytes per cycle).
@@ -33,15 +33,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import AccelConfig  # noqa: E402
-from accel.firmware import build_firmware  # noqa: E402
-from accel.matmul import matmul  # noqa: E402
+from accel.build.firmware import build_firmware  # noqa: E402
+from accel.runtime.matmul import matmul  # noqa: E402
 from accel.soc.soc import SoC, picorv32_source  # noqa: E402
 from sim.runner import emit_cached, run_cocotb  # noqa: E402
 
-#: The firmware's problem size and LCG (firmware/apps/bench_matmul.c).
+#: The firmware's problem size and LCG (accel/build/firmware/src/apps/bench_matmul.c).
 M = K = N = 64
 SEED = 12345
-APP = Path(__file__).resolve().parent.parent / "firmware" / "apps" / "bench_matmul.c"
+APP = Path(__file__).resolve().parent.parent / "accel" / "build" / "firmware" / "src" / "apps" / "bench_matmul.c"
 
 
 def lcg_int8(count: int, state: int) -> tuple[np.ndarray, int]:
@@ -160,7 +160,7 @@ def main() -> None:
     print("|---|---|---|---|")
     rows = [("SoC firmware, PCPI", values.get("pcpi_cycles")),
             ("SoC firmware, MMIO", values.get("mmio_cycles")),
-            ("direct command port (accel.matmul rtl)", direct)]
+            ("direct command port (accel.runtime.matmul rtl)", direct)]
     for name, cycles in rows:
         if cycles is None:
             print(f"| {name} | (missing) | - | - |")

@@ -1,19 +1,19 @@
 """Cycles per MNIST inference on the SoC (firmware on PicoRV32 driving the accelerator over PCPI).
 
 For each configuration (``--size`` N: an N x N weight-stationary array) and network, runs a few
-images through `accel.mnist.soc.run_soc` (logits checked against the golden model) and prints a
+images through `accel.nn.soc.run_soc` (logits checked against the golden model) and prints a
 Markdown table: the firmware's cycles per inference, the bound max(MACs / PEs, bytes moved / bus
 bytes per cycle), their ratio, and where the core spent the cycles (input quantization, max
 pooling, issuing commands, waiting in the fences).
 
-Networks are trained models when given (``--model FILE``, `accel.mnist.model_file`), else random
+Networks are trained models when given (``--model FILE``, `accel.nn.model_file`), else random
 int8 networks of the demo's shapes: CNN conv3x3 1->8, pool, conv3x3 8->16, pool, dense 400->10;
 MLP 784-128-10. Timing does not depend on the weights or the pixels.
 
 Usage::
 
     python bench/soc_mnist.py                       # 8x8 and 16x16, 256 KiB SRAM, 2 images
-    python bench/soc_mnist.py --size 8 --model accel/mnist/models/cnn.npz
+    python bench/soc_mnist.py --size 8 --model accel/nn/mnist/models/cnn.npz
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import AccelConfig  # noqa: E402
-from accel.mnist.inference import bound_cycles  # noqa: E402
-from accel.mnist.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork  # noqa: E402
-from accel.mnist.soc import run_soc, soc_firmware  # noqa: E402
-from accel.mnist.soc_image import plan_layout  # noqa: E402
-from accel.tiler import Requant  # noqa: E402
+from accel.nn.inference import bound_cycles  # noqa: E402
+from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork  # noqa: E402
+from accel.nn.soc import run_soc, soc_firmware  # noqa: E402
+from accel.nn.soc_image import plan_layout  # noqa: E402
+from accel.runtime.tiler import Requant  # noqa: E402
 
 
 def random_networks(seed: int = 0) -> list[QuantizedNetwork]:
@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.model:
-        from accel.mnist.model_file import load
+        from accel.nn.model_file import load
         networks = [load(path) for path in args.model]
         origin = "trained"
     else:

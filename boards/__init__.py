@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from accel.config import AccelConfig
 
-from .spec import Board, Capacity
+from boards.spec import Board, Capacity
 
 __all__ = ["BOARDS", "Board", "BoardError", "Capacity", "get_board"]
 

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Callable
 
 from accel.config import AccelConfig
-from accel.fpga_tools import ToolError, ecp5_synth_abc_lut, yosys_failed_in_pass, yosys_stat_cells
+from accel.build.fpga_tools import ToolError, ecp5_synth_abc_lut, yosys_failed_in_pass, yosys_stat_cells
 
-from . import BoardError
-from .flow import STEP_NAMES, find_tool, run_plan_commands
-from .multipliers import plan_multipliers
-from .report import check_fits, place_and_route_figures, render_table
-from .spec import Board
-from .top import DEFAULT_BAUD, BoardTop, uart_divisor
+from boards import BoardError
+from boards.flow import STEP_NAMES, find_tool, run_plan_commands
+from boards.multipliers import plan_multipliers
+from boards.report import check_fits, place_and_route_figures, render_table
+from boards.spec import Board
+from boards.top import DEFAULT_BAUD, BoardTop, uart_divisor
 
 __all__ = ["build_board", "bitstream_name", "elaborate", "with_abc_lut_mapping"]
 
@@ -83,7 +83,7 @@ _SYNTH_ECP5 = re.compile(r"^\s*synth_ecp5\b(?P<options>.*?)-top (?P<top>\S+)\s*$
 
 def with_abc_lut_mapping(script: str) -> str:
     """The Yosys script ``script`` (Amaranth's ``top.ys``) with its ``synth_ecp5`` mapping LUTs
-    by ``abc -lut 4`` instead of ``abc9`` (`accel.fpga_tools.ecp5_synth_abc_lut`).
+    by ``abc -lut 4`` instead of ``abc9`` (`accel.build.fpga_tools.ecp5_synth_abc_lut`).
 
     Raises
     ------
@@ -132,7 +132,7 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
     config : AccelConfig
         The accelerator; ``soc_sram_kib`` and ``mem_addr_width`` are sized by the build.
     out_dir : path
-    network : accel.mnist.network.QuantizedNetwork, optional
+    network : accel.nn.network.QuantizedNetwork, optional
         The network baked into the SRAM (default: the committed ``cnn`` model).
     model : str, optional
         Where ``network`` came from (a default model's name or a file), recorded in the report
@@ -176,10 +176,10 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
     if with_accelerator:
         progress(f"[{0.0:7.1f} s] image: firmware and network for a {config.rows}x{config.cols} "
                  f"array ...")
-        from .image import plan_board_image
+        from boards.image import plan_board_image
 
         if network is None:
-            from accel.mnist.model_file import load_default
+            from accel.nn.model_file import load_default
 
             network = load_default("cnn")
         planned = plan_board_image(config, network, out / "firmware",
@@ -194,7 +194,7 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
                   "images_addr": planned.layout.images_addr}
         step("image", began)
     else:
-        from .image import sized_config
+        from boards.image import sized_config
 
         config, image = sized_config(config, 4), b""
         memory = {"firmware_bytes": 0, "network_bytes": 0, "image_bytes": 0, "network": None,

@@ -2,7 +2,7 @@
 
 `classify` sends each image as a frame (`boards.protocol`) and reads the board's answer line;
 `open_port` opens the board's serial port with one-line errors. The checks against the
-network's exact integer reference (`accel.mnist.network.reference`) happen in the caller.
+network's exact integer reference (`accel.nn.network.reference`) happen in the caller.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from . import BoardError
-from .protocol import DemoAnswer, image_frame, parse_answer, parse_ready
+from boards import BoardError
+from boards.protocol import DemoAnswer, image_frame, parse_answer, parse_ready
 
 __all__ = ["Port", "open_port", "classify", "DemoResult"]
 

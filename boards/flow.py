@@ -4,8 +4,8 @@ Amaranth's platforms render a build plan whose ``build_<name>.json`` lists the t
 (``yosys``, ``nextpnr-<family>``, ``ecppack``/``icepack``). `run_plan_commands` runs them one by
 one, each with a progress line when it starts and when it ends (elapsed time) and a line every
 minute while it runs, its output in ``<step>.log``. Tools are resolved by
-`accel.fpga_tools.find_tool` (re-exported here with `~accel.fpga_tools.Tool` and
-`~accel.fpga_tools.ToolError`): the variable named after the tool, ``PATH``, then YoWASP.
+`accel.build.fpga_tools.find_tool` (re-exported here with `~accel.build.fpga_tools.Tool` and
+`~accel.build.fpga_tools.ToolError`): the variable named after the tool, ``PATH``, then YoWASP.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from accel.fpga_tools import Tool, ToolError, find_tool, last_error_line, named_logs
+from accel.build.fpga_tools import Tool, ToolError, find_tool, last_error_line, named_logs
 
 __all__ = ["ToolError", "Tool", "find_tool", "run_plan_commands", "STEP_NAMES"]
 

@@ -1,6 +1,6 @@
 """The SRAM image a board's bitstream carries: the ``mnist_uart`` firmware and, above it, the
-compiled network with room for one image (the blob of ``firmware/mnist_net.h``,
-`accel.mnist.soc_image`).
+compiled network with room for one image (the blob of ``accel/build/firmware/src/mnist_net.h``,
+`accel.nn.soc_image`).
 
 `plan_board_image` also sizes the SoC for it: the smallest power-of-two SRAM that holds the
 image and the stack (``soc_sram_kib``), and a DMA address width that covers exactly that SRAM
@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from accel.config import AccelConfig, ConfigError
-from accel.firmware_headers import STACK_MIN
+from accel.build.firmware.headers import STACK_MIN
 
-from . import BoardError
+from boards import BoardError
 
 __all__ = ["APP", "BoardImage", "plan_board_image", "sized_config"]
 
@@ -40,7 +40,7 @@ class BoardImage:
         SRAM contents from address 0.
     firmware_bytes : int
         Size of the firmware image (the network starts at its ``__free_start``).
-    layout : accel.mnist.soc_image.SocLayout
+    layout : accel.nn.soc_image.SocLayout
         Where the network, its tables and the image slot are.
     elf : Path
         The built firmware.
@@ -63,7 +63,7 @@ def sized_config(config: AccelConfig, sram_kib: int) -> AccelConfig:
 
 
 def _firmware(config: AccelConfig, out_dir: Path, app: str):
-    from accel.firmware import FirmwareError, build_firmware
+    from accel.build.firmware import FirmwareError, build_firmware
 
     try:
         elf = build_firmware(config, app, out_dir)
@@ -76,9 +76,9 @@ def _firmware(config: AccelConfig, out_dir: Path, app: str):
 def plan_board_image(config: AccelConfig, network, out_dir: Path, *, max_sram_kib: int = 1024,
                      where: str = "the SoC", app: str = APP) -> BoardImage:
     """Build the firmware into ``out_dir``, compile ``network`` (a
-    `accel.mnist.network.QuantizedNetwork`) above it and size the SRAM (at most
+    `accel.nn.network.QuantizedNetwork`) above it and size the SRAM (at most
     ``max_sram_kib``; ``where`` names what holds it in errors, e.g. the board). ``app`` is the
-    firmware (an app of ``firmware/apps`` or a ``.c`` file; it must read the blob at
+    firmware (an app of ``accel/build/firmware/src/apps`` or a ``.c`` file; it must read the blob at
     ``__free_start``).
 
     Raises
@@ -88,7 +88,7 @@ def plan_board_image(config: AccelConfig, network, out_dir: Path, *, max_sram_ki
         firmware, network and stack need more than ``max_sram_kib`` of SRAM (the message says
         how much).
     """
-    from accel.mnist.soc_image import SramTooSmall, plan_layout
+    from accel.nn.soc_image import SramTooSmall, plan_layout
 
     # The firmware's size does not depend on the SRAM's (only its stack top does), so one
     # trial build tells where the network starts; a plan in the largest SRAM tells its end.

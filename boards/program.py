@@ -9,9 +9,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from . import BoardError
-from .flow import ToolError, find_tool
-from .spec import Board
+from boards import BoardError
+from boards.flow import ToolError, find_tool
+from boards.spec import Board
 
 __all__ = ["program_command", "program_board"]
 

@@ -1,4 +1,4 @@
-"""The MNIST demo's UART protocol, host side (``firmware/apps/mnist_uart.c`` is the board side).
+"""The MNIST demo's UART protocol, host side (``accel/build/firmware/src/apps/mnist_uart.c`` is the board side).
 
 Host to board, one frame per image::
 

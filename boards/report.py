@@ -3,7 +3,7 @@
 Place-and-route figures come from nextpnr's ``--report`` JSON (``utilization``: used and
 available cells per type; ``fmax``: achieved and constrained MHz per clock). Before place and
 route, the cell counts Yosys printed at the end of synthesis
-(`accel.fpga_tools.yosys_stat_cells`) give lower bounds on what placement will need
+(`accel.build.fpga_tools.yosys_stat_cells`) give lower bounds on what placement will need
 (`check_fits` turns a bound above the device into a `~boards.BoardError` naming the resource).
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import BoardError
-from .spec import Board
+from boards import BoardError
+from boards.spec import Board
 
 __all__ = ["SYNTH_CELLS", "check_fits", "place_and_route_figures",
            "render_table"]

@@ -1,6 +1,6 @@
 """The board top: the SoC on a board's clock, reset, UART and LEDs.
 
-Status LEDs. The firmware's LED register (``firmware/apps/mnist_uart.c``) and the SoC's status
+Status LEDs. The firmware's LED register (``accel/build/firmware/src/apps/mnist_uart.c``) and the SoC's status
 outputs make eight status bits, which `Board.leds` maps to the board's LEDs:
 
 ====  ==========================================================================
@@ -22,8 +22,8 @@ from amaranth.lib import io
 from accel.config import AccelConfig
 from accel.soc.soc import SoC, picorv32_source
 
-from .clocking import ECP5PLL, PowerOnReset, ecp5_pll_params
-from .spec import Board
+from boards.clocking import ECP5PLL, PowerOnReset, ecp5_pll_params
+from boards.spec import Board
 
 __all__ = ["BoardTop", "DEFAULT_BAUD", "uart_divisor"]
 

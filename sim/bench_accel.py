@@ -1,6 +1,6 @@
 """cocotb bench for the whole accelerator: runs a job of programs, checks against the golden model.
 
-The job file (``$ACCELGEN_JOB``, written by `accel.rtl.write_job`) holds the configuration, the
+The job file (``$ACCELGEN_JOB``, written by `accel.runtime.rtl.write_job`) holds the configuration, the
 initial main memory, a list of programs, each with byte "pokes" applied to main memory before it
 runs, and bus-model settings. Programs run back to back on one accelerator (its scratchpad and
 accumulator carry over, as they do in the golden model, which is one instance for the whole job).
@@ -8,7 +8,7 @@ With ``isolate`` set, every program instead starts as if on a fresh accelerator:
 scratchpad and accumulator, the initial main memory, a new golden model and the same random bus,
 command-gap and back-pressure sequences, so programs of one job are independent experiments. The
 golden model is `accel.golden.GoldenModel`, or the job's ``reference`` class (``module:name``,
-constructed with the bus error windows, e.g. `accel.fuzz.reference.BusFaultModel`).
+constructed with the bus error windows, e.g. `accel.verify.fuzz.reference.BusFaultModel`).
 
 For each program the bench sends every command (driver), collects one response per command
 (monitor), counts cycles from the first command offered to the last response, and waits until
@@ -30,10 +30,10 @@ from cocotb.triggers import RisingEdge
 
 from accel.config import AccelConfig
 from accel.golden import GoldenModel
-from accel.hostops import host_op_from_dict
+from accel.runtime.hostops import host_op_from_dict
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import Counter
-from accel.randprog import zero_state_commands
+from accel.verify.randprog import zero_state_commands
 from sim.accel_driver import CommandDriver, ResponseMonitor
 from sim.wishbone_memory import WishboneMemory
 

@@ -56,13 +56,13 @@ def run_demo_sim(config, network, frames: Sequence[bytes], *, divisor: int = DEF
     boards.BoardError
         When the firmware or the network does not build or fit.
     """
-    from accel.mnist.inference import bound_cycles, run_golden
+    from accel.nn.inference import bound_cycles, run_golden
     from accel.soc.soc import picorv32_source
     from boards.image import plan_board_image
     from boards.protocol import parse_answer
 
-    from .runner import run_cocotb
-    from .soc_runner import SocRunError, soc_verilog
+    from sim.runner import run_cocotb
+    from sim.soc_runner import SocRunError, soc_verilog
 
     with tempfile.TemporaryDirectory(prefix="board-demo-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)

@@ -4,7 +4,7 @@ printed.
 By default one simulator build of an SoC with empty SRAM serves every image of a configuration:
 the bench loads the image into the SRAM during reset (``SOC_IMAGE``). ``baked=True`` instead
 emits the image as the SRAM's initial contents (one build per image). Builds are cached by
-`sim.runner`; the SoC tests (tests/soc) and `accel.mnist.soc` run through here.
+`sim.runner`; the SoC tests (tests/soc) and `accel.nn.soc` run through here.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def soc_verilog(config, *, with_accelerator: bool = True, uart_divisor: int = DE
     """
     from accel.soc.soc import SoC
 
-    from .runner import emit_cached
+    from sim.runner import emit_cached
 
     kind = "accel" if with_accelerator else "core"
     sram = f"baked-{hashlib.sha256(firmware).hexdigest()[:12]}" if firmware else "blank"
@@ -96,7 +96,7 @@ def run_soc_image(config, image: bytes, *, env: Mapping[str, str] | None = None,
     """
     from accel.soc.soc import picorv32_source
 
-    from .runner import run_cocotb
+    from sim.runner import run_cocotb
 
     verilog = soc_verilog(config, with_accelerator=with_accelerator, uart_divisor=uart_divisor,
                           firmware=image if baked else None)

@@ -3,6 +3,6 @@
 * :mod:`accel.bus.wishbone` — Wishbone B4 (pipelined) signature and a round-robin arbiter.
 """
 
-from . import wishbone
+from accel.bus import wishbone
 
 __all__ = ["wishbone"]

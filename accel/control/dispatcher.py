@@ -26,13 +26,13 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..activation import ActivationParams
-from ..config import AccelConfig
-from ..isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT, Decoder, Op
-from ..isa.spec import ALWAYS_EXECUTED, BY_NAME, Counter, ErrorCause
-from .layouts import (DONE_LAYOUT, LoadKind, StoreKind, exec_command_layout,
+from accel.control.activation import ActivationParams
+from accel.config import AccelConfig
+from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT, Decoder, Op
+from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, Counter, ErrorCause
+from accel.control.layouts import (DONE_LAYOUT, LoadKind, StoreKind, exec_command_layout,
                       load_command_layout, store_command_layout)
-from .scoreboard import UNITS, Scoreboard, ranges_layout
+from accel.control.scoreboard import UNITS, Scoreboard, ranges_layout
 
 __all__ = ["Dispatcher"]
 

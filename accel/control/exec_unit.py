@@ -14,11 +14,11 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import AccelConfig
-from ..memory.ports import AccWritePortSignature, ReadPortSignature
-from ..systolic import SystolicArray
-from .layouts import DONE_LAYOUT, exec_command_layout
-from .row_fetch import RowFetch
+from accel.config import AccelConfig
+from accel.memory.ports import AccWritePortSignature, ReadPortSignature
+from accel.systolic import SystolicArray
+from accel.control.layouts import DONE_LAYOUT, exec_command_layout
+from accel.control.row_fetch import RowFetch
 
 __all__ = ["ExecUnit"]
 

@@ -9,8 +9,8 @@ minus one.
 from amaranth import unsigned
 from amaranth.lib import data, enum
 
-from ..activation import ActivationParams
-from ..config import AccelConfig
+from accel.control.activation import ActivationParams
+from accel.config import AccelConfig
 
 __all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "load_command_layout",
            "store_command_layout", "exec_command_layout", "COUNT_BITS", "ROW_ADDR_BITS"]

@@ -13,10 +13,10 @@ from amaranth import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import AccelConfig
-from ..memory.dma_common import command_layout, read_row_layout
-from ..memory.ports import AccWritePortSignature, WritePortSignature
-from .layouts import COUNT_BITS, DONE_LAYOUT, ROW_ADDR_BITS, LoadKind, load_command_layout
+from accel.config import AccelConfig
+from accel.memory.dma_common import command_layout, read_row_layout
+from accel.memory.ports import AccWritePortSignature, WritePortSignature
+from accel.control.layouts import COUNT_BITS, DONE_LAYOUT, ROW_ADDR_BITS, LoadKind, load_command_layout
 
 __all__ = ["LoadUnit", "dma_row_bytes"]
 

@@ -4,7 +4,7 @@ from amaranth import Module, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..memory.ports import ReadPortSignature
+from accel.memory.ports import ReadPortSignature
 
 __all__ = ["RowFetch"]
 

@@ -15,7 +15,7 @@ from amaranth import Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..config import AccelConfig
+from accel.config import AccelConfig
 
 __all__ = ["UNITS", "TRACKED", "ranges_layout", "Scoreboard"]
 

@@ -13,12 +13,12 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..activation import ActivationUnit
-from ..config import AccelConfig
-from ..memory.dma_common import command_layout, done_layout, write_row_layout
-from ..memory.ports import ReadPortSignature
-from .layouts import COUNT_BITS, DONE_LAYOUT, StoreKind, store_command_layout
-from .load_unit import dma_row_bytes
+from accel.control.activation import ActivationUnit
+from accel.config import AccelConfig
+from accel.memory.dma_common import command_layout, done_layout, write_row_layout
+from accel.memory.ports import ReadPortSignature
+from accel.control.layouts import COUNT_BITS, DONE_LAYOUT, StoreKind, store_command_layout
+from accel.control.load_unit import dma_row_bytes
 
 __all__ = ["StoreUnit"]
 

@@ -11,10 +11,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..config import AccelConfig
-from ..isa.encoding import Command, IllegalInstruction, decode
-from ..isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
-from .arith import activate, wrap
+from accel.config import AccelConfig
+from accel.isa.encoding import Command, IllegalInstruction, decode
+from accel.isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
+from accel.golden.arith import activate, wrap
 
 __all__ = ["AccelError", "GoldenModel"]
 

@@ -1,10 +1,10 @@
 """The accelgen ISA: one spec (`spec`) and everything derived from it."""
 
-from .assembler import AssemblyError, assemble, disassemble, disassemble_one
-from .cheader import render_c_header
-from .docs import render_markdown
-from .encoding import Command, IllegalInstruction, decode, encode, riscv_word, split_word
-from .spec import (
+from accel.isa.assembler import AssemblyError, assemble, disassemble, disassemble_one
+from accel.isa.cheader import render_c_header
+from accel.isa.docs import render_markdown
+from accel.isa.encoding import Command, IllegalInstruction, decode, encode, riscv_word, split_word
+from accel.isa.spec import (
     BY_CODE, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, STATUS_BITS, Activation,
     Counter, ErrorCause, Field, Instruction,
 )

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .encoding import Command, IllegalInstruction, decode, encode
-from .spec import BY_NAME
+from accel.isa.encoding import Command, IllegalInstruction, decode, encode
+from accel.isa.spec import BY_NAME
 
 __all__ = ["AssemblyError", "assemble", "disassemble", "disassemble_one"]
 

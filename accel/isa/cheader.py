@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .spec import (
+from accel.isa.spec import (
     CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, STATUS_BITS, Activation, Counter, ErrorCause,
     Instruction,
 )
 
 if TYPE_CHECKING:
-    from ..config import AccelConfig
+    from accel.config import AccelConfig
 
 __all__ = ["render_c_header"]
 

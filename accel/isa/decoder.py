@@ -12,7 +12,7 @@ from amaranth import Cat, Module, Shape, signed, unsigned
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
-from .spec import INSTRUCTIONS, Field
+from accel.isa.spec import INSTRUCTIONS, Field
 
 __all__ = ["Op", "COMMAND_LAYOUT", "RESPONSE_LAYOUT", "OPERANDS_LAYOUT", "Decoder",
            "operand_shape"]

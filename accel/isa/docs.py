@@ -6,7 +6,7 @@ The committed page is checked against this renderer by a test; regenerate it wit
 
 from __future__ import annotations
 
-from .spec import (
+from accel.isa.spec import (
     ALWAYS_EXECUTED, COUNTER_DOCS, CUSTOM0_OPCODE, ERROR_CAUSE_DOCS, INSTRUCTIONS, ISA_VERSION,
     STATUS_BITS, Activation, Counter, ErrorCause,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from .spec import BY_CODE, BY_NAME, CUSTOM0_OPCODE, Instruction
+from accel.isa.spec import BY_CODE, BY_NAME, CUSTOM0_OPCODE, Instruction
 
 __all__ = ["Command", "IllegalInstruction", "encode", "decode", "riscv_word", "split_word"]
 
@@ -58,7 +58,7 @@ class Command:
         return riscv_word(self.funct7, self.funct3, rd, rs1_reg, rs2_reg)
 
     def __str__(self) -> str:
-        from .assembler import disassemble_one
+        from accel.isa.assembler import disassemble_one
         return disassemble_one(self)
 
 

@@ -1,5 +1,5 @@
 """Memories and data movers: the DMA engine (scratchpad and accumulator live here too)."""
 
-from .dma import DMA, DMAReader, DMAWriter
+from accel.memory.dma import DMA, DMAReader, DMAWriter
 
 __all__ = ["DMA", "DMAReader", "DMAWriter"]

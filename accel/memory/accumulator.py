@@ -9,8 +9,8 @@ from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
-from .banked import BankedMemory, bank_of, row_of
-from .ports import AccWritePortSignature
+from accel.memory.banked import BankedMemory, bank_of, row_of
+from accel.memory.ports import AccWritePortSignature
 
 __all__ = ["Accumulator"]
 

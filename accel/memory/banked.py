@@ -4,7 +4,7 @@ the constructor that builds their port members."""
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
-from .ports import ReadPortSignature
+from accel.memory.ports import ReadPortSignature
 
 __all__ = ["BankedMemory", "addr_width_for", "bank_of", "row_of"]
 

@@ -12,11 +12,11 @@ from amaranth.hdl import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
-from .dma_common import (check_dma_params, command_layout, done_layout, read_row_layout,
+from accel.bus import wishbone
+from accel.memory.dma_common import (check_dma_params, command_layout, done_layout, read_row_layout,
                          window_members, write_row_layout)
-from .dma_read import DMAReader
-from .dma_write import DMAWriter
+from accel.memory.dma_read import DMAReader
+from accel.memory.dma_write import DMAWriter
 
 __all__ = ["DMA", "DMAReader", "DMAWriter", "command_layout", "read_row_layout",
            "write_row_layout", "done_layout"]

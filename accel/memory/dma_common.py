@@ -6,7 +6,7 @@ from amaranth.hdl import Cat, Const, Mux, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
+from accel.bus import wishbone
 
 __all__ = ["check_dma_params", "command_layout", "read_row_layout", "write_row_layout",
            "done_layout", "row_words", "max_row_words", "word_in_window", "window_members",

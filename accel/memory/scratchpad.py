@@ -9,8 +9,8 @@ and one write port per user write port.
 from amaranth.hdl import Module, Mux, Signal, unsigned
 from amaranth.lib.memory import Memory
 
-from .banked import BankedMemory, bank_of, row_of
-from .ports import WritePortSignature
+from accel.memory.banked import BankedMemory, bank_of, row_of
+from accel.memory.ports import WritePortSignature
 
 __all__ = ["Scratchpad"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .transfers import Transfer
+from accel.perf.transfers import Transfer
 
 __all__ = ["SharedBus"]
 

@@ -7,8 +7,8 @@ extractors, and memoizes decoded commands. Same results as `accel.isa.decode`.
 
 from __future__ import annotations
 
-from ..isa.encoding import Command, IllegalInstruction
-from ..isa.spec import BY_CODE, Instruction
+from accel.isa.encoding import Command, IllegalInstruction
+from accel.isa.spec import BY_CODE, Instruction
 
 __all__ = ["fast_decode"]
 

@@ -15,7 +15,7 @@ class CycleEstimate:
     -------
     cycles : int
         Clock cycles from the first command offered to the last response, as
-        `accel.rtl.run_programs` counts them (programs end with a fence, so that is until the
+        `accel.runtime.rtl.run_programs` counts them (programs end with a fence, so that is until the
         accelerator is idle).
     breakdown : dict of str to int
         Where the time goes: ``load``, ``compute`` and ``store`` are the cycles in which that

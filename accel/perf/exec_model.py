@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..config import AccelConfig
-from .timing import Timing
+from accel.config import AccelConfig
+from accel.perf.timing import Timing
 
 __all__ = ["ExecModel"]
 

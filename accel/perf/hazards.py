@@ -8,7 +8,7 @@ scoreboard's own `TRACKED` table.
 
 from __future__ import annotations
 
-from ..control.scoreboard import TRACKED
+from accel.control.scoreboard import TRACKED
 
 __all__ = ["Ranges", "command_ranges", "conflicts"]
 

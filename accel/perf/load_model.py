@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..config import AccelConfig
-from ..control.load_unit import dma_row_bytes
-from .bus import SharedBus
-from .timing import Timing
-from .transfers import transfer
+from accel.config import AccelConfig
+from accel.control.load_unit import dma_row_bytes
+from accel.perf.bus import SharedBus
+from accel.perf.timing import Timing
+from accel.perf.transfers import transfer
 
 __all__ = ["LoadModel"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..config import AccelConfig
-from ..tiler import Requant, plan_matmul
-from .estimate import CycleEstimate
-from .program import predict_program
+from accel.config import AccelConfig
+from accel.runtime.tiler import Requant, plan_matmul
+from accel.perf.estimate import CycleEstimate
+from accel.perf.program import predict_program
 
 __all__ = ["predict_matmul"]
 
@@ -17,7 +17,7 @@ def predict_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = 
     Raises
     ------
     ValueError
-        As `accel.tiler.plan_matmul` (a non-positive dimension, operands beyond the memory).
+        As `accel.runtime.tiler.plan_matmul` (a non-positive dimension, operands beyond the memory).
     """
     plan = plan_matmul(config, m, k, n, bias=bias, requant=requant)
     return predict_program(config, plan.program)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..mnist.compiler import AccelStep, CompiledNetwork
-from .estimate import LayerEstimate, NetworkEstimate
-from .program import predict_program
+from accel.nn.compiler import AccelStep, CompiledNetwork
+from accel.perf.estimate import LayerEstimate, NetworkEstimate
+from accel.perf.program import predict_program
 
 __all__ = ["predict_network", "step_name"]
 
@@ -19,7 +19,7 @@ def step_name(compiled: CompiledNetwork, layers: tuple[int, ...], host: bool = F
 def predict_network(config, compiled: CompiledNetwork) -> NetworkEstimate:
     """Predict every step of ``compiled`` on ``config``: accelerator programs with
     `predict_program`, host steps (pooling on the control core) as 0 accelerator cycles, as
-    `accel.mnist.inference.run_rtl` counts them."""
+    `accel.nn.inference.run_rtl` counts them."""
     out = []
     for step in compiled.steps:
         if isinstance(step, AccelStep):

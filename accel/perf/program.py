@@ -14,17 +14,17 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from ..config import AccelConfig
-from ..isa.encoding import Command, IllegalInstruction
-from ..isa.spec import ALWAYS_EXECUTED
-from .bus import SharedBus
-from .decode import fast_decode
-from .estimate import CycleEstimate
-from .exec_model import ExecModel
-from .hazards import command_ranges, conflicts
-from .load_model import LoadModel
-from .store_model import StoreModel
-from .timing import UNIT_DEPTH, Timing
+from accel.config import AccelConfig
+from accel.isa.encoding import Command, IllegalInstruction
+from accel.isa.spec import ALWAYS_EXECUTED
+from accel.perf.bus import SharedBus
+from accel.perf.decode import fast_decode
+from accel.perf.estimate import CycleEstimate
+from accel.perf.exec_model import ExecModel
+from accel.perf.hazards import command_ranges, conflicts
+from accel.perf.load_model import LoadModel
+from accel.perf.store_model import StoreModel
+from accel.perf.timing import UNIT_DEPTH, Timing
 
 __all__ = ["predict_program"]
 
@@ -47,7 +47,7 @@ class _Busy:
 
 
 def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEstimate:
-    """Predict the cycles `accel.rtl.run_programs` measures for ``commands`` on ``config``.
+    """Predict the cycles `accel.runtime.rtl.run_programs` measures for ``commands`` on ``config``.
 
     The count runs from the first command offered to the last response; programs that end
     with a fence (as every planned program does) are thereby timed until the accelerator is

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..config import AccelConfig
-from .bus import SharedBus
-from .timing import Timing
-from .transfers import transfer
+from accel.config import AccelConfig
+from accel.perf.bus import SharedBus
+from accel.perf.timing import Timing
+from accel.perf.transfers import transfer
 
 __all__ = ["StoreModel"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import AccelConfig
+from accel.config import AccelConfig
 
 __all__ = ["Timing", "UNIT_DEPTH"]
 
@@ -56,7 +56,7 @@ class Timing:
     store_acc_extra : int
         Extra cycle of a raw accumulator store (its rows are wider than the bus word).
     activation_latency : int
-        Pipeline depth of the activation unit (`accel.activation.ActivationUnit.LATENCY`) that
+        Pipeline depth of the activation unit (`accel.control.activation.ActivationUnit.LATENCY`) that
         STORE_ACT rows pass through.
     store_gap : int
         Cycles from a store's retirement back to its DMA write command's acceptance time of the
@@ -102,8 +102,8 @@ class Timing:
 
     @classmethod
     def from_config(cls, config: AccelConfig) -> "Timing":
-        from ..activation import ActivationUnit
-        from ..accelerator import _ACC_WRITE_LATENCY
+        from accel.control.activation import ActivationUnit
+        from accel.accelerator import _ACC_WRITE_LATENCY
 
         rows, cols = config.rows, config.cols
         if config.dataflow == "ws":

@@ -1,7 +1,7 @@
 """Measure on the RTL what the model predicts, for checking the model (tests, benches).
 
-`rtl_gemm_cycles` runs the programs `accel.tiler.plan_matmul` emits; `rtl_network_cycles` runs
-every accelerator step of a compiled network as `accel.mnist.inference.run_rtl` does (host steps
+`rtl_gemm_cycles` runs the programs `accel.runtime.tiler.plan_matmul` emits; `rtl_network_cycles` runs
+every accelerator step of a compiled network as `accel.nn.inference.run_rtl` does (host steps
 applied between programs in zero time). Both use one simulator run per call and skip the
 golden-model comparison (timing does not depend on the data), so they need the ``sim`` extra
 and a simulator.
@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..config import AccelConfig
-from ..tiler import Requant, plan_matmul
+from accel.config import AccelConfig
+from accel.runtime.tiler import Requant, plan_matmul
 
 __all__ = ["GemmCase", "rtl_gemm_cycles", "rtl_network_cycles", "percent_error"]
 
@@ -44,7 +44,7 @@ def percent_error(predicted: float, measured: float) -> float:
 def rtl_gemm_cycles(config: AccelConfig, cases: Sequence[GemmCase], *,
                     simulator: str = "verilator") -> list[int]:
     """RTL cycles of each case's planned program (one simulator run, programs back to back)."""
-    from ..rtl import Program, run_programs
+    from accel.runtime.rtl import Program, run_programs
 
     plans = [plan_matmul(config, c.m, c.k, c.n, bias=c.bias, requant=c.requant) for c in cases]
     size = max(plan.layout.mem_size for plan in plans)
@@ -58,8 +58,8 @@ def rtl_gemm_cycles(config: AccelConfig, cases: Sequence[GemmCase], *,
 
 def rtl_network_cycles(compiled, *, simulator: str = "verilator") -> list[int | None]:
     """RTL cycles of each step of ``compiled`` (None for host steps), one zero image."""
-    from ..mnist.compiler import AccelStep
-    from ..rtl import Program, run_programs
+    from accel.nn.compiler import AccelStep
+    from accel.runtime.rtl import Program, run_programs
 
     image = np.zeros(compiled.network.input_shape[:2], dtype=np.uint8)
     data = compiled.input_bytes(image)

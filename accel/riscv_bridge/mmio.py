@@ -5,9 +5,9 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
-from ..isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
-from ..soc.registers import offset
+from accel.bus import wishbone
+from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
+from accel.soc.registers import offset
 
 __all__ = ["MMIOCommandPort", "REGISTERS", "STATUS_IN_FLIGHT", "STATUS_RESULT_VALID"]
 

@@ -23,8 +23,8 @@ from amaranth import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
-from ..isa.spec import CUSTOM0_OPCODE
+from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
+from accel.isa.spec import CUSTOM0_OPCODE
 
 __all__ = ["PCPIBridge"]
 

@@ -43,7 +43,7 @@ view), for components that sit on either side of the port.
 
 from amaranth.lib import stream
 
-from ..isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
+from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
 
 __all__ = ["command_signature", "response_signature"]
 

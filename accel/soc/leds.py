@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
+from accel.bus import wishbone
 
 __all__ = ["LEDs"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import AccelConfig
+from accel.config import AccelConfig
 
 __all__ = ["Region", "memory_map", "region"]
 

@@ -20,15 +20,15 @@ from amaranth.hdl import ClockSignal, Const, Instance, Module, Mux, ResetSignal,
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
-from ..config import AccelConfig
-from ..isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
-from .decoder import Decoder
-from .leds import LEDs
-from .memory_map import memory_map, region
-from .sram import WishboneSRAM
-from .timer import Timer
-from .uart import UART
+from accel.bus import wishbone
+from accel.config import AccelConfig
+from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT
+from accel.soc.decoder import Decoder
+from accel.soc.leds import LEDs
+from accel.soc.memory_map import memory_map, region
+from accel.soc.sram import WishboneSRAM
+from accel.soc.timer import Timer
+from accel.soc.uart import UART
 
 __all__ = ["SoC", "CoreBusAdapter", "CommandMux", "picorv32_source"]
 
@@ -296,8 +296,8 @@ class SoC(wiring.Component):
         m.d.comb += core_bus.mem_valid.eq(mem_valid)
 
         if self.with_accelerator:
-            from ..accelerator import Accelerator
-            from ..riscv_bridge import MMIOCommandPort, PCPIBridge
+            from accel.accelerator import Accelerator
+            from accel.riscv_bridge import MMIOCommandPort, PCPIBridge
 
             m.submodules.accelerator = accel = Accelerator(cfg)
             m.submodules.pcpi_bridge = bridge = PCPIBridge()

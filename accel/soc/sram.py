@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In
 
-from ..bus import wishbone
+from accel.bus import wishbone
 
 __all__ = ["WishboneSRAM"]
 

@@ -4,8 +4,8 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
-from ..bus import wishbone
-from .registers import offset
+from accel.bus import wishbone
+from accel.soc.registers import offset
 
 __all__ = ["Timer", "CYCLE_LO", "CYCLE_HI"]
 

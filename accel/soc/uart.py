@@ -5,8 +5,8 @@ from amaranth.lib import wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
-from ..bus import wishbone
-from .registers import offset
+from accel.bus import wishbone
+from accel.soc.registers import offset
 
 __all__ = ["UART", "DATA", "STATUS", "RX", "DIVISOR"]
 

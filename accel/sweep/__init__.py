@@ -8,13 +8,13 @@ Pareto front of cycles against a resource (`pareto`), writes CSV and JSON (`tabl
 (`plot`).
 """
 
-from .errors import SweepError
-from .job import JobPlan, evaluate
-from .metrics import DEFAULT_METRICS, METRICS
-from .pareto import pareto_front
-from .run import X_AXES, SweepResult, run_sweep
-from .space import AXES, Rejected, SweepSpace, expand
-from .workload import Workload
+from accel.sweep.errors import SweepError
+from accel.sweep.job import JobPlan, evaluate
+from accel.sweep.metrics import DEFAULT_METRICS, METRICS
+from accel.sweep.pareto import pareto_front
+from accel.sweep.run import X_AXES, SweepResult, run_sweep
+from accel.sweep.space import AXES, Rejected, SweepSpace, expand
+from accel.sweep.workload import Workload
 
 __all__ = ["AXES", "DEFAULT_METRICS", "METRICS", "X_AXES", "JobPlan", "Rejected", "SweepError",
            "SweepResult", "SweepSpace", "Workload", "evaluate", "expand", "pareto_front",

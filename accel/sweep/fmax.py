@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..config import AccelConfig
-from .cache import cached, content_key
-from .resources import FAMILIES, design_rtlil
-from ..fpga_tools import ToolError, run_tool, tool_version
+from accel.config import AccelConfig
+from accel.sweep.cache import cached, content_key
+from accel.sweep.resources import FAMILIES, design_rtlil
+from accel.build.fpga_tools import ToolError, run_tool, tool_version
 
 __all__ = ["ECP5_DEVICE", "measure_fmax", "wrapper_verilog"]
 
@@ -35,7 +35,7 @@ WRAPPER = "fmax_shell"
 def wrapper_verilog(top: str, ports: list[dict]) -> str:
     """Verilog of module ``fmax_shell(clk, sin, sout)`` holding ``top`` with ``ports``.
 
-    ``ports`` is `accel.verilog.port_table` of the top (``clk`` and ``rst`` are implicit).
+    ``ports`` is `accel.build.verilog.port_table` of the top (``clk`` and ``rst`` are implicit).
     """
     inputs = [p for p in ports if p["direction"] == "input"]
     outputs = [p for p in ports if p["direction"] == "output"]

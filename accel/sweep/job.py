@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..config import AccelConfig
-from .workload import Workload
+from accel.config import AccelConfig
+from accel.sweep.workload import Workload
 
 __all__ = ["JobPlan", "evaluate"]
 
@@ -75,14 +75,14 @@ def evaluate(config: AccelConfig, plan: JobPlan) -> dict:
             attempt(f"rtl_cycles_{workload.slug}", lambda workload=workload: {
                 f"rtl_cycles_{workload.slug}": workload.simulate(config, plan.simulator)})
     if "resources" in plan.metrics:
-        from .resources import RESOURCES, synthesize
+        from accel.sweep.resources import RESOURCES, synthesize
 
         def resources():
             result = synthesize(config, plan.resource_top, plan.family)
             return {name: result[name] for name in RESOURCES}
         attempt("resources", resources)
     if "fmax" in plan.metrics:
-        from .fmax import measure_fmax
+        from accel.sweep.fmax import measure_fmax
 
         attempt("fmax", lambda: {"fmax_mhz": measure_fmax(config, plan.resource_top)["fmax_mhz"]})
     row["errors"] = errors

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .resources import RESOURCES
-from .workload import Workload
+from accel.sweep.resources import RESOURCES
+from accel.sweep.workload import Workload
 
 __all__ = ["METRICS", "DEFAULT_METRICS", "metric_columns"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .errors import SweepError
+from accel.sweep.errors import SweepError
 
 __all__ = ["parse_int_list", "parse_choice_list"]
 

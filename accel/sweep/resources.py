@@ -1,13 +1,13 @@
 """FPGA resources of one configuration from Yosys synthesis: LUT, FF, DSP and BRAM counts.
 
-The chosen top level (`accel.verilog.build_top`) is synthesized for an FPGA family (ECP5 by
+The chosen top level (`accel.build.verilog.build_top`) is synthesized for an FPGA family (ECP5 by
 default) from Amaranth's RTLIL, and the cell counts of Yosys' ``stat`` are summed into resources
 (an ECP5 ``CCU2C`` carry cell fills two LUT4 sites). Results are cached by a hash of the RTLIL
 text, the script and the Yosys version, so a repeated sweep, or two configurations with
 identical hardware, synthesize once.
 
 ECP5 synthesis is ``synth_ecp5`` with Yosys' classic ``abc -lut 4`` in place of its ``abc9``
-LUT mapping (`accel.fpga_tools.ecp5_synth_abc_lut`): in the YoWASP build, ``abc9`` exits with
+LUT mapping (`accel.build.fpga_tools.ecp5_synth_abc_lut`): in the YoWASP build, ``abc9`` exits with
 an error and no message on arrays from 4x16 up, and one mapper for every configuration keeps
 the LUT counts comparable.
 
@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import AccelConfig
-from .cache import cached, content_key
-from ..fpga_tools import ecp5_synth_abc_lut, run_tool, tool_version, yosys_stat_cells
+from accel.config import AccelConfig
+from accel.sweep.cache import cached, content_key
+from accel.build.fpga_tools import ecp5_synth_abc_lut, run_tool, tool_version, yosys_stat_cells
 
 __all__ = ["FAMILIES", "RESOURCES", "RESOURCE_TOPS", "Family", "count_resources",
            "design_rtlil", "synthesize"]
@@ -34,7 +34,7 @@ __all__ = ["FAMILIES", "RESOURCES", "RESOURCE_TOPS", "Family", "count_resources"
 #: Resource columns, in table order.
 RESOURCES = ("lut", "ff", "dsp", "bram")
 
-#: Top levels whose resources a sweep can measure (keys of `accel.verilog.TOPS`).
+#: Top levels whose resources a sweep can measure (keys of `accel.build.verilog.TOPS`).
 RESOURCE_TOPS = ("accelerator", "array")
 
 
@@ -78,7 +78,7 @@ def count_resources(family: Family, cells: dict[str, int]) -> dict[str, int]:
 
 
 def design_rtlil(config: AccelConfig, top: str) -> tuple[str, list[dict]]:
-    """RTLIL text of top level ``top`` of ``config`` and its `~accel.verilog.port_table`.
+    """RTLIL text of top level ``top`` of ``config`` and its `~accel.build.verilog.port_table`.
 
     Synthesis reads RTLIL, as Amaranth's own FPGA platform builds do (``read_rtlil``), which
     also skips the Verilog backend's Yosys run (about three times faster). Counts differ a few
@@ -88,7 +88,7 @@ def design_rtlil(config: AccelConfig, top: str) -> tuple[str, list[dict]]:
     """
     from amaranth.back import rtlil
 
-    from ..verilog import build_top, port_table
+    from accel.build.verilog import build_top, port_table
 
     component = build_top(config, top)
     return rtlil.convert(component, name=top, emit_src=False), port_table(component)

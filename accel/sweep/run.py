@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..artifacts import write_atomically
-from .cluster import dask_client, describe, run_jobs
-from .errors import SweepError
-from .job import JobPlan, evaluate
-from .metrics import metric_columns
-from .pareto import pareto_front
-from .plot import Panel, pareto_png
-from .resources import RESOURCES
-from .space import Rejected, SweepSpace, expand
-from .table import make_row, render_csv, render_json, render_table
+from accel.build.artifacts import write_atomically
+from accel.sweep.cluster import dask_client, describe, run_jobs
+from accel.sweep.errors import SweepError
+from accel.sweep.job import JobPlan, evaluate
+from accel.sweep.metrics import metric_columns
+from accel.sweep.pareto import pareto_front
+from accel.sweep.plot import Panel, pareto_png
+from accel.sweep.resources import RESOURCES
+from accel.sweep.space import Rejected, SweepSpace, expand
+from accel.sweep.table import make_row, render_csv, render_json, render_table
 
 __all__ = ["X_AXES", "SweepResult", "run_sweep", "default_x_axis"]
 

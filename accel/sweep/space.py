@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from ..config import AccelConfig, ConfigError
+from accel.config import AccelConfig, ConfigError
 
 __all__ = ["AXES", "Rejected", "SweepSpace", "config_label", "expand"]
 

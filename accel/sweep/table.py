@@ -14,8 +14,8 @@ import io
 import json
 from typing import Sequence
 
-from ..config import AccelConfig
-from .space import AXES
+from accel.config import AccelConfig
+from accel.sweep.space import AXES
 
 __all__ = ["make_row", "render_csv", "render_json", "render_table", "FIELD_COLUMNS"]
 

@@ -14,12 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..config import AccelConfig
-from .errors import SweepError
+from accel.config import AccelConfig
+from accel.sweep.errors import SweepError
 
 __all__ = ["NETWORKS", "Workload"]
 
-#: Network workloads: the committed default models of `accel.mnist.model_file`.
+#: Network workloads: the committed default models of `accel.nn.model_file`.
 NETWORKS = ("cnn", "mlp")
 
 _GEMM = re.compile(r"^gemm:(\d+)x(\d+)x(\d+)$")
@@ -31,14 +31,14 @@ _SEED = 7
 
 @lru_cache(maxsize=None)
 def _network(name: str):
-    from ..mnist.model_file import load_default
+    from accel.nn.model_file import load_default
 
     return load_default(name)
 
 
 @lru_cache(maxsize=4)
 def _compiled(name: str, config: AccelConfig):
-    from ..mnist.compiler import compile_network
+    from accel.nn.compiler import compile_network
 
     return compile_network(_network(name), config)
 
@@ -103,7 +103,7 @@ class Workload:
         ValueError
             When the workload cannot be compiled for ``config``.
         """
-        from ..perf import predict_matmul, predict_network
+        from accel.perf import predict_matmul, predict_network
 
         if self.shape is None:
             estimate = predict_network(config, _compiled(self.kind, config))
@@ -121,12 +121,12 @@ class Workload:
         """
         rng = np.random.default_rng(_SEED)
         if self.shape is None:
-            from ..mnist.inference import run_rtl
+            from accel.nn.inference import run_rtl
 
             image = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
             (inference,) = run_rtl(_compiled(self.kind, config), [image], simulator=simulator)
             return int(inference.cycles)
-        from ..matmul import matmul
+        from accel.runtime.matmul import matmul
 
         m, k, n = self.shape
         lo, hi = -(1 << (config.input_width - 1)), 1 << (config.input_width - 1)

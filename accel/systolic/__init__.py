@@ -1,9 +1,9 @@
 """Systolic MAC array: processing elements, mesh, input skew / output de-skew, and the top."""
 
-from .array import SystolicArray
-from .mesh import DATAFLOWS, Mesh
-from .pe import OutputStationaryPE, WeightStationaryPE
-from .skew import Skew, deskew_delays, skew_delays
+from accel.systolic.array import SystolicArray
+from accel.systolic.mesh import DATAFLOWS, Mesh
+from accel.systolic.pe import OutputStationaryPE, WeightStationaryPE
+from accel.systolic.skew import Skew, deskew_delays, skew_delays
 
 __all__ = [
     "DATAFLOWS",

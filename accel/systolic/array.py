@@ -6,9 +6,9 @@ from amaranth.hdl import EnableInserter, Module, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .mesh import Mesh, check_shape
-from .pe import check_widths
-from .skew import Skew, deskew_delays, skew_delays
+from accel.systolic.mesh import Mesh, check_shape
+from accel.systolic.pe import check_widths
+from accel.systolic.skew import Skew, deskew_delays, skew_delays
 
 __all__ = ["SystolicArray"]
 

@@ -6,7 +6,7 @@ from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pe import check_widths, os_pe_logic, ws_pe_logic
+from accel.systolic.pe import check_widths, os_pe_logic, ws_pe_logic
 
 __all__ = ["Mesh", "DATAFLOWS", "check_shape"]
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.mnist import data
-from accel.mnist.compiler import AccelStep, compile_network
-from accel.mnist.evaluate import confusion_matrix, evaluate
-from accel.mnist.model_file import load_default
+from accel.nn.mnist import data
+from accel.nn.compiler import AccelStep, compile_network
+from accel.nn.evaluate import confusion_matrix, evaluate
+from accel.nn.model_file import load_default
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from accel.fpga_tools import ToolError
+from accel.build.fpga_tools import ToolError
 from boards import BOARDS
 from boards.build import _run_tools, with_abc_lut_mapping
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from accel.mnist.model_file import load_default
+from accel.nn.model_file import load_default
 from boards import BOARDS, BoardError
 from boards.build import build_board, elaborate
 from boards.image import plan_board_image

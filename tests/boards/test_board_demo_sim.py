@@ -12,9 +12,9 @@ import os
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.mnist.model_file import load_default
-from accel.mnist.network import reference
-from accel.mnist.recipe import load_dataset
+from accel.nn.model_file import load_default
+from accel.nn.network import reference
+from accel.nn.mnist.recipe import load_dataset
 from boards.protocol import frame, image_frame
 from sim.board_demo import run_demo_sim
 from tests.soc.rv32 import require_toolchain

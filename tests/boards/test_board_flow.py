@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from accel.fpga_tools import ToolError
+from accel.build.fpga_tools import ToolError
 from boards.flow import run_plan_commands
 
 

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from accel.firmware import FIRMWARE_DIR
+from accel.build.firmware import FIRMWARE_DIR
 from boards.protocol import (
     SYNC, TIMEOUT_BYTES, TYPE_IMAGE, checksum, frame, image_frame, parse_answer, parse_ready,
 )

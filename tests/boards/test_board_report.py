@@ -5,7 +5,7 @@ import json
 import pytest
 
 from boards import BOARDS, BoardError
-from accel.fpga_tools import yosys_stat_cells
+from accel.build.fpga_tools import yosys_stat_cells
 from boards.report import check_fits, place_and_route_figures, render_table
 
 # The end of a Yosys log (synth_ecp5's statistics), as Yosys 0.70 prints it.

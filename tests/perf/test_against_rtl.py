@@ -7,11 +7,11 @@ are shared; one simulator run per test.
 import pytest
 
 from accel.config import AccelConfig
-from accel.mnist.compiler import compile_network
-from accel.mnist.model_file import load_default
+from accel.nn.compiler import compile_network
+from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network
 from accel.perf.validate import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
-from accel.tiler import Requant
+from accel.runtime.tiler import Requant
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 CONFIGS = {

@@ -6,13 +6,13 @@ import pytest
 
 from accel.config import AccelConfig
 from accel.isa import encode
-from accel.mnist.compiler import compile_network
-from accel.mnist.model_file import load_default
+from accel.nn.compiler import compile_network
+from accel.nn.model_file import load_default
 from accel.perf import (CycleEstimate, NetworkEstimate, predict_matmul, predict_network,
                         predict_program)
 from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.transfers import transfer
-from accel.tiler import Requant, plan_matmul
+from accel.runtime.tiler import Requant, plan_matmul
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 CONFIGS = [

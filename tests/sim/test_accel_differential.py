@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from accel.config import AccelConfig
-from accel.randprog import ProgramSpace, random_program
-from accel.rtl import BusModel, Program, run_programs
+from accel.verify.randprog import ProgramSpace, random_program
+from accel.runtime.rtl import BusModel, Program, run_programs
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 

@@ -10,11 +10,11 @@ error window, so that BUS_ERROR is predicted too). The cases are looked up by th
 import numpy as np
 import pytest
 
-from accel.fuzz.reference import BusFaultModel
+from accel.verify.fuzz.reference import BusFaultModel
 from accel.isa import Command, ErrorCause, encode
 from accel.isa.spec import STATUS_BITS
-from accel.rtl import BusModel, Program, run_programs
-from accel.tiler import plan_matmul
+from accel.runtime.rtl import BusModel, Program, run_programs
+from accel.runtime.tiler import plan_matmul
 from tests.sim.test_accel_differential import CONFIGS
 
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build

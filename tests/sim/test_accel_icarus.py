@@ -13,7 +13,7 @@ import pytest
 
 from accel import generate_verilog
 from accel.config import AccelConfig, preset
-from accel.matmul import matmul
+from accel.runtime.matmul import matmul
 
 _INPUTLESS_ALWAYS = re.compile(r"always @\*\n\s+[^\n]*= \d+'[hdb][0-9a-fA-F]+;\n")
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from accel.isa import ErrorCause, encode
 from accel.isa.spec import BY_NAME
-from accel.rtl import BusModel, Program, run_programs
-from accel.tiler import plan_matmul
+from accel.runtime.rtl import BusModel, Program, run_programs
+from accel.runtime.tiler import plan_matmul
 from tests.sim.test_accel_differential import CONFIGS
 
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build

@@ -7,7 +7,7 @@ commands that still fail on the simulator, and write a reproducer that fails aga
 replayed against the same wrong model and passes against the real one.
 """
 
-from accel.fuzz import FuzzOptions, Reproducer, fuzz
+from accel.verify.fuzz import FuzzOptions, Reproducer, fuzz
 from tests.sim.test_accel_differential import CONFIGS
 from tests.support.buggy_reference import ForgetfulAccumulate
 

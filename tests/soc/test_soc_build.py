@@ -8,7 +8,7 @@ import subprocess
 from click.testing import CliRunner
 
 from accel.cli import main
-from accel.firmware import build_firmware
+from accel.build.firmware import build_firmware
 from accel.config import AccelConfig
 from sim.runner import verilator_bin_dir
 

@@ -87,7 +87,7 @@ def test_picorv32_instruction_tests():
 def test_firmware_selftest_with_accelerator():
     """The firmware engineer's selftest app: matmuls through PCPI and MMIO, error paths."""
     require_toolchain()
-    from accel.firmware import build_firmware
+    from accel.build.firmware import build_firmware
 
     with tempfile.TemporaryDirectory(prefix="selftest-") as tmp:
         elf = build_firmware(CONFIG, "selftest", tmp)

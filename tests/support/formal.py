@@ -1,4 +1,4 @@
-"""Building blocks of formal property wrappers (checked with :func:`sim.formal.run_sby`).
+"""Building blocks of formal property wrappers (checked with :func:`accel.verify.formal.run_sby`).
 
 Each helper adds logic and property statements to a wrapper's ``Module``:
 

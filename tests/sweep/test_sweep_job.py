@@ -51,7 +51,7 @@ def test_resources_count_carry_cells_twice_and_every_ice40_flip_flop():
 
 
 def test_fmax_shell_wraps_every_port_in_legal_verilog(tmp_path):
-    from accel.verilog import generate
+    from accel.build.verilog import generate
 
     iverilog = shutil.which("iverilog")
     assert iverilog, "iverilog not found: apt-get install iverilog"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from accel.systolic import SystolicArray
-from systolic_ref import os_expected, random_matrix, ws_expected
-from systolic_tb import collect, drive, run
+from tests.systolic.systolic_ref import os_expected, random_matrix, ws_expected
+from tests.systolic.systolic_tb import collect, drive, run
 
 
 def ws_case(rows, cols, *, iw, aw, seed, tiles=3, gap=0.3, stall=0.3, extreme=False,

@@ -9,8 +9,8 @@ from amaranth.hdl import signed
 
 from accel.systolic import (OutputStationaryPE, Skew, WeightStationaryPE, deskew_delays,
                             skew_delays)
-from systolic_ref import wrap
-from systolic_tb import run
+from tests.systolic.systolic_ref import wrap
+from tests.systolic.systolic_tb import run
 
 
 def test_ws_pe_cycle_model():

@@ -1,0 +1,1 @@
+"""Build tools: Verilog emission, build artifacts, SoC firmware and the FPGA tool wrappers."""

@@ -1,0 +1,96 @@
+"""The files of one build: Verilog, firmware C header and manifest, and how they are written."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+
+from accel import __version__
+from accel.config import AccelConfig
+from accel.build.verilog import DEFAULT_TOP, generate
+
+__all__ = ["HEADER_NAME", "MANIFEST_NAME", "render_artifacts", "write_atomically"]
+
+HEADER_NAME = "accelgen.h"
+MANIFEST_NAME = "manifest.json"
+
+
+def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP, *,
+                     firmware: bytes | None = None) -> dict[str, bytes]:
+    """Every file ``accelgen build`` writes, rendered in memory, in writing order.
+
+    Returns ``{file name: content}``: ``<top>.v``, ``accelgen.h`` and, last, ``manifest.json``,
+    which records every configuration field, the derived values, the top and its ports (names,
+    directions, widths, payload field offsets), the ISA version, the accelgen version and the
+    size and SHA-256 of each other file. The ``soc`` top also gets ``picorv32.v`` (the core it
+    instantiates), ``soc.h`` (memory map and peripheral registers) and the memory map in the
+    manifest. Deterministic: no timestamps.
+
+    Raises
+    ------
+    ConfigError
+        When ``top`` is not a registered top level.
+    """
+    from accel.isa import ISA_VERSION, render_c_header
+
+    verilog, ports = generate(config, top, firmware=firmware)
+    files = {
+        f"{top}.v": verilog.encode(),
+        HEADER_NAME: render_c_header(config).encode(),
+    }
+    extra: dict = {}
+    if top == "soc":
+        from accel.build.firmware import render_soc_header
+        from accel.soc.memory_map import memory_map
+        from accel.soc.soc import picorv32_source
+
+        files["picorv32.v"] = picorv32_source().read_bytes()
+        files["soc.h"] = render_soc_header(config).encode()
+        if firmware is not None:
+            extra["firmware"] = {"bytes": len(firmware),
+                                 "sha256": hashlib.sha256(firmware).hexdigest()}
+        extra["memory_map"] = [{"name": r.name, "base": r.base, "size": r.size, "doc": r.doc}
+                               for r in memory_map(config)]
+    manifest = {
+        "generator": "accelgen",
+        "accelgen_version": __version__,
+        "isa_version": ISA_VERSION,
+        "top": top,
+        "config": config.to_dict(),
+        "derived": config.derived(),
+        "ports": ports,
+        **extra,
+        "files": {name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                  for name, data in files.items()},
+    }
+    files[MANIFEST_NAME] = (json.dumps(manifest, indent=2) + "\n").encode()
+    return files
+
+
+def write_atomically(out: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` into ``out`` (created if missing) so that none is ever half-written.
+
+    Every file goes to a temporary file in ``out`` first; only when all are written are they moved
+    into place, in order, with ``os.replace``. On failure the temporary files are removed.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            tmp = out / f".{name}.{secrets.token_hex(6)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours umask
+            temps.append((name, tmp))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for name, tmp in temps:
+            os.replace(tmp, out / name)
+    finally:
+        for _, tmp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()

@@ -1,0 +1,60 @@
+/* mnist.c: run a compiled network (accel/nn/compiler.py) on a batch of images.
+ *
+ * The firmware knows no network: the host (accel/nn/soc.py) loads, beside this image,
+ * the blob mnist_net.h describes (accel/nn/soc_image.py writes it), and mnist_net.c
+ * interprets it.
+ *
+ * For each image it times, with the SoC timer, the quantization (pixel >> input_shift into
+ * input_addr), the steps (commands issued through PCPI custom-0 instructions by
+ * accel_issue_code, the dispatch accelgen.h generates from the ISA spec; max pooling on the
+ * core, as hostops.MaxPool.apply),
+ * the status read and the logits' read-back (argmax), then prints one line:
+ *
+ *   img <index> pred <class> cycles <total> quant <c> pool <c> issue <c> wait <c>
+ *       status 0x<status> logits <l0>,<l1>,...
+ *
+ * (one line; "issue" is the time spent issuing commands other than each step's final fence,
+ * which includes stalls while the accelerator's command queue is full, "wait" the time in those
+ * fences: until the accelerator has finished the step). A failing status is cleared after the
+ * line, so every image reports its own. At the end: "DONE"; a malformed blob or an unknown
+ * command prints a line starting with "ERROR" and stops. */
+#include <stdint.h>
+
+#include "accelgen.h"
+#include "matmul.h"  /* accel_status_error */
+#include "mnist_net.h"
+#include "runtime.h"
+
+int main(void)
+{
+    const struct mnist_blob *b = mnist_blob();
+    leds_write(0x1);
+    if (mnist_check_blob(b))
+        return 1;
+    uint32_t stride = (mnist_input_bytes(b) + 3u) & ~3u;
+    const int32_t *logits = (const int32_t *)(uintptr_t)b->logits_addr;
+    uprintf("mnist: %u steps, %u images of %ux%ux%u, %u classes\n", b->step_count,
+            b->image_count, b->input_height, b->input_width, b->input_channels, b->classes);
+    if (accel_status_error(accel_status()))
+        accel_clear_error();
+
+    for (uint32_t n = 0; n < b->image_count; n++) {
+        const uint8_t *pixels = (const uint8_t *)(uintptr_t)(b->images_addr + n * stride);
+        struct mnist_result r;
+        if (mnist_infer(b, pixels, &r))
+            return 1;
+        const struct mnist_timing *t = &r.timing;
+        uprintf("img %u pred %u cycles %u quant %u pool %u issue %u wait %u status 0x%08x "
+                "logits ", b->first_index + n, r.pred, r.cycles, t->quant, t->pool, t->issue,
+                t->wait, r.status);
+        for (uint32_t i = 0; i < b->classes; i++)
+            uprintf(i ? ",%d" : "%d", logits[i]);
+        uart_putc('\n');
+        if (accel_status_error(r.status))
+            accel_clear_error();
+        leds_write(0x2 | (n & 1u) << 2);
+    }
+    uart_puts("DONE\n");
+    leds_write(0xf);
+    return 0;
+}

@@ -1,0 +1,61 @@
+"""``accelgen firmware``: build firmware for the SoC's control core (see `accel.build.firmware`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from accel.cli import config_from_options, config_options, main
+from accel.config import INT_RANGES, ConfigError
+
+__all__ = ["firmware", "build_command"]
+
+
+@main.group()
+def firmware() -> None:
+    """Build C firmware (crt0, runtime, matmul driver, apps) for the SoC's RISC-V core."""
+
+
+@firmware.command("build")
+@config_options
+@click.option("--app", default="selftest", show_default=True, metavar="NAME|FILE.c",
+              help="An app in accel/build/firmware/src/apps, or the path of a .c file.")
+@click.option("--sram-kib", type=int, metavar="KIB",
+              help="SoC SRAM in KiB, a power of two "
+                   f"({INT_RANGES['soc_sram_kib'][0]}..{INT_RANGES['soc_sram_kib'][1]}; "
+                   "default: the configuration's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("build/firmware"), show_default=True,
+              help="Build directory (created if missing).")
+def build_command(app: str, sram_kib: int | None, out: Path, **options: Any) -> None:
+    """Compile APP for one configuration into OUT: .elf, .bin, .hex (a word per line), .json.
+
+    Also writes the generated accelgen.h, soc.h, accel_mmio.h (in OUT/include) and link.ld.
+    Needs riscv64-unknown-elf-gcc (Debian: gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf).
+    """
+    from accel.build.firmware import FirmwareError, build_firmware
+
+    config = config_from_options(options)
+    if sram_kib is not None:
+        try:
+            config = config.replace(soc_sram_kib=sram_kib)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+    try:
+        elf = build_firmware(config, app, out)
+    except FirmwareError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
+            from None
+    import json
+    info = json.loads(elf.with_suffix(".json").read_text())
+    click.echo(f"accelgen firmware: {info['app']} for {config.rows}x{config.cols} "
+               f"{config.dataflow}, {info['image_bytes']:,} byte image, "
+               f"{info['used_bytes']:,} of {info['sram_bytes']:,} bytes of SRAM used "
+               f"(stack {info['stack_bytes']:,}), in {out}/")
+    for suffix in (".elf", ".bin", ".hex"):
+        path = elf.with_suffix(suffix)
+        click.echo(f"  {path.name:<16} {path.stat().st_size:>10,} bytes")

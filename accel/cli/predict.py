@@ -1,0 +1,139 @@
+"""``accelgen predict``: cycles from the analytical model (`accel.perf`), without simulating.
+
+Exactly one workload: ``--gemm MxKxN`` (the program `accel.runtime.tiler.plan_matmul` emits, optionally
+with ``--bias`` and ``--requant``), ``--model`` (a compiled MNIST network: a model file or a
+committed default, ``cnn``/``mlp``) or ``--asm`` (an assembly program). Prints the predicted
+cycles, the lower bound and the breakdown (and a table of steps for a network); ``--json``
+writes the same as JSON. Bad input is one ``Error:`` line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from accel.build.artifacts import write_atomically
+from accel.cli import config_from_options, config_options, main
+
+__all__ = ["predict"]
+
+_GEMM = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+
+
+def _parse_gemm(text: str) -> tuple[int, int, int]:
+    match = _GEMM.match(text)
+    if not match or min(int(g) for g in match.groups()) < 1:
+        raise click.UsageError(f"--gemm must be MxKxN with positive integers, e.g. 64x64x64, "
+                               f"not {text!r}")
+    m, k, n = (int(g) for g in match.groups())
+    return m, k, n
+
+
+def _echo_estimate(estimate) -> None:
+    click.echo(f"cycles      {estimate.cycles:>12,}")
+    click.echo(f"bound       {estimate.bound:>12,}  "
+               f"(utilization {100 * estimate.utilization:.1f}% of the bound)")
+    click.echo(f"commands    {estimate.commands:>12,}")
+    click.echo(f"MACs        {estimate.macs:>12,}")
+    click.echo(f"bytes       {estimate.load_bytes:>12,} loaded, {estimate.store_bytes:,} stored")
+    click.echo("breakdown   " + ", ".join(f"{key} {value:,}"
+                                          for key, value in estimate.breakdown.items()))
+
+
+@main.command()
+@config_options
+@click.option("--gemm", metavar="MxKxN",
+              help="Predict C (MxN) = A (MxK) @ B (KxN) as accel.runtime.tiler plans it.")
+@click.option("--bias", is_flag=True, help="--gemm: add a bias row.")
+@click.option("--requant", is_flag=True,
+              help="--gemm: send C through the activation unit (int8 output).")
+@click.option("--model", "model_spec", metavar="MODEL",
+              help="Predict one inference of a network: a model file, or cnn / mlp.")
+@click.option("--asm", "asm_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.s", help="Predict an assembly program (accel.isa syntax).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write the prediction as JSON.")
+def predict(gemm: str | None, bias: bool, requant: bool, model_spec: str | None,
+            asm_file: Path | None, json_path: Path | None, **options: Any) -> None:
+    """Predict accelerator cycles with the analytical cycle model (no simulation).
+
+    The count is what the RTL backend measures (accel.runtime.rtl.run_programs): from the first
+    command to the last response (programs end with a fence, so until the accelerator is idle),
+    with a zero-wait-state main memory. Host steps of a network (pooling) cost 0 accelerator
+    cycles. Memory sizes and the bus width come from --config or --preset.
+    """
+    chosen = [flag for flag, value in (("--gemm", gemm), ("--model", model_spec),
+                                       ("--asm", asm_file)) if value is not None]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --gemm, --model and --asm"
+                               + (f" (not {' and '.join(chosen)})" if chosen else ""))
+    if (bias or requant) and gemm is None:
+        raise click.UsageError("--bias and --requant apply to --gemm only")
+    config = config_from_options(options)
+    shape = _parse_gemm(gemm) if gemm is not None else None
+    from accel import perf
+
+    # Everything that can fail on bad input happens before anything is printed.
+    if shape is not None:
+        from accel.runtime.tiler import Requant
+
+        m, k, n = shape
+        try:
+            estimate = perf.predict_matmul(config, m, k, n, bias=bias,
+                                           requant=Requant() if requant else None)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        title = f"GEMM {m}x{k} @ {k}x{n}" + (" + bias" if bias else "") \
+            + (" -> requant" if requant else "")
+        report = {"gemm": [m, k, n], "bias": bias, "requant": requant, **estimate.to_dict()}
+    elif asm_file is not None:
+        from accel.isa import AssemblyError, assemble
+
+        try:
+            program = assemble(asm_file.read_text())
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {str(asm_file)!r}: "
+                                   f"{exc.strerror or exc}") from None
+        except (AssemblyError, UnicodeDecodeError) as exc:
+            raise click.UsageError(f"{asm_file}: {exc}") from None
+        estimate = perf.predict_program(config, program)
+        title = f"program {asm_file} ({len(program)} commands)"
+        report = {"asm": str(asm_file), **estimate.to_dict()}
+    else:
+        from accel.cli.mnist import open_model
+        from accel.nn.compiler import compile_network
+
+        network = open_model(model_spec)
+        try:
+            compiled = compile_network(network, config)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        estimate = perf.predict_network(config, compiled)
+        title = (f"network {network.name}: {len(network.layers)} layers, "
+                 f"{estimate.commands:,} commands")
+        report = {"model": network.name, **estimate.to_dict()}
+
+    click.echo(f"accelgen predict: {config.rows}x{config.cols} {config.dataflow}, "
+               f"bus {config.bus_width} bits")
+    click.echo(title)
+    if isinstance(estimate, perf.NetworkEstimate):
+        click.echo(f"{'step':<24} {'commands':>9} {'cycles':>10} {'bound':>10}")
+        for layer in estimate.layers:
+            bound = f"{layer.estimate.bound:,}" if layer.estimate is not None else "-"
+            click.echo(f"{layer.name:<24} {layer.commands:>9,} {layer.cycles:>10,} "
+                       f"{bound:>10}")
+        click.echo(f"{'total':<24} {estimate.commands:>9,} {estimate.cycles:>10,} "
+                   f"{estimate.bound:>10,}")
+    else:
+        _echo_estimate(estimate)
+    if json_path is not None:
+        text = json.dumps({"config": config.to_dict(), **report}, indent=2) + "\n"
+        try:
+            write_atomically(json_path.parent, {json_path.name: text.encode()})
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {str(json_path)!r}: "
+                                       f"{exc.strerror or exc}") from None

@@ -1,0 +1,247 @@
+"""Run compiled networks on the SoC: the ``mnist`` firmware on PicoRV32 drives the accelerator
+through PCPI custom-0 instructions, pools on the core, and prints each image's logits.
+
+`run_soc` builds the firmware for the configuration, compiles the network into the SRAM above
+it (`accel.nn.soc_image`), runs batches of images on the SoC's Verilog (one simulator build
+per configuration, SRAM loaded at reset), parses the UART transcript and checks every image's
+logits against the golden model. Cycles are the firmware's own measurement (SoC timer) of
+quantizing the input, running every step and reading the logits back; printing is excluded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from accel.config import AccelConfig
+from accel.isa.spec import STATUS_BITS, ErrorCause
+from accel.nn.compiler import CompiledNetwork, HostStep
+from accel.nn.inference import Inference, bound_cycles, run_golden
+from accel.nn.network import QuantizedNetwork
+from accel.nn.soc_image import SocLayout, SramTooSmall, plan_layout
+
+__all__ = ["SocError", "SocInference", "SocImageResult", "SocFirmware", "SramTooSmall",
+           "describe_status", "run_batch", "run_soc", "soc_firmware"]
+
+APP = "mnist"
+#: Images per simulator run at most (progress is reported per run).
+MAX_BATCH = 16
+#: Cycles from reset to the first image (boot, header checks, the first line).
+_BOOT_CYCLES = 200_000
+
+_LINE = re.compile(r"^img (\d+) pred (\d+) cycles (\d+) quant (\d+) pool (\d+) issue (\d+) "
+                   r"wait (\d+) status 0x([0-9a-f]{8}) logits (-?\d+(?:,-?\d+)*)$", re.M)
+PHASES = ("quant", "pool", "issue", "wait")
+
+
+class SocError(RuntimeError):
+    """The SoC run failed: the firmware stopped, timed out, reported an accelerator error,
+    printed something unexpected, or disagreed with the golden model."""
+
+
+@dataclass(frozen=True)
+class SocInference(Inference):
+    """An `Inference` from the SoC, with the firmware's split of its cycles.
+
+    Members
+    -------
+    phases : dict
+        ``quant`` (input quantization), ``pool`` (max pooling on the core), ``issue`` (issuing
+        commands, including waits for room in the command queue), ``wait`` (in each program's
+        final fence); the rest of ``cycles`` is the status and logits read-back and loop
+        overhead.
+    """
+
+    phases: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SocFirmware:
+    """The ``mnist`` firmware built for one configuration."""
+
+    binary: bytes
+    free_start: int
+
+
+@functools.lru_cache(maxsize=None)
+def soc_firmware(config: AccelConfig) -> SocFirmware:
+    """Build the ``mnist`` firmware for ``config`` (once per process) into
+    ``<sim cache>/firmware/mnist-<config digest>``, under a lock shared with other processes."""
+    from sim.runner import cache_dir
+
+    from accel.build.firmware import build_firmware
+
+    out = cache_dir() / "firmware" / f"{APP}-{config.hardware_digest()}"
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        elf = build_firmware(config, APP, out)
+        binary = elf.with_suffix(".bin").read_bytes()
+        info = json.loads(elf.with_suffix(".json").read_text())
+    return SocFirmware(binary, int(info["free_start"]))
+
+
+def describe_status(status: int) -> str:
+    """The accelerator's status word in words: ``ok`` or the error cause and failing command."""
+    def bits(name: str) -> int:
+        lsb, width = STATUS_BITS[name]
+        return (status >> lsb) & ((1 << width) - 1)
+
+    if not bits("error"):
+        return f"status {status:#010x} (ok)"
+    cause = bits("cause")
+    name = ErrorCause(cause).name if cause in set(ErrorCause) else f"cause {cause}"
+    return (f"status {status:#010x}: error {name} from the command with funct7 "
+            f"{bits('err_funct7'):#04x}, funct3 {bits('err_funct3')}")
+
+
+@dataclass(frozen=True)
+class SocImageResult:
+    """One ``img`` line of the firmware: what it printed about one image."""
+
+    index: int
+    prediction: int
+    cycles: int
+    status: int
+    phases: dict
+    logits: np.ndarray
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.status >> STATUS_BITS["error"][0] & 1)
+
+
+def _budget(layout: SocLayout, golden: Sequence[Inference]) -> int:
+    """A cycle limit for a batch, several times what it takes: a hang, not slowness, hits it."""
+    from sim.soc_runner import DEFAULT_DIVISOR
+
+    compiled = layout.compiled
+    pool_bytes = sum(s.op.src_bytes for s in compiled.steps if isinstance(s, HostStep))
+    line = 10 * DEFAULT_DIVISOR * (100 + 12 * compiled.classes)
+    per_image = [2 * bound_cycles(compiled, g) + 150 * compiled.commands + 60 * pool_bytes
+                 + 20 * layout.image_bytes + line for g in golden]
+    return _BOOT_CYCLES + 4 * sum(per_image)
+
+
+def _parse(transcript: str, first: int, count: int) -> list[SocImageResult]:
+    stop = re.search(r"^ERROR.*$", transcript, re.M)
+    if stop:
+        raise SocError(f"the mnist firmware stopped: {stop.group(0)}")
+    found = {int(m.group(1)): m for m in _LINE.finditer(transcript)}
+    results = []
+    for index in range(first, first + count):
+        m = found.get(index)
+        if m is None:
+            raise SocError(f"the mnist firmware printed no result for image {index}; "
+                           f"transcript ends {transcript[-300:]!r}")
+        logits = np.array([int(v) for v in m.group(9).split(",")], dtype=np.int64)
+        phases = dict(zip(PHASES, (int(m.group(i)) for i in range(4, 8))))
+        results.append(SocImageResult(index, int(m.group(2)), int(m.group(3)),
+                                      int(m.group(8), 16), phases, logits.astype(np.int32)))
+    if not re.search(r"^DONE$", transcript, re.M):
+        raise SocError("the mnist firmware did not finish with DONE")
+    return results
+
+
+def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndarray], *,
+              first: int = 0, max_cycles: int, simulator: str = "verilator"
+              ) -> list[SocImageResult]:
+    """One simulator run: ``images`` (at most ``layout.capacity``), numbered from ``first``,
+    through the network of ``layout``; what the firmware printed, unchecked.
+
+    Raises
+    ------
+    SocError
+        When the firmware stops with an ERROR line, the run times out or traps, or the
+        transcript lacks an image's line or the final DONE.
+    """
+    from sim.soc_runner import SocRunError, run_soc_image
+
+    image = layout.sram_image(firmware.binary, images, first)
+    env = {"SOC_END": r"^(DONE|ERROR.*)$", "SOC_MAX_CYCLES": str(max_cycles)}
+    try:
+        run = run_soc_image(layout.compiled.config, image, env=env, simulator=simulator)
+    except SocRunError as exc:
+        reason = next((line.strip() for line in str(exc).splitlines()
+                       if line.strip().startswith("run_firmware")), str(exc).splitlines()[0])
+        tail = exc.transcript[-300:]
+        shown = "" if repr(tail)[1:-1] in reason else f"; transcript ends {tail!r}"
+        raise SocError(f"the SoC run of images {first}..{first + len(images) - 1} failed "
+                       f"({reason}){shown}") from None
+    return _parse(run.transcript, first, len(images))
+
+
+def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
+            images: Sequence[np.ndarray], *, simulator: str = "verilator",
+            progress: Callable[[int], None] | None = None, batch: int = MAX_BATCH,
+            check: bool = True) -> list[SocInference]:
+    """Run uint8 ``images`` through ``network`` on the SoC of ``config``.
+
+    Parameters
+    ----------
+    network : QuantizedNetwork or CompiledNetwork
+        A compiled network is recompiled for ``config`` at the SRAM address the firmware
+        leaves free (only its network is used).
+    config : AccelConfig
+        Accelerator and SoC (``soc_sram_kib`` must hold the firmware, the network, its command
+        tables and at least one image).
+    images : sequence of uint8 arrays (28, 28)
+    simulator : {"verilator", "icarus"}
+    progress : callable, optional
+        Called with the number of images finished after each simulator run.
+    batch : int
+        Images per simulator run at most (fewer when the SRAM holds fewer).
+    check : bool
+        Raise `SocError` when a logit differs from the golden model's.
+
+    Returns
+    -------
+    list of SocInference
+        Logits and cycles from the SoC; MACs and bytes moved from the golden model.
+
+    Raises
+    ------
+    SramTooSmall
+        When the SRAM is too small (the message says how many KiB are needed).
+    SocError
+        When the firmware stops, times out, reports an accelerator error or disagrees with
+        the golden model.
+    accel.build.firmware.FirmwareError
+        When the firmware does not build.
+    """
+    if isinstance(network, CompiledNetwork):
+        network = network.network
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a positive integer, not {batch!r}")
+    images = list(images)
+    firmware = soc_firmware(config)
+    layout = plan_layout(network, config, firmware.free_start, max_images=batch)
+    golden = run_golden(layout.compiled, images)
+    results: list[SocInference] = []
+    for first in range(0, len(images), layout.capacity):
+        chunk = images[first:first + layout.capacity]
+        references = golden[first:first + len(chunk)]
+        lines = run_batch(layout, firmware, chunk, first=first, simulator=simulator,
+                          max_cycles=_budget(layout, references))
+        for line, ref in zip(lines, references):
+            if line.failed:
+                raise SocError(f"image {line.index}: the accelerator reported "
+                               f"{describe_status(line.status)}")
+            if line.logits.size != layout.compiled.classes \
+                    or line.prediction != int(np.argmax(line.logits)):
+                raise SocError(f"image {line.index}: the firmware printed {line.logits.size} "
+                               f"logits and prediction {line.prediction}, which disagree")
+            if check and not np.array_equal(line.logits, ref.logits):
+                raise SocError(f"image {line.index}: the SoC's logits {line.logits.tolist()} "
+                               f"differ from the golden model's {ref.logits.tolist()}")
+            results.append(SocInference(line.logits, ref.macs, ref.load_bytes, ref.store_bytes,
+                                        ref.instructions, line.cycles, line.phases))
+        if progress is not None:
+            progress(len(chunk))
+    return results

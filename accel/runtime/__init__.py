@@ -1,0 +1,1 @@
+"""Host runtime: the GEMM tiler, matmul front end, host steps and the RTL backend."""

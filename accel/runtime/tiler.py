@@ -1,0 +1,356 @@
+"""Tile a matrix multiplication into an accelerator program and a main-memory layout.
+
+`plan_matmul` turns C = A @ B (+ bias, optionally through the activation unit) of any shape into
+a sequence of loads, preloads, computes and stores that respects every limit of the
+configuration: the array's tile shape for its dataflow, scratchpad and accumulator depths, and the
+256-row limit of one transfer. Operand and result slots in the scratchpad and accumulator are
+double-buffered when capacity allows, so hardware can load the next tile while computing the
+current one and store one result block while computing the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accel.config import MAX_BLOCK_ROWS, AccelConfig
+from accel.isa.encoding import Command, encode
+from accel.isa.spec import Activation
+
+__all__ = ["Requant", "MatmulLayout", "MatmulPlan", "plan_matmul", "APart", "Gemm",
+           "ProgramBuilder", "emit_gemm"]
+
+_ALIGN = 64
+
+
+@dataclass(frozen=True)
+class Requant:
+    """Activation-unit settings for a requantized output (see `accel.golden.activate`).
+
+    Parameters
+    ----------
+    multiplier : int
+        0 .. 2**31 - 1.
+    shift : int
+        0 .. 63.
+    zero_point : int
+        Signed 16-bit output zero point.
+    relu : bool
+        Apply ReLU before adding the zero point.
+    """
+
+    multiplier: int = 1
+    shift: int = 0
+    zero_point: int = 0
+    relu: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.multiplier < (1 << 31):
+            raise ValueError(f"multiplier must be between 0 and {(1 << 31) - 1}, "
+                             f"not {self.multiplier!r}")
+        if not 0 <= self.shift <= 63:
+            raise ValueError(f"shift must be between 0 and 63, not {self.shift!r}")
+        if not -(1 << 15) <= self.zero_point < (1 << 15):
+            raise ValueError(f"zero_point must be between -32768 and 32767, "
+                             f"not {self.zero_point!r}")
+
+    def command(self) -> Command:
+        return encode("config_act", multiplier=self.multiplier, shift=self.shift,
+                      act=int(Activation.RELU if self.relu else Activation.NONE),
+                      zero_point=self.zero_point)
+
+
+@dataclass(frozen=True)
+class MatmulLayout:
+    """Byte addresses of the operands and the result in main memory (row-major, packed)."""
+
+    a_addr: int
+    b_addr: int
+    bias_addr: int | None
+    c_addr: int
+    mem_size: int
+
+
+def _align(value: int) -> int:
+    return (value + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+@dataclass
+class MatmulPlan:
+    """A tiled matmul: program, memory layout and the shapes it was built for.
+
+    Members
+    -------
+    program : list of Command
+    layout : MatmulLayout
+    out_bytes : int
+        Bytes per result element in main memory (``acc_bytes`` raw, ``in_bytes`` requantized).
+    """
+
+    config: AccelConfig
+    m: int
+    k: int
+    n: int
+    has_bias: bool
+    requant: Requant | None
+    layout: MatmulLayout
+    program: list[Command] = field(default_factory=list)
+
+    @property
+    def out_bytes(self) -> int:
+        return self.config.in_bytes if self.requant is not None else self.config.acc_bytes
+
+    def memory_image(self, a: np.ndarray, b: np.ndarray,
+                     bias: np.ndarray | None = None) -> np.ndarray:
+        """The initial main memory (uint8) holding A, B and the bias at their addresses."""
+        cfg, lay = self.config, self.layout
+        mem = np.zeros(lay.mem_size, dtype=np.uint8)
+        for addr, values, width in ((lay.a_addr, a, cfg.in_bytes), (lay.b_addr, b, cfg.in_bytes),
+                                    (lay.bias_addr, bias, cfg.acc_bytes)):
+            if values is None or addr is None:
+                continue
+            raw = np.ascontiguousarray(values, dtype=f"<i{width}").view(np.uint8).ravel()
+            mem[addr:addr + raw.size] = raw
+        return mem
+
+    def read_result(self, mem: np.ndarray) -> np.ndarray:
+        """The M x N result read back from a final main-memory image."""
+        nbytes = self.m * self.n * self.out_bytes
+        raw = np.ascontiguousarray(mem[self.layout.c_addr:self.layout.c_addr + nbytes])
+        out = raw.view(f"<i{self.out_bytes}").reshape(self.m, self.n)
+        return out.astype(np.int8 if self.out_bytes == 1 else
+                          np.int16 if self.out_bytes == 2 else
+                          np.int32 if self.out_bytes == 4 else np.int64)
+
+
+def _layout(config: AccelConfig, m: int, k: int, n: int, has_bias: bool,
+            out_bytes: int, base: int) -> MatmulLayout:
+    a_addr = _align(base)
+    b_addr = _align(a_addr + m * k * config.in_bytes)
+    bias_addr = _align(b_addr + k * n * config.in_bytes)
+    c_addr = _align(bias_addr + (n * config.acc_bytes if has_bias else 0))
+    mem_size = _align(c_addr + m * n * out_bytes)
+    if mem_size > config.mem_size_limit:
+        raise ValueError(f"a {m}x{k} @ {k}x{n} matmul needs {mem_size} bytes of main memory; "
+                         f"the bus addresses only {config.mem_size_limit}")
+    return MatmulLayout(a_addr, b_addr, bias_addr if has_bias else None, c_addr, mem_size)
+
+
+def _ranges(total: int, step: int) -> list[tuple[int, int]]:
+    return [(start, min(step, total - start)) for start in range(0, total, step)]
+
+
+class ProgramBuilder:
+    """Appends commands, skipping configuration (strides, activation) already in effect.
+
+    One builder can receive several GEMMs (`emit_gemm`); it assumes it is the only source of
+    commands, so the configuration it remembers is the accelerator's.
+    """
+
+    def __init__(self) -> None:
+        self.program: list[Command] = []
+        self._load_stride: int | None = None
+        self._store_stride: int | None = None
+        self._requant: Requant | None = None
+        self.sp_turn = 0
+        self.acc_turn = 0
+
+    def requant(self, requant: Requant) -> None:
+        """Configure the activation unit (unless it already is)."""
+        if requant != self._requant:
+            self.program.append(requant.command())
+            self._requant = requant
+
+    def op(self, name: str, **operands: int) -> None:
+        self.program.append(encode(name, **operands))
+
+    def load(self, name: str, stride: int, **operands: int) -> None:
+        if stride != self._load_stride:
+            self.op("config_load", stride=stride)
+            self._load_stride = stride
+        self.op(name, **operands)
+
+    def store(self, name: str, stride: int, **operands: int) -> None:
+        if stride != self._store_stride:
+            self.op("config_store", stride=stride)
+            self._store_stride = stride
+        self.op(name, **operands)
+
+
+@dataclass(frozen=True)
+class APart:
+    """Columns ``k`` of the left operand A, read from main memory as a strided view.
+
+    Element (row r, column c) of the part is at byte ``addr + r * stride + c * in_bytes``.
+    Views may overlap (an im2col of a convolution is rows of one image at a stride of one
+    pixel), so no copy is ever made.
+    """
+
+    addr: int
+    stride: int
+    k: int
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """C (m x n) = [A parts side by side] (m x sum k) @ B (sum k x n) [+ bias] [-> activation].
+
+    Members
+    -------
+    m, n : int
+        Rows of A and C; columns of B and C.
+    a_parts : tuple of APart
+        A, split by columns; tiles never straddle two parts.
+    b_addr, b_stride : int
+        B, row-major with ``b_stride`` bytes between rows (rows in the order of the parts).
+    c_addr, c_stride : int
+        Where C goes: ``acc_bytes`` per element raw, ``in_bytes`` through the activation unit.
+    bias_addr : int or None
+        ``n`` accumulator-width values added to every row.
+    requant : Requant or None
+        Send C through the activation unit.
+    bias_per_row : bool
+        The bias is instead ``m`` values, one per row (only for ``n == 1``: a matrix-vector
+        product computed as a column).
+    """
+
+    m: int
+    n: int
+    a_parts: tuple[APart, ...]
+    b_addr: int
+    b_stride: int
+    c_addr: int
+    c_stride: int
+    bias_addr: int | None = None
+    requant: Requant | None = None
+    bias_per_row: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a_parts", tuple(self.a_parts))
+        if self.bias_per_row and self.n != 1:
+            raise ValueError("a per-row bias needs n == 1")
+        for name in ("m", "n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if not self.a_parts or any(p.k < 1 for p in self.a_parts):
+            raise ValueError("A needs at least one part, each with k >= 1 columns")
+
+    @property
+    def k(self) -> int:
+        return sum(p.k for p in self.a_parts)
+
+
+def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = False,
+                requant: Requant | None = None, base: int = 0) -> MatmulPlan:
+    """Plan C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> activation] for ``config``.
+
+    The result is raw accumulator values (``acc_bytes`` each) unless ``requant`` is given, in
+    which case it goes through the activation unit (``in_bytes`` each). Operands and result are
+    laid out in main memory from ``base`` (rounded up to 64 bytes) on.
+
+    Raises
+    ------
+    ValueError
+        On a non-positive dimension, or when the operands do not fit the addressable memory.
+    """
+    for name, value in (("m", m), ("k", k), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    out_bytes = config.in_bytes if requant is not None else config.acc_bytes
+    if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+        raise ValueError(f"base must be a non-negative integer, not {base!r}")
+    layout = _layout(config, m, k, n, bias, out_bytes, base)
+    plan = MatmulPlan(config, m, k, n, bias, requant, layout)
+    builder = ProgramBuilder()
+    gemm = Gemm(m, n, (APart(layout.a_addr, k * config.in_bytes, k),), layout.b_addr,
+                n * config.in_bytes, layout.c_addr, n * out_bytes, layout.bias_addr, requant)
+    emit_gemm(config, builder, gemm)
+    builder.op("fence")
+    plan.program = builder.program
+    return plan
+
+
+def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, int, int, int]:
+    """(tm, tk, tn, scratchpad slots, accumulator slots) for this dataflow.
+
+    Weight-stationary: B tiles (tk <= rows, tn <= cols) are held in the array and up to 256 A
+    rows stream; a scratchpad slot holds an A block (tm rows) and a B tile (tk rows).
+    Output-stationary: C tiles (tm <= rows, tn <= cols) are held in the array and k streams; a
+    slot holds A^T (tk rows) and B (tk rows). Two slots (double buffering) when they fit.
+    """
+    tn = min(config.cols, n)
+    if config.dataflow == "ws":
+        tk = min(config.rows, k)
+        sp_slots = 2 if config.sp_rows >= 2 * (tk + 1) else 1
+        acc_slots = 2 if config.acc_rows >= 2 else 1
+        tm = min(MAX_BLOCK_ROWS, m, config.sp_rows // sp_slots - tk,
+                 config.acc_rows // acc_slots)
+    else:
+        tm = min(config.rows, m)
+        sp_slots = 2 if config.sp_rows >= 4 else 1
+        tk = min(MAX_BLOCK_ROWS, k, config.sp_rows // sp_slots // 2)
+        acc_slots = 2 if config.acc_rows >= 2 * tm else 1
+    return tm, tk, tn, sp_slots, acc_slots
+
+
+def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
+    """Append the loads, preloads, computes and stores of ``gemm`` to ``builder``, in either
+    dataflow (no trailing fence).
+
+    Raises
+    ------
+    ValueError
+        When an operand view reaches beyond the addressable memory.
+    """
+    cfg = config
+    eb = cfg.in_bytes
+    out_bytes = eb if gemm.requant is not None else cfg.acc_bytes
+    extents = [(p.addr, (gemm.m - 1) * p.stride + p.k * eb) for p in gemm.a_parts]
+    extents += [(gemm.b_addr, (gemm.k - 1) * gemm.b_stride + gemm.n * eb),
+                (gemm.c_addr, (gemm.m - 1) * gemm.c_stride + gemm.n * out_bytes)]
+    if gemm.bias_addr is not None:
+        extents.append((gemm.bias_addr, (gemm.m if gemm.bias_per_row else gemm.n)
+                        * cfg.acc_bytes))
+    for addr, size in extents:
+        if addr < 0 or addr + size > cfg.mem_size_limit:
+            raise ValueError(f"an operand at {addr:#x} ({size} bytes) lies outside the "
+                             f"{cfg.mem_size_limit} bytes of addressable memory")
+    if gemm.requant is not None:
+        builder.requant(gemm.requant)
+    max_k = max(p.k for p in gemm.a_parts)
+    tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, gemm.m, max_k, gemm.n)
+    a_rows = tm if cfg.dataflow == "ws" else tk  # scratchpad rows of one A block
+    a_load = "load_sp" if cfg.dataflow == "ws" else "load_sp_t"
+    slot_rows = cfg.sp_rows // sp_slots
+    store = "store_act" if gemm.requant is not None else "store_acc"
+    for n0, tn_i in _ranges(gemm.n, tn):
+        for m0, tm_i in _ranges(gemm.m, tm):
+            c_addr = (builder.acc_turn % acc_slots) * (cfg.acc_rows // acc_slots)
+            builder.acc_turn += 1
+            if gemm.bias_addr is not None and gemm.bias_per_row:
+                builder.load("load_acc", cfg.acc_bytes, mem_addr=gemm.bias_addr
+                             + m0 * cfg.acc_bytes, acc_addr=c_addr, rows=tm_i, cols=1)
+            elif gemm.bias_addr is not None:
+                builder.load("load_acc", 0, mem_addr=gemm.bias_addr + n0 * cfg.acc_bytes,
+                             acc_addr=c_addr, rows=tm_i, cols=tn_i)
+            first = gemm.bias_addr is None
+            b_row = 0
+            for part in gemm.a_parts:
+                for k0, tk_i in _ranges(part.k, tk):
+                    base = (builder.sp_turn % sp_slots) * slot_rows
+                    builder.sp_turn += 1
+                    a_sp, b_sp = base, base + a_rows
+                    builder.load(a_load, part.stride, mem_addr=part.addr + m0 * part.stride
+                                 + k0 * eb, sp_addr=a_sp, rows=tm_i, cols=tk_i)
+                    builder.load("load_sp", gemm.b_stride, mem_addr=gemm.b_addr
+                                 + (b_row + k0) * gemm.b_stride + n0 * eb, sp_addr=b_sp,
+                                 rows=tk_i, cols=tn_i)
+                    builder.op("preload", b_addr=b_sp, k=tk_i, n=tn_i)
+                    builder.op("compute" if first else "compute_acc", a_addr=a_sp, m=tm_i,
+                               c_addr=c_addr)
+                    first = False
+                b_row += part.k
+            builder.store(store, gemm.c_stride, mem_addr=gemm.c_addr + m0 * gemm.c_stride
+                          + n0 * out_bytes, acc_addr=c_addr, rows=tm_i, cols=tn_i)

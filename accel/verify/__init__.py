@@ -1,0 +1,1 @@
+"""Verification: random programs, differential fuzzing and the formal harness."""

@@ -1,0 +1,165 @@
+"""Compiled networks on the SoC: the mnist firmware on PicoRV32 drives the accelerator over PCPI.
+
+Every run uses the SoC configuration of tests/soc (one Verilator build for all of them): a 2x2
+weight-stationary array with 1 KiB scratchpad and accumulator, 64 KiB of SRAM.
+"""
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from accel.build.firmware import FIRMWARE_DIR
+from accel.isa.encoding import Command
+from accel.isa.spec import BY_NAME, STATUS_BITS, ErrorCause
+from accel.nn.inference import bound_cycles, run_golden
+from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, reference
+from accel.nn.soc import (
+    SocError, SramTooSmall, describe_status, run_batch, run_soc, soc_firmware,
+)
+from accel.nn.soc_image import (
+    BLOB_MAGIC, BLOB_VERSION, COMMAND_WORDS, HEADER_WORDS, STEP_ACCEL, STEP_MAXPOOL, STEP_WORDS,
+    plan_layout,
+)
+from accel.runtime.tiler import Requant
+from tests.nn.nets import random_images, random_mlp
+from tests.soc import SOC_TEST_CONFIG as CONFIG
+from tests.soc.rv32 import require_toolchain
+
+
+def odd_cnn(seed=7):
+    """A small CNN whose pooling takes every path of the firmware's max pooling: 2x2 windows
+    over 26x26x3 stored with pitch 28 (byte by byte: 3 channels), 2x2 over 12x12x8 with pitch
+    13 (four channels per word), then 3x3 over 4x4x5 with pitch 6 (the general loop, a remainder
+    of 1 dropped)."""
+    rng = np.random.default_rng(seed)
+
+    def w(*shape):
+        return rng.integers(-128, 128, shape)
+
+    return QuantizedNetwork("cnn", [
+        Conv2D(w(3, 3, 1, 3), rng.integers(-3000, 3000, 3), Requant(1 << 30, 42, relu=True)),
+        MaxPool2D(2),
+        Conv2D(w(2, 2, 3, 8), rng.integers(-3000, 3000, 8), Requant(1 << 30, 39, relu=False)),
+        MaxPool2D(2),
+        Conv2D(w(3, 3, 8, 5), rng.integers(-3000, 3000, 5), Requant(1 << 30, 40, relu=True)),
+        MaxPool2D(3),
+        Dense(w(5, 10), rng.integers(-3000, 3000, 10), None),
+    ])
+
+
+def _check(network, images):
+    require_toolchain()
+    done = []
+    results = run_soc(network, CONFIG, images, progress=done.append, check=False)
+    assert sum(done) == len(images) and len(results) == len(images)
+    compiled = plan_layout(network, CONFIG, soc_firmware(CONFIG).free_start).compiled
+    golden = run_golden(compiled, images)
+    for result, want, image in zip(results, golden, images):
+        np.testing.assert_array_equal(result.logits, reference(network, image))
+        np.testing.assert_array_equal(result.logits, want.logits)
+        assert (result.macs, result.load_bytes) == (want.macs, want.load_bytes)
+        # The firmware's cycles cover the accelerator's work and the core's around it.
+        assert result.cycles > bound_cycles(compiled, want)
+        assert result.cycles >= sum(result.phases.values()) > 0
+    return results
+
+
+def test_cnn_on_soc_matches_reference():
+    images = random_images(2, seed=7)
+    results = _check(odd_cnn(), images)
+    assert all(r.phases["pool"] > 0 and r.phases["quant"] > 0 for r in results)
+    assert not np.array_equal(results[0].logits, results[1].logits)
+
+
+def test_default_cnn_on_soc_classifies_held_out_digits():
+    """The committed model, the demo itself: real digits, logits identical to the golden model."""
+    from accel.nn.mnist import data
+    from accel.nn.model_file import load_default
+
+    images, labels = data.load_offline(seed=0)
+    _, _, images, labels = data.split_offline(images, labels, holdout=0.2, seed=0)
+    results = _check(load_default("cnn"), images[:2])
+    assert [r.prediction for r in results] == list(labels[:2])
+
+
+def test_mlp_on_soc_matches_reference():
+    results = _check(random_mlp(seed=5), random_images(2, seed=5))
+    assert all(r.phases["pool"] == 0 and r.phases["issue"] > 0 for r in results)
+
+
+def test_blob_format_matches_the_firmware():
+    """soc_image.py writes what mnist_net.h (the interpreter of mnist.c and mnist_uart.c)
+    reads: same constants and record sizes."""
+    text = (FIRMWARE_DIR / "mnist_net.h").read_text()
+    found = re.findall(r"#define (MNIST_\w+) (0x[0-9a-f]+|\d+)u", text)
+    defines = {name: int(value, 0) for name, value in found}
+    assert defines == {"MNIST_BLOB_MAGIC": BLOB_MAGIC, "MNIST_BLOB_VERSION": BLOB_VERSION,
+                       "MNIST_STEP_ACCEL": STEP_ACCEL, "MNIST_STEP_MAXPOOL": STEP_MAXPOOL}
+
+    def words(struct):
+        body = re.search(rf"struct {struct} {{(.*?)}};", text, re.S).group(1)
+        body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+        return sum(int(n or 1) for n in re.findall(r"\w+(?:\[(\d+)\])?\s*[,;]", body))
+
+    assert (words("mnist_blob"), words("mnist_step"), words("mnist_command")) == \
+        (HEADER_WORDS, STEP_WORDS, COMMAND_WORDS)
+
+
+def test_firmware_leaves_an_aligned_free_start():
+    require_toolchain()
+    firmware = soc_firmware(CONFIG)
+    assert firmware.free_start % 16 == 0
+    assert len(firmware.binary) <= firmware.free_start
+
+
+def test_too_small_sram_says_how_much_is_needed():
+    require_toolchain()
+    config = dataclasses.replace(CONFIG, soc_sram_kib=32)
+    with pytest.raises(SramTooSmall, match=r"needs (\d+) KiB of SRAM.*soc_sram_kib=64"):
+        plan_layout(random_mlp(seed=5), config, soc_firmware(config).free_start)
+    with pytest.raises(SramTooSmall, match="soc_sram_kib is 32"):
+        run_soc(random_mlp(seed=5), config, random_images(1))
+
+
+def _patched(layout, step, index, command):
+    """``layout`` with command ``index`` of accelerator step ``step`` replaced."""
+    tables = np.frombuffer(layout.tables, dtype="<u4").copy()
+    first = tables[step * STEP_WORDS + 2] - layout.steps_addr  # the step's command table
+    at = first // 4 + index * COMMAND_WORDS
+    tables[at:at + COMMAND_WORDS] = [command.funct7 << 3 | command.funct3, command.rs1,
+                                     command.rs2]
+    return dataclasses.replace(layout, tables=tables.astype("<u4").tobytes())
+
+
+def test_accelerator_error_and_unknown_command_are_reported():
+    """A command the accelerator rejects shows in that image's status (cleared for the next
+    image); a code outside the ISA stops the firmware with an ERROR line; a run past its cycle
+    limit is an error. A tiny network keeps the runs short."""
+    require_toolchain()
+    rng = np.random.default_rng(3)
+    tiny = QuantizedNetwork("tiny", [Dense(rng.integers(-128, 128, (16, 4)),
+                                           rng.integers(-99, 99, 4), None)], input_shape=(4, 4, 1))
+    images = rng.integers(0, 256, (2, 4, 4))
+    firmware = soc_firmware(CONFIG)
+    layout = plan_layout(tiny, CONFIG, firmware.free_start)
+    commands = layout.compiled.steps[0].commands
+    index = next(i for i, c in enumerate(commands) if c.instruction is BY_NAME["load_sp"])
+    bad_row = Command(commands[index].funct7, commands[index].funct3, commands[index].rs1,
+                      commands[index].rs2 | 0xFFFF)  # scratchpad row 65535: out of range
+    lines = run_batch(_patched(layout, 0, index, bad_row), firmware, images, first=3,
+                      max_cycles=1_000_000)
+    assert [line.index for line in lines] == [3, 4]
+    for line in lines:
+        assert line.failed
+        cause = line.status >> STATUS_BITS["cause"][0] & 0xFF
+        assert cause == ErrorCause.SP_RANGE, describe_status(line.status)
+    assert "error SP_RANGE" in describe_status(lines[0].status)
+    assert describe_status(0).endswith("(ok)")
+
+    unknown = Command(0x7F, 7, 0, 0)
+    with pytest.raises(SocError, match="stopped: ERROR unknown command funct7 0x7f funct3 7"):
+        run_batch(_patched(layout, 0, 1, unknown), firmware, images[:1], max_cycles=1_000_000)
+    with pytest.raises(SocError, match=r"images 0\.\.1 failed .*within 3000 cycles"):
+        run_batch(layout, firmware, images, max_cycles=3000)
