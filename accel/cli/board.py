@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import config_from_options, config_options, open_model
 from accel.config import AccelConfig, ConfigError
 
 __all__ = ["board"]
@@ -57,7 +57,7 @@ def _board_config(board, options: dict[str, Any]) -> AccelConfig:
         raise click.UsageError(str(exc)) from None
 
 
-@main.group()
+@click.group()
 def board() -> None:
     """FPGA boards: build the MNIST demo's bitstream, program it, talk to it over the UART."""
 
@@ -102,7 +102,6 @@ def build_command(board_name: str, model: str, baud: int | None, out: Path | Non
     from boards.report import render_table
     from boards.top import DEFAULT_BAUD
 
-    from accel.cli.mnist import open_model
 
     target = _board(board_name)
     config = _board_config(target, options)
@@ -185,7 +184,6 @@ def demo_command(port: str, out: Path, model: str | None, images: int,
     from boards import BoardError
     from boards.demo import classify, open_port
 
-    from accel.cli.mnist import open_model
     from accel.nn.mnist.data import DatasetError
     from accel.nn.network import reference
     from accel.nn.mnist.recipe import load_dataset

@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import config_from_options, config_options
 from accel.config import INT_RANGES, ConfigError
 
 __all__ = ["firmware", "build_command"]
 
 
-@main.group()
+@click.group()
 def firmware() -> None:
     """Build C firmware (crt0, runtime, matmul driver, apps) for the SoC's RISC-V core."""
 

@@ -1,8 +1,8 @@
 """``accelgen fuzz``: differential fuzzing of the RTL against the golden model.
 
-The command is a thin shell over `accel.verify.fuzz`: it reads the options, shows progress, prints the
-summary and the coverage table, and turns failures into exit codes (1: a mismatch; 2: bad input,
-as one ``Error:`` line).
+The command is a thin shell over `accel.verify.fuzz`: it reads the options, shows progress,
+prints the summary and the coverage table, and turns failures into exit codes (1: a mismatch;
+2: bad input, as one ``Error:`` line).
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ from typing import Any
 
 import click
 
-from accel.cli import _CONFIG_FIELDS, config_from_options, config_options, main
+from accel.cli.options import CONFIG_FIELDS, config_from_options, config_options, seed_option
 
 __all__ = ["fuzz"]
 
 
-@main.command()
+@click.command()
 @config_options
 @click.option("--programs", type=click.IntRange(1, 10_000_000), default=100, show_default=True,
               help="Random programs to run.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of everything (programs, memory, bus behaviour).")
+@seed_option("Seed of everything (programs, memory, bus behaviour).")
 @click.option("--length", type=click.IntRange(4, 10_000), default=30, show_default=True,
               help="Largest number of commands per program (before the state dump).")
 @click.option("--illegal-rate", type=click.FloatRange(0, 1), default=0.05, show_default=True,
@@ -52,7 +51,7 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
     (instruction kinds x hazard kinds x error causes). Exits with status 1 on any mismatch.
     """
     if replay is not None:
-        given = [name for name in (*_CONFIG_FIELDS, "preset_name", "config_file")
+        given = [name for name in (*CONFIG_FIELDS, "preset_name", "config_file")
                  if options.get(name) is not None]
         if given:
             flag = "--" + given[0].replace("_name", "").replace("_file", "").replace("_", "-")

@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import config_from_options, config_options
 
 __all__ = ["isa"]
 
 
-@main.group()
+@click.group()
 def isa() -> None:
     """Print artifacts derived from the ISA spec."""
 

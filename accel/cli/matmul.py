@@ -8,12 +8,12 @@ from typing import Any
 import click
 import numpy as np
 
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import config_from_options, config_options, seed_option
 
 __all__ = ["matmul_command"]
 
 
-@main.command("matmul")
+@click.command("matmul")
 @config_options
 @click.option("--m", "m", type=click.IntRange(1, 1 << 16), default=64, show_default=True,
               help="Rows of A and C.")
@@ -25,7 +25,7 @@ __all__ = ["matmul_command"]
               show_default=True, help="NumPy golden model, or the emitted Verilog under cocotb.")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True, help="Simulator of the rtl backend.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random A, B.")
+@seed_option("Seed of the random A, B.")
 @click.option("--bias/--no-bias", default=False, help="Add a random int32 bias row.")
 def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: int, bias: bool,
                    **options: Any) -> None:

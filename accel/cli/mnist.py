@@ -1,12 +1,11 @@
 """``accelgen mnist``: train, inspect (and evaluate) the quantized MNIST networks.
 
-Commands are added to the `mnist` group; `open_model` turns a ``--model``/``MODEL`` argument
-(a file, or the name of a committed default model) into a network or a one-line usage error.
+Commands are added to the `mnist` group; a ``--model``/``MODEL`` argument (a file, or the name of
+a committed default model) is opened by `accel.cli.options.open_model`.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -14,34 +13,15 @@ from pathlib import Path
 import click
 import numpy as np
 
-from accel.build.artifacts import write_atomically
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import (config_from_options, config_options, open_model, seed_option,
+                               write_json)
 
-__all__ = ["mnist", "open_model"]
+__all__ = ["mnist"]
 
 
-@main.group()
+@click.group()
 def mnist() -> None:
     """MNIST: train, evaluate and inspect the int8 demo networks."""
-
-
-def open_model(spec: str):
-    """The `QuantizedNetwork` named by ``spec``: a model file, or ``cnn``/``mlp`` for a
-    committed default model (a file of that name wins).
-
-    Raises
-    ------
-    click.UsageError
-        The file is missing or malformed (one line).
-    """
-    from accel.nn.model_file import DEFAULT_MODELS, ModelFileError, load, load_default
-
-    try:
-        if not Path(spec).exists() and spec in DEFAULT_MODELS:
-            return load_default(spec)
-        return load(spec)
-    except ModelFileError as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 def _percent(value: float | None) -> str:
@@ -53,8 +33,7 @@ def _percent(value: float | None) -> str:
               help="Network architecture.")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=None,
               help="Passes over the training set (default: the recipe's, 30).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of initialization, shuffling and augmentation.")
+@seed_option("Seed of initialization, shuffling and augmentation.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
               help="Train on the official MNIST training set in DIR (idx files, plain or .gz) "
                    "and evaluate on its t10k files; default: the 5,000 offline samples, "
@@ -226,7 +205,6 @@ def eval_(model_spec: str, backend: str, count: int, offset: int, data_dir: Path
     for line in report.lines():
         click.echo(line)
     if json_path is not None:
-        text = json.dumps(report.to_dict(), indent=2) + "\n"
-        write_atomically(json_path.parent, {json_path.name: text.encode()})
+        write_json(json_path, report.to_dict())
     if report.agree != report.images:
         raise SystemExit(1)

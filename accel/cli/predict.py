@@ -1,23 +1,21 @@
 """``accelgen predict``: cycles from the analytical model (`accel.perf`), without simulating.
 
-Exactly one workload: ``--gemm MxKxN`` (the program `accel.runtime.tiler.plan_matmul` emits, optionally
-with ``--bias`` and ``--requant``), ``--model`` (a compiled MNIST network: a model file or a
-committed default, ``cnn``/``mlp``) or ``--asm`` (an assembly program). Prints the predicted
-cycles, the lower bound and the breakdown (and a table of steps for a network); ``--json``
-writes the same as JSON. Bad input is one ``Error:`` line, exit code 2.
+Exactly one workload: ``--gemm MxKxN`` (the program `accel.runtime.tiler.plan_matmul` emits,
+optionally with ``--bias`` and ``--requant``), ``--model`` (a compiled MNIST network: a model
+file or a committed default, ``cnn``/``mlp``) or ``--asm`` (an assembly program). Prints the
+predicted cycles, the lower bound and the breakdown (and a table of steps for a network);
+``--json`` writes the same as JSON. Bad input is one ``Error:`` line, exit code 2.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from accel.build.artifacts import write_atomically
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import config_from_options, config_options, open_model, write_json
 
 __all__ = ["predict"]
 
@@ -44,7 +42,7 @@ def _echo_estimate(estimate) -> None:
                                           for key, value in estimate.breakdown.items()))
 
 
-@main.command()
+@click.command()
 @config_options
 @click.option("--gemm", metavar="MxKxN",
               help="Predict C (MxN) = A (MxK) @ B (KxN) as accel.runtime.tiler plans it.")
@@ -104,7 +102,6 @@ def predict(gemm: str | None, bias: bool, requant: bool, model_spec: str | None,
         title = f"program {asm_file} ({len(program)} commands)"
         report = {"asm": str(asm_file), **estimate.to_dict()}
     else:
-        from accel.cli.mnist import open_model
         from accel.nn.compiler import compile_network
 
         network = open_model(model_spec)
@@ -131,9 +128,4 @@ def predict(gemm: str | None, bias: bool, requant: bool, model_spec: str | None,
     else:
         _echo_estimate(estimate)
     if json_path is not None:
-        text = json.dumps({"config": config.to_dict(), **report}, indent=2) + "\n"
-        try:
-            write_atomically(json_path.parent, {json_path.name: text.encode()})
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {str(json_path)!r}: "
-                                       f"{exc.strerror or exc}") from None
+        write_json(json_path, {"config": config.to_dict(), **report})

@@ -9,12 +9,12 @@ from typing import Any
 import click
 import numpy as np
 
-from accel.cli import config_from_options, config_options, main
+from accel.cli.options import config_from_options, config_options, seed_option
 
 __all__ = ["sim"]
 
 
-@main.group()
+@click.group()
 def sim() -> None:
     """Run the emitted Verilog under cocotb."""
 
@@ -27,7 +27,7 @@ def sim() -> None:
               help="Largest number of instructions per program (before the state dump).")
 @click.option("--illegal-rate", type=click.FloatRange(0, 1), default=0.04, show_default=True,
               help="Probability of an illegal command at each step.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of everything.")
+@seed_option("Seed of everything.")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=250, show_default=True,
               help="Programs per simulator run.")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from accel.cli import main
 from accel.config import DATAFLOWS, PRESETS, ConfigError, preset
 
 __all__ = ["sweep"]
@@ -21,7 +20,7 @@ def _echo_err(line: str) -> None:
     click.echo(line, err=True)
 
 
-@main.command()
+@click.command()
 @click.option("--rows", default="4,8,16", show_default=True, metavar="LIST",
               help="PE rows to sweep, comma-separated.")
 @click.option("--cols", default="4,8,16", show_default=True, metavar="LIST",
@@ -67,8 +66,9 @@ def sweep(rows: str, cols: str, dataflows: str, sp_kib: str | None, acc_kib: str
           workers: int | None, out: Path) -> None:
     """Explore the design space: cycles, resources and Fmax of many configurations.
 
-    The configurations are the cartesian product of the swept values. Each configuration is one Dask job measuring the --metrics for each --workload. Invalid
-    combinations are listed and skipped. Writes OUT/sweep.csv and OUT/sweep.json (one row per
+    The configurations are the cartesian product of the swept values. Each configuration is
+    one Dask job measuring the --metrics for each --workload. Invalid combinations are listed
+    and skipped. Writes OUT/sweep.csv and OUT/sweep.json (one row per
     configuration: fields, metrics, errors, in sweep order) and OUT/pareto.png (cycles per run
     against the --x-axis resource, Pareto-optimal configurations highlighted), then prints the
     table and the Pareto fronts. Progress goes to stderr.

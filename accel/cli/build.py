@@ -1,0 +1,54 @@
+"""``accelgen build``: emit the Verilog, C header and manifest of one configuration.
+
+Every artifact is rendered in memory first (`accel.build.artifacts`), then written atomically:
+on any failure no file is created or half-written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from accel.build.artifacts import render_artifacts, write_atomically
+from accel.build.verilog import DEFAULT_TOP, TOPS
+from accel.cli.options import config_from_options, config_options
+from accel.config import ConfigError
+
+__all__ = ["build"]
+
+
+@click.command()
+@config_options
+@click.option("--top", type=click.Choice(list(TOPS)), default=DEFAULT_TOP,
+              show_default=True,
+              help="Top level to emit: the whole accelerator, or the systolic array alone.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
+              show_default=True, help="Output directory (created if missing).")
+@click.option("--firmware", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              metavar="IMAGE.bin",
+              help="soc top only: bake this firmware image (from `accelgen firmware build`) "
+                   "into the SRAM's initial contents.")
+def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
+    """Emit <top>.v, accelgen.h and manifest.json for one configuration.
+
+    The configuration is the default preset (16x16, ws, int8 -> int32), or --preset, or
+    --config, with the given flags overriding its fields. Files are written atomically.
+    """
+    config = config_from_options(options)
+    image = firmware.read_bytes() if firmware is not None else None
+    try:
+        files = render_artifacts(config, top, firmware=image)
+    except (ConfigError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        write_atomically(out, files)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
+            from None
+    click.echo(f"accelgen: {top} {config.rows}x{config.cols} {config.dataflow}, "
+               f"{config.pe_count} PEs, int{config.input_width} -> int{config.acc_width}, "
+               f"in {out}/")
+    for name, data in files.items():
+        click.echo(f"  {name:<16} {len(data):>10,} bytes")
