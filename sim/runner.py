@@ -9,10 +9,10 @@ fixes these machines need:
   ``MAKEFLAGS=CFG_CXXFLAGS_PCH_I=-include`` (the PyPI make rules leave that flag empty, which breaks
   precompiled headers on large designs).
 * ``timescale=("1ns", "1ps")`` for every build: Amaranth emits no `` `timescale ``.
-* Builds are cached under :func:`cache_dir` in a directory named by a hash of the Verilog content,
-  the simulator, the top level and the waves flag; a stale ``sim.vvp`` can never be reused and a
-  Verilator build of an unchanged design is never repeated. Building one key holds an ``fcntl``
-  lock, so pytest-xdist workers can share the cache.
+* Builds are cached (kind ``simulator`` of `accel.build.cache`) in a directory named by a hash
+  of the Verilog content, the simulator, the top level and the waves flag; a stale ``sim.vvp``
+  can never be reused and a Verilator build of an unchanged design is never repeated. Building
+  one key holds an ``fcntl`` lock, so pytest-xdist workers can share the cache.
 * Each run gets its own test directory, so runs of one build may proceed in parallel.
 """
 
@@ -30,13 +30,15 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-__all__ = ["SimulatorNotFound", "cache_dir", "emit_cached", "run_cocotb", "verilator_bin_dir"]
+from accel.build.cache import kind_dir
 
-#: Environment variable overriding the cache directory.
-CACHE_ENV = "ACCELGEN_SIM_CACHE"
+__all__ = ["SimulatorNotFound", "emit_cached", "run_cocotb", "verilator_bin_dir"]
+
 TIMESCALE = ("1ns", "1ps")
 SIMULATORS = ("verilator", "icarus")
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The directory holding the ``sim`` package (the repository, or site-packages when installed):
+#: the simulator's embedded Python imports the benches from there.
+_IMPORT_ROOT = Path(__file__).resolve().parent.parent
 _LOG_TAIL_LINES = 30
 _emitted: dict[str, Path] = {}
 
@@ -44,13 +46,6 @@ _emitted: dict[str, Path] = {}
 class SimulatorNotFound(RuntimeError):
     """A simulator (or a tool it needs) is not installed. The message is one line and says how to
     install it."""
-
-
-def cache_dir() -> Path:
-    """The simulation cache directory: ``$ACCELGEN_SIM_CACHE`` or ``<repo>/.sim_cache``."""
-    path = Path(os.environ.get(CACHE_ENV) or _REPO_ROOT / ".sim_cache").resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def verilator_bin_dir() -> Path:
@@ -127,7 +122,7 @@ def emit_cached(build_key: str, factory: Callable[[], object], name: str = "top"
     from amaranth.back import verilog
 
     text = verilog.convert(factory(), name=name, emit_src=False)
-    directory = cache_dir() / "verilog" / _safe_name(build_key)
+    directory = kind_dir("verilog") / _safe_name(build_key)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.v"
     with _locked(directory / ".lock"):
@@ -160,7 +155,7 @@ def _runner(simulator: str, extra_env: Mapping[str, str]):
         def _set_env_common(self) -> None:
             super()._set_env_common()
             env = self.env
-            paths = [str(_REPO_ROOT), *env.get("PYTHONPATH", "").split(os.pathsep)]
+            paths = [str(_IMPORT_ROOT), *env.get("PYTHONPATH", "").split(os.pathsep)]
             env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
             if simulator == "verilator":
                 env.pop("VERILATOR_ROOT", None)
@@ -220,9 +215,9 @@ def _build(simulator: str, sources: list[Path], toplevel: str, build_key: str,
     """
     digest = _build_digest(sources, simulator, toplevel, waves)
     key = f"{simulator}-{digest}"
-    build_dir = cache_dir() / "build" / key
+    build_dir = kind_dir("simulator") / key
     stamp = build_dir / ".built"
-    with _locked(cache_dir() / "build" / f"{key}.lock"):
+    with _locked(kind_dir("simulator") / f"{key}.lock"):
         if stamp.is_file():
             return build_dir
         shutil.rmtree(build_dir, ignore_errors=True)
@@ -289,8 +284,7 @@ def run_cocotb(*, sources: list[Path], toplevel: str, test_module: str, build_ke
     _check_tools(simulator)
     sources = [Path(source).resolve() for source in sources]
     build_dir = _build(simulator, sources, toplevel, build_key, waves)
-    runs = cache_dir() / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
+    runs = kind_dir("runs")
     run_dir = Path(tempfile.mkdtemp(dir=runs, prefix=f"{_safe_name(build_key)}-{simulator}-"))
     results = run_dir / "results.xml"
     log = run_dir / "sim.log"

@@ -1,10 +1,10 @@
 """A content-addressed JSON cache for slow, deterministic results (synthesis, place and route).
 
-Entries live in ``<cache_dir>/<kind>/<key>.json`` where ``cache_dir`` is the project's shared
-cache (`sim.runner.cache_dir`: ``$ACCELGEN_SIM_CACHE`` or ``<repo>/.sim_cache``) and ``key`` is a
-hash of everything the result depends on (the Verilog text, the script, the tool's version).
-Computing one key holds an ``fcntl`` lock on it, so when two sweep workers need the same result
-the second waits and reads the first's instead of computing it again.
+Entries live in ``<sweep>/<kind>/<key>.json`` where ``<sweep>`` is the ``sweep`` kind of the
+user's cache (`accel.build.cache`) and ``key`` is a hash of everything the result depends on (the
+Verilog text, the script, the tool's version). Computing one key holds an ``fcntl`` lock on it, so
+when two sweep workers need the same result the second waits and reads the first's instead of
+computing it again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import json
 import os
 from pathlib import Path
 from typing import Callable
+
+from accel.build.cache import kind_dir
 
 __all__ = ["content_key", "cached"]
 
@@ -29,9 +31,7 @@ def content_key(*parts: str) -> str:
 
 
 def _root() -> Path:
-    from sim.runner import cache_dir
-
-    return cache_dir()
+    return kind_dir("sweep")
 
 
 def cached(kind: str, key: str, compute: Callable[[], dict]) -> tuple[dict, bool]:

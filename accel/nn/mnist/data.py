@@ -271,7 +271,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def download(cache_dir: str | os.PathLike, split: str = "test", *,
+def download(cache_dir: str | os.PathLike | None = None, split: str = "test", *,
              fetch: Callable[[str], bytes] | None = None,
              mirrors: Sequence[str] = MIRRORS) -> Path:
     """Make sure the two official gzip files of ``split`` are in ``cache_dir``, verified.
@@ -282,8 +282,9 @@ def download(cache_dir: str | os.PathLike, split: str = "test", *,
 
     Parameters
     ----------
-    cache_dir : str or os.PathLike
-        Created if missing.
+    cache_dir : str or os.PathLike, optional
+        Created if missing; default: the ``mnist`` kind of the user's cache
+        (`accel.build.cache`).
     split : {"test", "train"}
     fetch : callable, optional
         ``fetch(url) -> bytes``, raising :class:`OSError` on failure; default :func:`fetch_url`.
@@ -302,6 +303,10 @@ def download(cache_dir: str | os.PathLike, split: str = "test", *,
         checksum (e.g. offline). The one-line message names the file, the last failure and how
         to place the files by hand.
     """
+    if cache_dir is None:
+        from accel.build.cache import kind_path
+
+        cache_dir = kind_path("mnist")
     cache = Path(cache_dir)
     try:
         cache.mkdir(parents=True, exist_ok=True)
