@@ -14,6 +14,7 @@ import fcntl
 import functools
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -72,15 +73,17 @@ class SocFirmware:
 @functools.lru_cache(maxsize=None)
 def soc_firmware(config: AccelConfig) -> SocFirmware:
     """Build the ``mnist`` firmware for ``config`` (once per process) into
-    ``<sim cache>/firmware/mnist-<config digest>``, under a lock shared with other processes."""
-    from sim.runner import cache_dir
+    ``<cache>/firmware/mnist-<config digest>`` (`accel.build.cache`), under a lock shared with
+    other processes."""
+    from accel.build.cache import kind_dir
+    from accel.build.firmware import build_firmware, is_firmware_build
 
-    from accel.build.firmware import build_firmware
-
-    out = cache_dir() / "firmware" / f"{APP}-{config.hardware_digest()}"
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "a") as lock:
+    out = kind_dir("firmware") / f"{APP}-{config.hardware_digest()}"
+    # The lock lies beside the build directory, which each build replaces whole.
+    with open(out.with_name(out.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if out.is_dir() and not is_firmware_build(out):  # a cache entry of an older layout
+            shutil.rmtree(out)
         elf = build_firmware(config, APP, out)
         binary = elf.with_suffix(".bin").read_bytes()
         info = json.loads(elf.with_suffix(".json").read_text())

@@ -1,4 +1,4 @@
-"""Build firmware for the SoC's control core (PicoRV32, RV32IM) from ``firmware/``.
+"""Build firmware for the SoC's control core (PicoRV32, RV32IM) from the C sources in ``src/``.
 
 `build_firmware` generates, into the build directory, everything that depends on the
 configuration — ``accelgen.h`` (from the ISA spec), ``soc.h`` (memory map and peripheral
@@ -19,12 +19,20 @@ interpreter (``mnist_net.c``; unused code is dropped at link time) and one appli
     Sizes, entry point, stack top, ``free_start`` (the linker symbol ``__free_start``: the first
     16-byte aligned byte above ``.bss``, where data loaded beside the image may start) and the
     configuration it was built for.
+``.accelgen-firmware.json`` (`MANIFEST`)
+    The app and every file of the build: a directory holding it (and nothing else) is an earlier
+    build, which the next build into it replaces whole. Any other non-empty directory is refused.
+
+The build happens in a temporary directory beside the build directory and is moved into place
+only when it succeeded, so a failure (a compile error, an image too large for the SRAM) leaves
+the build directory as it was.
 
 The image must fit the SRAM together with a minimum stack of `STACK_MIN` bytes; the stack pointer
 starts at the top of SRAM and ``start.S`` zeroes ``.bss`` before calling ``main``.
 
-The generated files come from `accel.build.firmware.headers`; the peripheral register layouts are the
-contract in `accel.soc.registers`, which the firmware reads only through the generated ``soc.h``.
+The generated files come from `accel.build.firmware.headers`; the peripheral register layouts are
+the contract in `accel.soc.registers`, which the firmware reads only through the generated
+``soc.h``.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import re
 import shutil
 import struct
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +54,10 @@ from accel.build.firmware.headers import (
 from accel.soc.registers import PERIPHERAL_REGISTERS
 
 __all__ = [
-    "FirmwareError", "INSTALL_HINT", "STACK_MIN", "FIRMWARE_DIR", "PERIPHERAL_REGISTERS",
-    "ElfSection", "build_firmware", "render_soc_header", "render_mmio_header",
-    "render_linker_script", "elf_sections", "elf_symbols", "load_hex", "list_apps",
+    "FirmwareError", "FirmwareUsageError", "INSTALL_HINT", "MANIFEST", "STACK_MIN",
+    "FIRMWARE_DIR", "PERIPHERAL_REGISTERS", "ElfSection", "build_firmware", "is_firmware_build",
+    "render_soc_header", "render_mmio_header", "render_linker_script", "elf_sections",
+    "elf_symbols", "load_hex", "list_apps",
 ]
 
 #: How to get the cross compiler on Debian.
@@ -66,6 +76,11 @@ _SOURCES = ("start.S", "runtime.c", "matmul.c", "mnist_net.c")
 
 class FirmwareError(RuntimeError):
     """A firmware build failed; the message is one line."""
+
+
+class FirmwareUsageError(FirmwareError):
+    """The request itself is wrong (an unknown app, a missing source, an ``out_dir`` a build must
+    not replace), not the build; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -186,11 +201,101 @@ def list_apps() -> list[str]:
     return sorted(p.stem for p in (FIRMWARE_DIR / "apps").glob("*.c"))
 
 
+# -- the build directory -----------------------------------------------------------------------
+
+#: The manifest every build writes into its directory: the app and the files of the build. A
+#: non-empty directory without it is not ours, and a build never replaces it.
+MANIFEST = ".accelgen-firmware.json"
+
+
+def _manifest_files(out: Path) -> set[str] | None:
+    """The files the manifest in ``out`` lists, or None when there is no readable manifest."""
+    try:
+        files = json.loads((out / MANIFEST).read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return set(files) if isinstance(files, list) else None
+
+
+def _files_under(path: Path) -> list[str]:
+    """Every non-directory entry under ``path``, as sorted POSIX paths relative to it."""
+    found = []
+    for parent, _, names in os.walk(path):
+        for name in names:
+            found.append((Path(parent) / name).relative_to(path).as_posix())
+    return sorted(found)
+
+
+def is_firmware_build(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a directory holding exactly one earlier `build_firmware` output (its
+    manifest and the files it lists), which a new build may replace."""
+    out = Path(path)
+    listed = _manifest_files(out)
+    return listed is not None and set(_files_under(out)) <= listed | {MANIFEST}
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``out`` that a build must not replace: a file, the current directory (or one
+    above it), or a non-empty directory that is not an earlier firmware build."""
+    if out.exists() and not out.is_dir():
+        raise FirmwareUsageError(f"{str(out)!r} is not a directory")
+    cwd = Path.cwd().resolve()
+    if out == cwd or out in cwd.parents:
+        raise FirmwareUsageError(f"{str(out)!r} is the current directory or holds it; give the "
+                                 f"build its own directory")
+    if not out.is_dir() or not any(out.iterdir()) or is_firmware_build(out):
+        return
+    if _manifest_files(out) is None:
+        raise FirmwareUsageError(f"{str(out)!r} is not empty and holds no earlier firmware build "
+                                 f"(no {MANIFEST}); choose a new or empty directory")
+    extra = sorted(set(_files_under(out)) - _manifest_files(out) - {MANIFEST})
+    raise FirmwareUsageError(f"{str(out)!r} holds files that are not from its last firmware "
+                             f"build ({', '.join(extra[:3])}{', ...' if len(extra) > 3 else ''}); "
+                             f"move them away or choose another directory")
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing ancestors of ``path``; return them, innermost first."""
+    missing = []
+    for parent in path.parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _replace_dir(staged: Path, out: Path) -> None:
+    """Put ``staged`` where ``out`` is (an earlier build, removed) in two renames."""
+    if not out.exists():
+        os.rename(staged, out)
+        return
+    old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+    os.rename(out, old / "build")
+    try:
+        os.rename(staged, out)
+    except OSError:
+        os.rename(old / "build", out)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 # -- the build ---------------------------------------------------------------------------------
 
 def build_firmware(config: AccelConfig, app: str = "selftest",
                    out_dir: str | os.PathLike = "build/firmware") -> Path:
     """Generate the headers and linker script, compile ``app`` and write its images.
+
+    The build happens in a temporary directory beside ``out_dir`` that replaces ``out_dir`` only
+    when everything succeeded: a failed build leaves ``out_dir`` as it was (and nothing beside
+    it), and a successful one leaves only its own files there, listed in `MANIFEST`.
 
     Parameters
     ----------
@@ -199,7 +304,8 @@ def build_firmware(config: AccelConfig, app: str = "selftest",
     app : str
         An application in ``firmware/apps`` (``selftest``), or the path of a ``.c`` file.
     out_dir : path
-        Build directory (created if missing); generated headers go to ``out_dir/include``.
+        Build directory: missing, empty, or an earlier build (`is_firmware_build`), which is
+        replaced. Generated headers go to ``out_dir/include``, objects to ``out_dir/obj``.
 
     Returns
     -------
@@ -208,27 +314,66 @@ def build_firmware(config: AccelConfig, app: str = "selftest",
 
     Raises
     ------
+    FirmwareUsageError
+        One line: an unknown app, a missing source, or an ``out_dir`` that is a file, the current
+        directory, or a non-empty directory that is not an earlier build.
     FirmwareError
-        One line: a missing toolchain (with the install hint), an unknown app, a compile error
-        or an image that does not fit the SRAM with `STACK_MIN` bytes of stack.
+        One line: a missing toolchain (with the install hint), a compile error, an image that
+        does not fit the SRAM with `STACK_MIN` bytes of stack, or an unwritable ``out_dir``.
     """
     source = Path(app)
     if source.suffix == ".c":
         if not source.is_file():
-            raise FirmwareError(f"no such firmware source {app!r}")
+            raise FirmwareUsageError(f"no such firmware source {app!r}")
         source = source.resolve()
         name = source.stem
     else:
         source = FIRMWARE_DIR / "apps" / f"{app}.c"
         if not source.is_file():
-            raise FirmwareError(f"unknown firmware app {app!r}; choose from "
-                                f"{', '.join(list_apps())} or give a .c file")
+            raise FirmwareUsageError(f"unknown firmware app {app!r}; choose from "
+                                     f"{', '.join(list_apps())} or give a .c file")
         name = app
-    tools = _toolchain()
     out = Path(out_dir).resolve()
+    _check_out(out)
+    tools = _toolchain()
+    created: list[Path] = []
+    try:
+        created = _make_parents(out)
+        staged = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+        os.chmod(staged, 0o777 & ~_umask())
+    except OSError as exc:
+        _remove_empty(created)
+        raise FirmwareError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") from None
+    try:
+        _build_into(staged, config, source, name, tools)
+        files = [f for f in _files_under(staged) if f != MANIFEST]
+        (staged / MANIFEST).write_text(json.dumps({"app": name, "files": files}, indent=2)
+                                       + "\n")
+        _replace_dir(staged, out)
+    except BaseException as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        _remove_empty(created)
+        if isinstance(exc, OSError):
+            raise FirmwareError(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
+                from None
+        raise
+    return out / f"{name}.elf"
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            break
+
+
+def _build_into(out: Path, config: AccelConfig, source: Path, name: str,
+                tools: _Toolchain) -> None:
+    """Write the whole build of ``source`` into the empty directory ``out``."""
     include, objdir = out / "include", out / "obj"
-    include.mkdir(parents=True, exist_ok=True)
-    objdir.mkdir(parents=True, exist_ok=True)
+    include.mkdir()
+    objdir.mkdir()
 
     from accel.isa import render_c_header
     generated = {include / "accelgen.h": render_c_header(config),
@@ -236,8 +381,7 @@ def build_firmware(config: AccelConfig, app: str = "selftest",
                  include / "accel_mmio.h": render_mmio_header(config),
                  out / "link.ld": render_linker_script(config)}
     for path, text in generated.items():
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+        path.write_text(text)
 
     if tools.picolibc:
         libc = ["--specs=picolibc.specs"]
@@ -245,6 +389,8 @@ def build_firmware(config: AccelConfig, app: str = "selftest",
     else:
         libc = ["-ffreestanding", "-nostdlib"]
         link_libs = ["-lgcc"]
+    # The staging directory's random name is mapped away, so the build is byte-for-byte
+    # deterministic wherever it happens.
     maps = [f"-ffile-prefix-map={FIRMWARE_DIR}=firmware", f"-ffile-prefix-map={out}=build"]
     cflags = [*_ARCH, *_CFLAGS, *libc, *maps, f"-I{include}", f"-I{FIRMWARE_DIR}"]
 
@@ -304,7 +450,6 @@ def build_firmware(config: AccelConfig, app: str = "selftest",
         "config": config.to_dict(),
     }
     (out / f"{name}.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-    return elf
 
 
 def _run_checked(args: list[str], cwd: Path, what: str) -> None:
