@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from accel import __version__
-from accel.cli import board, build, firmware, fuzz, isa, matmul, mnist, predict, sim, sweep
+from accel.cli import board, build, cache, firmware, fuzz, isa, matmul, mnist, predict, sim, sweep
 
 __all__ = ["main"]
 
@@ -58,3 +58,4 @@ main.add_command(fuzz.fuzz)
 main.add_command(mnist.mnist)
 main.add_command(board.board)
 main.add_command(sweep.sweep)
+main.add_command(cache.cache)
