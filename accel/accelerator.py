@@ -4,6 +4,7 @@ from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch.microarch import ACC_WRITE_LATENCY, DMA_MAX_OUTSTANDING, dma_row_bytes
 from accel.bus import wishbone
 from accel.config import AccelConfig
 from accel.control.dispatcher import Dispatcher
@@ -16,9 +17,6 @@ from accel.memory.dma import DMA
 from accel.memory.scratchpad import Scratchpad
 
 __all__ = ["Accelerator"]
-
-#: Cycles from an accepted accumulator write until reads see it (the Accumulator's contract).
-_ACC_WRITE_LATENCY = 2
 
 
 class Accelerator(wiring.Component):
@@ -63,7 +61,7 @@ class Accelerator(wiring.Component):
         m = Module()
         m.submodules.dispatcher = dispatcher = Dispatcher(cfg)
         m.submodules.load_unit = load = LoadUnit(cfg)
-        m.submodules.exec_unit = execute = ExecUnit(cfg, write_latency=_ACC_WRITE_LATENCY)
+        m.submodules.exec_unit = execute = ExecUnit(cfg, write_latency=ACC_WRITE_LATENCY)
         m.submodules.store_unit = store = StoreUnit(cfg)
         m.submodules.scratchpad = sp = Scratchpad(
             depth=cfg.sp_rows, lanes=cfg.dim, elem_width=cfg.input_width, banks=cfg.sp_banks,
@@ -71,9 +69,9 @@ class Accelerator(wiring.Component):
         m.submodules.accumulator = acc = Accumulator(
             depth=cfg.acc_rows, lanes=cfg.cols, elem_width=cfg.acc_width, banks=cfg.acc_banks,
             read_ports=1, write_ports=2)
-        max_row_bytes = max(cfg.dim * cfg.in_bytes, cfg.cols * cfg.acc_bytes)
         m.submodules.dma = dma = DMA(addr_width=cfg.mem_addr_width, data_width=cfg.bus_width,
-                                     max_row_bytes=max_row_bytes, max_outstanding=4)
+                                     max_row_bytes=dma_row_bytes(cfg),
+                                     max_outstanding=DMA_MAX_OUTSTANDING)
 
         wiring.connect(m, wiring.flipped(self.cmd), dispatcher.cmd)
         wiring.connect(m, dispatcher.resp, wiring.flipped(self.resp))

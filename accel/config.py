@@ -8,6 +8,7 @@ properties here and are never recomputed elsewhere.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import json
 import math
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["AccelConfig", "ConfigError", "PRESETS", "preset"]
+__all__ = ["AccelConfig", "ConfigError", "DATAFLOWS", "Dataflow", "INT_RANGES", "MAX_BLOCK_ROWS",
+           "PRESETS", "preset"]
 
 
 class ConfigError(ValueError):
@@ -37,7 +39,18 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "soc_sram_kib": (4, 1024),
 }
 
-DATAFLOWS = ("ws", "os")
+
+class Dataflow(enum.StrEnum):
+    """How the systolic array maps a matrix product; members compare equal to their strings."""
+
+    #: Weight-stationary: a B tile is held in the array, A rows stream through.
+    WS = "ws"
+    #: Output-stationary: each PE keeps one output element, A and B stream through.
+    OS = "os"
+
+
+#: The dataflows' names, for option choices and messages.
+DATAFLOWS: tuple[str, ...] = tuple(d.value for d in Dataflow)
 
 #: Largest number of rows any one DMA transfer or compute stream may cover (an 8-bit count field).
 MAX_BLOCK_ROWS = 256
@@ -58,8 +71,8 @@ class AccelConfig:
         Processing elements down and across the systolic array (1..128 each; non-square allowed).
         In the weight-stationary dataflow ``rows`` is the reduction (K) tile and ``cols`` the
         output (N) tile; in the output-stationary dataflow ``rows`` x ``cols`` is the output tile.
-    dataflow : {"ws", "os"}
-        Weight-stationary or output-stationary.
+    dataflow : Dataflow or {"ws", "os"}
+        Weight-stationary or output-stationary; a string is stored as its `Dataflow` member.
     input_width : int
         Bits of a signed input element (activations, weights and activated outputs).
     acc_width : int
@@ -87,7 +100,7 @@ class AccelConfig:
 
     rows: int = 16
     cols: int = 16
-    dataflow: str = "ws"
+    dataflow: Dataflow = Dataflow.WS
     input_width: int = 8
     acc_width: int = 32
     sp_kib: int = 64
@@ -107,9 +120,10 @@ class AccelConfig:
                 if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
                     raise ConfigError(f"{f.name} must be an integer between {lo} and {hi}, "
                                       f"not {value!r}")
-        if self.dataflow not in DATAFLOWS:
+        if not isinstance(self.dataflow, str) or self.dataflow not in DATAFLOWS:
             raise ConfigError(f"dataflow must be one of {', '.join(DATAFLOWS)}, "
                               f"not {self.dataflow!r}")
+        object.__setattr__(self, "dataflow", Dataflow(self.dataflow))
         if not isinstance(self.name, str):
             raise ConfigError(f"name must be a string, not {self.name!r}")
         if self.acc_width < 2 * self.input_width:
@@ -209,7 +223,7 @@ class AccelConfig:
         Weight-stationary: k <= rows and n <= cols are held in the array, m streams.
         Output-stationary: m <= rows and n <= cols are held in the array, k streams.
         """
-        if self.dataflow == "ws":
+        if self.dataflow is Dataflow.WS:
             return (MAX_BLOCK_ROWS, self.rows, self.cols)
         return (self.rows, MAX_BLOCK_ROWS, self.cols)
 
@@ -220,8 +234,10 @@ class AccelConfig:
     # -- serialisation ------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, in declaration order."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every field, in declaration order, as plain JSON values (the dataflow as its name)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["dataflow"] = self.dataflow.value
+        return out
 
     def hardware_digest(self) -> str:
         """12 hex digits of a hash of every field but ``name`` (which shapes no hardware and, like

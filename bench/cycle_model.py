@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import AccelConfig  # noqa: E402
 from accel.perf import predict_matmul, predict_network  # noqa: E402
-from accel.perf.validate import (GemmCase, percent_error, rtl_gemm_cycles,  # noqa: E402
+from accel.verify.cycle_model import (GemmCase, percent_error, rtl_gemm_cycles,  # noqa: E402
                                  rtl_network_cycles)
 from accel.runtime.tiler import Requant  # noqa: E402
 

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from accel.config import MAX_BLOCK_ROWS, AccelConfig  # noqa: E402
+from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow  # noqa: E402
 from accel.isa import Command, encode  # noqa: E402
 from accel.runtime.matmul import matmul  # noqa: E402
 from accel.runtime.rtl import Program, run_programs  # noqa: E402
@@ -52,7 +52,7 @@ def resident_programs(config: AccelConfig, m: int, k: int, n: int
     setup: list[Command] = []
     timed: list[Command] = []
     sp = 0
-    if config.dataflow == "ws":
+    if config.dataflow is Dataflow.WS:
         tk = rows
         a_rows = {}
         setup.append(encode("config_load", stride=k))

@@ -37,9 +37,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from accel.config import AccelConfig  # noqa: E402
+from accel.config import AccelConfig, Dataflow  # noqa: E402
 from accel.perf import predict_matmul  # noqa: E402
-from accel.perf.validate import GemmCase, rtl_gemm_cycles  # noqa: E402
+from accel.verify.cycle_model import GemmCase, rtl_gemm_cycles  # noqa: E402
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 CONFIGS = {
@@ -163,7 +163,7 @@ def scalesim_cycles(config: AccelConfig, gemms: list[tuple[str, int, int, int]],
     return out
 
 
-def layer_gemms(network, dataflow: str) -> dict[int, tuple[int, int, int]]:
+def layer_gemms(network, dataflow: Dataflow) -> dict[int, tuple[int, int, int]]:
     """Each matrix layer of ``network`` as the compiler lowers it: index -> (m, k, n)."""
     from accel.nn.network import Conv2D, Dense, MaxPool2D
 
@@ -177,7 +177,7 @@ def layer_gemms(network, dataflow: str) -> dict[int, tuple[int, int, int]]:
             out[index] = ((oh - 1) * pitch + ow, kh * kw * cin, cout)
         elif isinstance(layer, Dense):
             k, n = layer.weight.shape
-            out[index] = (n, k, 1) if dataflow == "ws" else (1, k, n)
+            out[index] = (n, k, 1) if dataflow is Dataflow.WS else (1, k, n)
         elif isinstance(layer, MaxPool2D):
             pitch = out_shape[1]
         shape = out_shape
@@ -190,7 +190,7 @@ def _mnist_rows(name: str, config: AccelConfig, rtl: bool) -> list[str]:
     from accel.nn.compiler import AccelStep, compile_network
     from accel.nn.model_file import load_default
     from accel.perf import predict_network
-    from accel.perf.validate import rtl_network_cycles
+    from accel.verify.cycle_model import rtl_network_cycles
 
     rows = []
     for model in ("cnn", "mlp"):

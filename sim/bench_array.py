@@ -22,6 +22,8 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, Timer
 
+from accel.config import Dataflow
+
 DEFAULTS = {"rows": 4, "cols": 4, "dataflow": "ws", "input_width": 8, "acc_width": 32,
             "seed": 1, "gap": 0.3, "stall": 0.3, "tiles": 3, "lengths": [1, 3, 1, 6, 2]}
 
@@ -207,7 +209,7 @@ async def run_scenario(dut, *, extreme=False, gap=None, stall=None, seed_offset=
     p = params()
     seed = p["seed"] + seed_offset
     rng = np.random.default_rng(seed)
-    scenario = ws_scenario if p["dataflow"] == "ws" else os_scenario
+    scenario = ws_scenario if Dataflow(p["dataflow"]) is Dataflow.WS else os_scenario
     a_beats, b_beats, expected = scenario(p, rng, extreme)
     gap = p["gap"] if gap is None else gap
     stall = p["stall"] if stall is None else stall
@@ -241,7 +243,7 @@ async def test_full_rate(dut):
     """No gaps, no back-pressure: ``c`` streams one vector per cycle inside each tile."""
     p = params()
     a, b, c, expected = await run_scenario(dut, gap=0.0, stall=0.0, seed_offset=200)
-    if p["dataflow"] == "os":
+    if Dataflow(p["dataflow"]) is Dataflow.OS:
         # Each tile's rows leave on consecutive cycles.
         for start in range(0, len(c.cycles), p["rows"]):
             tile = c.cycles[start:start + p["rows"]]

@@ -16,6 +16,8 @@ from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch.microarch import ACTIVATION_LATENCY
+
 __all__ = ["ActivationParams", "ActivationUnit"]
 
 
@@ -84,8 +86,9 @@ class ActivationUnit(wiring.Component):
         If ``lanes``, ``acc_width`` or ``out_width`` is not an integer in its range.
     """
 
-    #: Cycles from acceptance on ``i`` to ``o.valid`` without back-pressure.
-    LATENCY = 4
+    #: Cycles from acceptance on ``i`` to ``o.valid`` without back-pressure (the pipeline's
+    #: four register stages; the cycle model reads the same `accel.arch` constant).
+    LATENCY = ACTIVATION_LATENCY
 
     def __init__(self, *, lanes: int, acc_width: int, out_width: int) -> None:
         try:

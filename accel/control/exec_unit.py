@@ -14,10 +14,11 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from accel.config import AccelConfig
+from accel.arch.microarch import UNIT_QUEUE_DEPTH
+from accel.config import AccelConfig, Dataflow
 from accel.memory.ports import AccWritePortSignature, ReadPortSignature
 from accel.systolic import SystolicArray
-from accel.control.layouts import DONE_LAYOUT, exec_command_layout
+from accel.control.layouts import COUNT_BITS, DONE_LAYOUT, exec_command_layout
 from accel.control.row_fetch import RowFetch
 
 __all__ = ["ExecUnit"]
@@ -64,7 +65,8 @@ class ExecUnit(wiring.Component):
     acc_write : Out(AccWritePortSignature(...))
     """
 
-    def __init__(self, config: AccelConfig, *, queue_depth: int = 4, write_latency: int = 4):
+    def __init__(self, config: AccelConfig, *, queue_depth: int = UNIT_QUEUE_DEPTH,
+                 write_latency: int = 4):
         self._config = config
         self._queue_depth = queue_depth
         self._write_latency = write_latency
@@ -104,7 +106,7 @@ class ExecUnit(wiring.Component):
             m.d.comb += [queue.i.payload.eq(self.cmd.payload),
                          queue.i.valid.eq(self.cmd.valid & all_ready)]
 
-        if cfg.dataflow == "ws":
+        if cfg.dataflow is Dataflow.WS:
             self._weights_ws(m, queues["weights"].o, fetch_b, array)
             self._operands_ws(m, queues["operands"].o, fetch_a, array)
         else:
@@ -143,7 +145,7 @@ class ExecUnit(wiring.Component):
         """For each command: ``m`` A rows, the first flagged ``new_weights`` when reloading."""
         cfg = self._config
         cmd = queue.payload
-        row = Signal(9)
+        row = Signal(COUNT_BITS)
         last = row == cmd.m - 1
         with m.If(queue.valid):
             # Every payload field is driven, also the constant ones: Yosys writes a field no
@@ -173,7 +175,7 @@ class ExecUnit(wiring.Component):
         """For each command: ``k`` beats of (A^T row, B row), the last flagged ``last``."""
         cfg = self._config
         cmd = queue.payload
-        step = Signal(9)
+        step = Signal(COUNT_BITS)
         last = step == cmd.k - 1
         both_ready = fetch_a.req.ready & fetch_b.req.ready
         with m.If(queue.valid):
@@ -207,7 +209,7 @@ class ExecUnit(wiring.Component):
         cmd = queue.payload
         row = Signal(range(max(cfg.rows, 256) + 1))
         # ws: the command's m rows; os: rows vectors, of which the first m are written.
-        total = cmd.m if cfg.dataflow == "ws" else cfg.rows
+        total = cmd.m if cfg.dataflow is Dataflow.WS else cfg.rows
         final = row == total - 1
         write = self.acc_write
         mask = Signal(cfg.cols)

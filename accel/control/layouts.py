@@ -9,16 +9,12 @@ minus one.
 from amaranth import unsigned
 from amaranth.lib import data, enum
 
+from accel.arch.microarch import COUNT_BITS, ROW_ADDR_BITS, STRIDE_BITS
 from accel.control.activation import ActivationParams
 from accel.config import AccelConfig
 
 __all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "load_command_layout",
            "store_command_layout", "exec_command_layout", "COUNT_BITS", "ROW_ADDR_BITS"]
-
-#: Bits of a count field (1..256).
-COUNT_BITS = 9
-#: Bits of a scratchpad or accumulator row address operand.
-ROW_ADDR_BITS = 16
 
 
 class LoadKind(enum.Enum, shape=2):
@@ -46,7 +42,7 @@ DONE_LAYOUT = data.StructLayout({"err": 1, "funct3": 3})
 def _transfer_fields(config: AccelConfig) -> dict:
     return {
         "mem_addr": unsigned(config.mem_addr_width),
-        "stride": unsigned(32),
+        "stride": unsigned(STRIDE_BITS),
         "rows": unsigned(COUNT_BITS),
         "cols": unsigned(COUNT_BITS),
         "addr": unsigned(ROW_ADDR_BITS),

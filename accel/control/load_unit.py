@@ -13,20 +13,13 @@ from amaranth import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch.microarch import dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, read_row_layout
 from accel.memory.ports import AccWritePortSignature, WritePortSignature
 from accel.control.layouts import COUNT_BITS, DONE_LAYOUT, ROW_ADDR_BITS, LoadKind, load_command_layout
 
-__all__ = ["LoadUnit", "dma_row_bytes"]
-
-
-def dma_row_bytes(config: AccelConfig) -> int:
-    """Widest DMA row the load and store units use: ``max(dim * in_bytes, cols * acc_bytes)``.
-
-    The DMA engine that serves the units must be built with this ``max_row_bytes``.
-    """
-    return max(config.dim * config.in_bytes, config.cols * config.acc_bytes)
+__all__ = ["LoadUnit"]
 
 
 def _lane_mask(lanes: int, count):

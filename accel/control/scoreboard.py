@@ -15,19 +15,11 @@ from amaranth import Module, Mux, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch.hazards import TRACKED, UNITS, conflict_pairs
+from accel.arch.microarch import ROW_RANGE_BITS, UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig
 
 __all__ = ["UNITS", "TRACKED", "ranges_layout", "Scoreboard"]
-
-#: The units, in the order of the scoreboard's per-unit ports.
-UNITS = ("load", "exec", "store")
-
-#: Which ranges each unit's commands carry (only these are stored and compared).
-TRACKED = {
-    "load": ("sp_w", "acc_w", "mem_r"),
-    "exec": ("sp_r", "sp_r2", "acc_w"),
-    "store": ("sp_r", "acc_r", "mem_w"),
-}
 
 
 def _range(width: int) -> data.StructLayout:
@@ -36,7 +28,7 @@ def _range(width: int) -> data.StructLayout:
 
 def ranges_layout(config: AccelConfig) -> data.StructLayout:
     """Every range a command can touch: scratchpad and accumulator rows, main-memory bytes."""
-    row = _range(17)
+    row = _range(ROW_RANGE_BITS)
     mem = _range(config.mem_addr_width + 1)
     return data.StructLayout({"sp_w": row, "sp_r": row, "sp_r2": row, "acc_w": row,
                               "acc_r": row, "mem_r": mem, "mem_w": mem})
@@ -46,23 +38,11 @@ def _overlap(a, b):
     return (a.lo < b.hi) & (b.lo < a.hi) & (a.lo < a.hi) & (b.lo < b.hi)
 
 
-def _conflicts(new, new_unit: str, old, old_unit: str):
+def _conflicts(new, new_unit, old, old_unit):
     """Whether a new command of ``new_unit`` must wait for an in-flight one of ``old_unit``."""
-    reads = {"sp": ("sp_r", "sp_r2"), "acc": ("acc_r",), "mem": ("mem_r",)}
-    writes = {"sp": ("sp_w",), "acc": ("acc_w",), "mem": ("mem_w",)}
-    new_has, old_has = set(TRACKED[new_unit]), set(TRACKED[old_unit])
     hit = 0
-    for space in ("sp", "acc", "mem"):
-        for w in writes[space]:
-            if w in new_has:  # a new write waits for every old access
-                for o in reads[space] + writes[space]:
-                    if o in old_has:
-                        hit = hit | _overlap(getattr(new, w), getattr(old, o))
-        for r in reads[space]:
-            if r in new_has:  # a new read waits for old writes
-                for o in writes[space]:
-                    if o in old_has:
-                        hit = hit | _overlap(getattr(new, r), getattr(old, o))
+    for a, b in conflict_pairs(new_unit, old_unit):
+        hit = hit | _overlap(getattr(new, a), getattr(old, b))
     return hit
 
 
@@ -93,7 +73,7 @@ class Scoreboard(wiring.Component):
         No command is in flight.
     """
 
-    def __init__(self, config: AccelConfig, depth: int = 4):
+    def __init__(self, config: AccelConfig, depth: int = UNIT_QUEUE_DEPTH):
         if not 1 <= depth <= 16:
             raise ValueError(f"depth must be between 1 and 16, not {depth!r}")
         self._config = config

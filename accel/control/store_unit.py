@@ -14,11 +14,11 @@ from amaranth.lib import enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.control.activation import ActivationUnit
+from accel.arch.microarch import dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, done_layout, write_row_layout
 from accel.memory.ports import ReadPortSignature
 from accel.control.layouts import COUNT_BITS, DONE_LAYOUT, StoreKind, store_command_layout
-from accel.control.load_unit import dma_row_bytes
 
 __all__ = ["StoreUnit"]
 

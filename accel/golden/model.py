@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from accel.config import AccelConfig
+from accel.config import AccelConfig, Dataflow
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
 from accel.golden.arith import activate, wrap
@@ -310,7 +310,7 @@ class GoldenModel:
             raise AccelError(ErrorCause.NO_WEIGHTS, "compute before any preload")
         b_addr, k, n = self.weights
         self._check_count("m", m, cfg.tile_limits[0])
-        if cfg.dataflow == "ws":
+        if cfg.dataflow is Dataflow.WS:
             self._check_rows("sp", a_addr, m)
             a = self.sp[a_addr:a_addr + m, :k]
         else:

@@ -6,12 +6,12 @@ from accel.isa.docs import render_markdown
 from accel.isa.encoding import Command, IllegalInstruction, decode, encode, riscv_word, split_word
 from accel.isa.spec import (
     BY_CODE, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, STATUS_BITS, Activation,
-    Counter, ErrorCause, Field, Instruction,
+    Counter, ErrorCause, Field, Instruction, Unit,
 )
 
 __all__ = [
     "Activation", "AssemblyError", "BY_CODE", "BY_NAME", "CUSTOM0_OPCODE", "Command", "Counter",
     "ErrorCause", "Field", "IllegalInstruction", "INSTRUCTIONS", "ISA_VERSION", "Instruction",
     "STATUS_BITS", "assemble", "decode", "disassemble", "disassemble_one", "encode",
-    "render_c_header", "render_markdown", "riscv_word", "split_word",
+    "Unit", "render_c_header", "render_markdown", "riscv_word", "split_word",
 ]

@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 
 __all__ = [
-    "ISA_VERSION", "CUSTOM0_OPCODE", "Field", "Instruction", "INSTRUCTIONS", "BY_NAME",
+    "ISA_VERSION", "CUSTOM0_OPCODE", "Unit", "Field", "Instruction", "INSTRUCTIONS", "BY_NAME",
     "BY_CODE", "ErrorCause", "ERROR_CAUSE_DOCS", "Counter", "COUNTER_DOCS", "Activation",
     "STATUS_BITS", "ALWAYS_EXECUTED",
 ]
@@ -27,6 +27,21 @@ ISA_VERSION = "1.1"
 #: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
 #: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
 CUSTOM0_OPCODE = 0b0001011
+
+
+class Unit(enum.StrEnum):
+    """The part of the accelerator that executes an instruction.
+
+    ``LOAD``, ``EXECUTE`` and ``STORE`` are the queued units that run concurrently (hazards are
+    tracked between them); ``CONFIG`` and ``CONTROL`` instructions complete in the dispatcher.
+    Members compare equal to their strings.
+    """
+
+    CONFIG = "config"
+    LOAD = "load"
+    EXECUTE = "execute"
+    STORE = "store"
+    CONTROL = "control"
 
 
 class ErrorCause(enum.IntEnum):
@@ -169,7 +184,7 @@ class Instruction:
         Mnemonic (lower case); the C wrapper is ``accel_<name>``.
     funct7, funct3 : int
         The selecting codes.
-    unit : {"config", "load", "store", "execute", "control"}
+    unit : Unit
         Which controller unit executes it (hazard tracking and overlap are per unit).
     fields : tuple of Field
         Operands. Bits of rs1/rs2 not covered by a field are reserved and must be zero.
@@ -184,7 +199,7 @@ class Instruction:
     name: str
     funct7: int
     funct3: int
-    unit: str
+    unit: Unit
     fields: tuple[Field, ...]
     has_result: bool
     summary: str
@@ -212,18 +227,18 @@ _MEM = Field("mem_addr", "rs1", 0, 32, "main-memory byte address of the first el
 
 INSTRUCTIONS: tuple[Instruction, ...] = (
     Instruction(
-        "config_load", 0x10, 0, "config",
+        "config_load", 0x10, 0, Unit.CONFIG,
         (Field("stride", "rs1", 0, 32, "byte distance between consecutive rows in main memory"),),
         False, "Set the main-memory row stride used by every load.",
         "load_stride := stride. A stride of 0 reads the same row again for every row "
         "(broadcast, e.g. a bias row into every accumulator row). Reset value: 0."),
     Instruction(
-        "config_store", 0x10, 1, "config",
+        "config_store", 0x10, 1, Unit.CONFIG,
         (Field("stride", "rs1", 0, 32, "byte distance between consecutive rows in main memory"),),
         False, "Set the main-memory row stride used by every store.",
         "store_stride := stride. Reset value: 0 (rows then overwrite each other; the last wins)."),
     Instruction(
-        "config_act", 0x10, 2, "config",
+        "config_act", 0x10, 2, Unit.CONFIG,
         (Field("multiplier", "rs1", 0, 31, "requantization multiplier (unsigned)"),
          Field("shift", "rs2", 0, 6, "requantization right shift (0..63)"),
          Field("act", "rs2", 6, 2, "activation: 0 none, 1 ReLU (2, 3 reserved)",
@@ -234,7 +249,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "or 3 is illegal. Reset values: multiplier 1, shift 0, act none, zero point 0 "
         "(identity with saturation)."),
     Instruction(
-        "config_window", 0x10, 3, "config",
+        "config_window", 0x10, 3, Unit.CONFIG,
         (Field("base", "rs1", 0, 32, "first main-memory byte address of the window"),
          Field("last", "rs2", 0, 32, "last main-memory byte address of the window (inclusive)")),
         False, "Set the main-memory window that loads and stores may touch.",
@@ -248,13 +263,13 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "has completed, like FENCE. Reset value: the whole addressable memory, "
         "[0, 2**mem_addr_width - 1], unlocked."),
     Instruction(
-        "lock_window", 0x10, 4, "config",
+        "lock_window", 0x10, 4, Unit.CONFIG,
         (),
         False, "Lock the main-memory window until reset.",
         "window_locked := 1: every later CONFIG_WINDOW fails with WINDOW_LOCKED. Only a reset "
         "of the accelerator unlocks the window. Locking a locked window changes nothing."),
     Instruction(
-        "load_sp", 0x11, 0, "load",
+        "load_sp", 0x11, 0, Unit.LOAD,
         (_MEM,
          Field("sp_addr", "rs2", 0, 16, "first scratchpad row"),
          _count("rows", "rs2", 16, "rows to move (1..256)"),
@@ -264,7 +279,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "+ c * in_bytes]). Elements c >= cols of those rows are unchanged. Requires cols <= dim, "
         "sp_addr + rows <= sp_rows and the whole block inside main memory."),
     Instruction(
-        "load_sp_t", 0x11, 1, "load",
+        "load_sp_t", 0x11, 1, Unit.LOAD,
         (_MEM,
          Field("sp_addr", "rs2", 0, 16, "first scratchpad row"),
          _count("rows", "rs2", 16, "main-memory rows to read (1..dim)"),
@@ -275,7 +290,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "unchanged. Requires rows <= dim, sp_addr + cols <= sp_rows and the block inside main "
         "memory. Used to lay out the A operand for the output-stationary dataflow."),
     Instruction(
-        "load_acc", 0x11, 2, "load",
+        "load_acc", 0x11, 2, Unit.LOAD,
         (_MEM,
          Field("acc_addr", "rs2", 0, 16, "first accumulator row"),
          _count("rows", "rs2", 16, "rows to move (1..256)"),
@@ -286,7 +301,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "the array and acc_addr + rows <= acc_rows. With load_stride 0 this broadcasts a bias "
         "row."),
     Instruction(
-        "store_sp", 0x12, 0, "store",
+        "store_sp", 0x12, 0, Unit.STORE,
         (_MEM,
          Field("sp_addr", "rs2", 0, 16, "first scratchpad row"),
          _count("rows", "rs2", 16, "rows to move (1..256)"),
@@ -296,7 +311,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "sp[sp_addr + r][c] (sign-extended to in_bytes). Requires cols <= dim and "
         "sp_addr + rows <= sp_rows."),
     Instruction(
-        "store_acc", 0x12, 1, "store",
+        "store_acc", 0x12, 1, Unit.STORE,
         (_MEM,
          Field("acc_addr", "rs2", 0, 16, "first accumulator row"),
          _count("rows", "rs2", 16, "rows to move (1..256)"),
@@ -305,7 +320,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "for r < rows, c < cols: mem_acc[mem_addr + r * store_stride + c * acc_bytes] := "
         "acc[acc_addr + r][c] (sign-extended to acc_bytes)."),
     Instruction(
-        "store_act", 0x12, 2, "store",
+        "store_act", 0x12, 2, Unit.STORE,
         (_MEM,
          Field("acc_addr", "rs2", 0, 16, "first accumulator row"),
          _count("rows", "rs2", 16, "rows to move (1..256)"),
@@ -317,7 +332,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "round_shift(p, s) = floor((p + 2**(s-1)) / 2**s) (round half up); relu?(y) = max(y, 0) "
         "when act is ReLU; saturate_in clamps to the signed input_width range."),
     Instruction(
-        "preload", 0x13, 0, "execute",
+        "preload", 0x13, 0, Unit.EXECUTE,
         (Field("b_addr", "rs1", 0, 16, "first scratchpad row of the B (weight) operand"),
          _count("k", "rs1", 16, "reduction length (rows of B)"),
          _count("n", "rs1", 24, "output columns (elements of each B row)")),
@@ -326,7 +341,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "each COMPUTE executes. Requires k <= tile k limit (ws: rows; os: 256), n <= cols and "
         "b_addr + k <= sp_rows."),
     Instruction(
-        "compute", 0x14, 0, "execute",
+        "compute", 0x14, 0, Unit.EXECUTE,
         (Field("a_addr", "rs1", 0, 16, "first scratchpad row of the A operand"),
          _count("m", "rs1", 16, "output rows"),
          Field("c_addr", "rs2", 0, 16, "first accumulator row of the result")),
@@ -337,27 +352,27 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "sp[a_addr + kk][i] (stored transposed, requires a_addr + k <= sp_rows, m <= rows). "
         "Requires c_addr + m <= acc_rows and a preceding PRELOAD. Elements j >= n unchanged."),
     Instruction(
-        "compute_acc", 0x14, 1, "execute",
+        "compute_acc", 0x14, 1, Unit.EXECUTE,
         (Field("a_addr", "rs1", 0, 16, "first scratchpad row of the A operand"),
          _count("m", "rs1", 16, "output rows"),
          Field("c_addr", "rs2", 0, 16, "first accumulator row of the result")),
         False, "Multiply A by the preloaded B and add into accumulator rows.",
         "As COMPUTE, but acc[c_addr + i][j] := wrap_acc(acc[c_addr + i][j] + sum ...)."),
     Instruction(
-        "fence", 0x15, 0, "control",
+        "fence", 0x15, 0, Unit.CONTROL,
         (),
         False, "Wait until every earlier instruction has completed.",
         "No architectural effect: returns once all earlier loads, computes and stores are "
         "complete and their main-memory writes are visible to the core."),
     Instruction(
-        "status", 0x16, 0, "control",
+        "status", 0x16, 0, Unit.CONTROL,
         (),
         True, "Read the status word.",
         "rd := busy | error << 1 | cause << 8 | err_funct7 << 16 | err_funct3 << 23, where cause "
         "and err_funct7/err_funct3 identify the first instruction that failed since the error "
         "was last cleared. The golden model reports busy = 0."),
     Instruction(
-        "clear_error", 0x16, 1, "control",
+        "clear_error", 0x16, 1, Unit.CONTROL,
         (),
         False, "Clear the sticky error.",
         "error, cause, err_funct7, err_funct3 := 0. While the error is set, every instruction "
@@ -365,17 +380,17 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "discarded "
         "(no effect at all)."),
     Instruction(
-        "read_counter", 0x17, 0, "control",
+        "read_counter", 0x17, 0, Unit.CONTROL,
         (Field("counter", "rs1", 0, 8, "counter number (see Counter)"),),
         True, "Read the low 32 bits of a performance counter.",
         "rd := counters[counter] mod 2**32. An unknown counter number is illegal."),
     Instruction(
-        "read_counter_hi", 0x17, 1, "control",
+        "read_counter_hi", 0x17, 1, Unit.CONTROL,
         (Field("counter", "rs1", 0, 8, "counter number (see Counter)"),),
         True, "Read the high 32 bits of a performance counter.",
         "rd := counters[counter] >> 32 (mod 2**32). An unknown counter number is illegal."),
     Instruction(
-        "reset_counters", 0x17, 2, "control",
+        "reset_counters", 0x17, 2, Unit.CONTROL,
         (),
         False, "Zero every performance counter.",
         "counters[*] := 0."),

@@ -25,16 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.config import AccelConfig
+from accel.arch.microarch import align_up
+from accel.config import AccelConfig, Dataflow
 from accel.runtime.hostops import MaxPool
 from accel.isa.encoding import Command
 from accel.runtime.tiler import APart, Gemm, ProgramBuilder, emit_gemm
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, quantize_input
 
 __all__ = ["AccelStep", "HostStep", "CompiledNetwork", "compile_network"]
-
-_ALIGN = 64
-
 
 @dataclass(frozen=True)
 class AccelStep:
@@ -123,7 +121,7 @@ class _Allocator:
         self.limit = limit
 
     def take(self, size: int) -> int:
-        addr = (self.end + _ALIGN - 1) // _ALIGN * _ALIGN
+        addr = align_up(self.end)
         self.end = addr + size
         if self.end > self.limit:
             raise ValueError(f"the network needs more than {self.limit} bytes of main memory "
@@ -203,7 +201,7 @@ def compile_network(network: QuantizedNetwork, config: AccelConfig, *,
             k, n = layer.weight.shape
             out_bytes = 1 if layer.requant is not None else 4
             out = _Tensor(alloc.take(n * out_bytes), (n,), n)
-            if config.dataflow == "ws":
+            if config.dataflow is Dataflow.WS:
                 # y^T = W^T x^T: the weights stream as A rows and the input is the stationary
                 # column, so one preload serves all n outputs instead of one output row.
                 w_addr = constant(layer.weight.T, "i1")
@@ -216,7 +214,7 @@ def compile_network(network: QuantizedNetwork, config: AccelConfig, *,
         emit_gemm(config, builder, gemm)
         x = out
     flush()
-    mem_size = (alloc.end + _ALIGN - 1) // _ALIGN * _ALIGN
+    mem_size = align_up(alloc.end)
     if mem_size > config.mem_size_limit:
         raise ValueError(f"the network needs {mem_size} bytes of main memory; the bus "
                          f"addresses only {config.mem_size_limit}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accel.config import AccelConfig
+from accel.config import AccelConfig, Dataflow
 from accel.perf.timing import Timing
 
 __all__ = ["ExecModel"]
@@ -39,7 +39,7 @@ class ExecModel:
         ``reload`` when the B rows must be read again (ws). Returns the cycle it retires."""
         cfg, tm = self.config, self.timing
         start = max(fire + tm.exec_issue, self.stream_free)
-        if cfg.dataflow == "ws":
+        if cfg.dataflow is Dataflow.WS:
             if reload:
                 beats = max(fire + tm.unit_accept, self.weights_free,
                             self.last_switch + tm.weight_drain)

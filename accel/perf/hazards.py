@@ -1,22 +1,19 @@
-"""The scoreboard's hazard rule, on decoded commands (mirrors `accel.control.scoreboard`).
+"""The scoreboard's hazard rule, on decoded commands.
 
-A command touches half-open ranges of scratchpad rows, accumulator rows and main-memory bytes.
-A new command of one unit waits while an in-flight command of another unit writes a range it
-reads or writes, or reads a range it writes. Which ranges each unit's commands carry is the
-scoreboard's own `TRACKED` table.
+A command touches half-open ranges of scratchpad rows, accumulator rows and main-memory bytes;
+which pairs of ranges make a command wait is `accel.arch.hazards.conflict_pairs`, the rule the
+dispatcher's scoreboard is built from.
 """
 
 from __future__ import annotations
 
-from accel.control.scoreboard import TRACKED
+from accel.arch.hazards import UNITS, conflict_pairs
+from accel.isa.spec import Unit
 
 __all__ = ["Ranges", "command_ranges", "conflicts"]
 
-#: One command's ranges: name (as in `accel.control.scoreboard.ranges_layout`) -> (lo, hi).
+#: One command's ranges: name (as in `accel.arch.hazards.TRACKED`) -> (lo, hi).
 Ranges = dict[str, tuple[int, int]]
-
-_READS = {"sp": ("sp_r", "sp_r2"), "acc": ("acc_r",), "mem": ("mem_r",)}
-_WRITES = {"sp": ("sp_w",), "acc": ("acc_w",), "mem": ("mem_w",)}
 
 
 def command_ranges(name: str, ops: dict[str, int], *, stride: int, elem_bytes: int,
@@ -61,28 +58,12 @@ def command_ranges(name: str, ops: dict[str, int], *, stride: int, elem_bytes: i
     return out
 
 
-def _pairs(new_unit: str, old_unit: str) -> tuple[tuple[str, str], ...]:
-    """(new range, old range) pairs that conflict when they overlap."""
-    pairs = []
-    new_has, old_has = TRACKED[new_unit], TRACKED[old_unit]
-    for space in ("sp", "acc", "mem"):
-        for w in _WRITES[space]:
-            if w in new_has:  # a new write waits for every old access
-                pairs += [(w, o) for o in _READS[space] + _WRITES[space] if o in old_has]
-        for r in _READS[space]:
-            if r in new_has:  # a new read waits for old writes
-                pairs += [(r, o) for o in _WRITES[space] if o in old_has]
-    return tuple(pairs)
+_PAIRS = {(new, old): conflict_pairs(new, old) for new in UNITS for old in UNITS}
 
 
-_PAIRS = {(new, old): _pairs(new, old) for new in TRACKED for old in TRACKED if new != old}
-
-
-def conflicts(new: Ranges, new_unit: str, old: Ranges, old_unit: str) -> bool:
+def conflicts(new: Ranges, new_unit: Unit, old: Ranges, old_unit: Unit) -> bool:
     """Whether a new command of ``new_unit`` must wait for an in-flight one of ``old_unit``
-    (units as in `accel.control.scoreboard.UNITS`)."""
-    if new_unit == old_unit:
-        return False
+    (both among `accel.arch.hazards.UNITS`)."""
     for a, b in _PAIRS[new_unit, old_unit]:
         x, y = new.get(a), old.get(b)
         if x is not None and y is not None and x[0] < y[1] and y[0] < x[1] \

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from accel.arch.microarch import dma_row_bytes
 from accel.config import AccelConfig
-from accel.control.load_unit import dma_row_bytes
 from accel.perf.bus import SharedBus
 from accel.perf.timing import Timing
 from accel.perf.transfers import transfer
@@ -17,7 +17,7 @@ class LoadModel:
     The issuer hands each command to the DMA as soon as the DMA has assembled the previous
     command's rows; the writer puts rows into the SRAM one per cycle (LOAD_SP, LOAD_ACC) or one
     element per cycle (LOAD_SP_T, which the DMA fetches in chunks of at most
-    `dma_row_bytes` bytes per row), then drains and reports the command done.
+    `accel.arch.dma_row_bytes` bytes per row), then drains and reports the command done.
     """
 
     def __init__(self, config: AccelConfig, timing: Timing, bus: SharedBus) -> None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections import deque
 from typing import Sequence
 
-from accel.config import AccelConfig
+from accel.arch.hazards import UNITS
+from accel.arch.microarch import UNIT_QUEUE_DEPTH
+from accel.config import AccelConfig, Dataflow
 from accel.isa.encoding import Command, IllegalInstruction
-from accel.isa.spec import ALWAYS_EXECUTED
+from accel.isa.spec import ALWAYS_EXECUTED, Unit
 from accel.perf.bus import SharedBus
 from accel.perf.decode import fast_decode
 from accel.perf.estimate import CycleEstimate
@@ -24,11 +26,10 @@ from accel.perf.exec_model import ExecModel
 from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.load_model import LoadModel
 from accel.perf.store_model import StoreModel
-from accel.perf.timing import UNIT_DEPTH, Timing
+from accel.perf.timing import Timing
 
 __all__ = ["predict_program"]
 
-_UNIT_OF = {"load": "load", "execute": "exec", "store": "store"}
 _WAIT_ALL = ("fence", "config_window")
 
 
@@ -66,10 +67,11 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
     loads = LoadModel(config, timing, bus)
     execute = ExecModel(config, timing)
     stores = StoreModel(config, timing, bus)
-    models = {"load": loads, "exec": execute, "store": stores}
+    models = {Unit.LOAD: loads, Unit.EXECUTE: execute, Unit.STORE: stores}
     # In-flight commands per unit, oldest first; a unit retires in order.
-    inflight: dict[str, deque] = {"load": deque(), "exec": deque(), "store": deque()}
-    in_bytes, acc_bytes, ws = config.in_bytes, config.acc_bytes, config.dataflow == "ws"
+    inflight: dict[Unit, deque] = {unit: deque() for unit in UNITS}
+    in_bytes, acc_bytes = config.in_bytes, config.acc_bytes
+    ws = config.dataflow is Dataflow.WS
     busy = {unit: _Busy() for unit in models}
     load_stride = store_stride = 0
     weights = None                       # (b_addr, k, n) of the last PRELOAD
@@ -87,45 +89,46 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
             fire, now = now, now + 1
             continue
         name = ins.name
-        unit = None if name == "preload" else _UNIT_OF.get(ins.unit)
+        # PRELOAD only records the B operand, in the dispatcher.
+        unit = ins.unit if ins.unit in UNITS and name != "preload" else None
         if error and name not in ALWAYS_EXECUTED:
             fire, now = now, now + 1
             continue
         fire = now
-        if unit == "exec" and weights is None:     # NO_WEIGHTS: the sticky error is set
+        if unit is Unit.EXECUTE and weights is None:     # NO_WEIGHTS: the sticky error is set
             error = True
             now += 1
             continue
         if unit is not None:
-            if unit == "exec":
+            if unit is Unit.EXECUTE:
                 elem, stride = 0, 0
                 a_rows = ops["m"] if ws else weights[1]
             else:
                 elem = acc_bytes if name in ("load_acc", "store_acc") else in_bytes
-                stride = load_stride if unit == "load" else store_stride
+                stride = load_stride if unit is Unit.LOAD else store_stride
                 a_rows = 0
             ranges = command_ranges(name, ops, stride=stride, elem_bytes=elem,
                                     weights=(weights or (0, 0, 0))[:2], a_rows=a_rows)
             fire = max(fire, models[unit].ready())
-            release = timing.exec_release if unit == "exec" else 0
+            release = timing.exec_release if unit is Unit.EXECUTE else 0
             for other, entries in inflight.items():
                 while entries and entries[0][0] <= now:
                     entries.popleft()
-                if other == unit:
-                    if len(entries) >= UNIT_DEPTH:
-                        fire = max(fire, entries[len(entries) - UNIT_DEPTH][0])
+                if other is unit:
+                    if len(entries) >= UNIT_QUEUE_DEPTH:
+                        fire = max(fire, entries[len(entries) - UNIT_QUEUE_DEPTH][0])
                     continue
                 for retire, old in entries:
                     if retire + release > fire and conflicts(ranges, unit, old, other):
                         fire = retire + release
-            if unit == "load":
+            if unit is Unit.LOAD:
                 retire = loads.schedule(name, ops, fire, load_stride)
                 load_bytes += ops["rows"] * ops["cols"] * elem
                 if name != "load_acc" and weights is not None and \
                         ranges["sp_w"][0] < weights[0] + weights[1] and \
                         weights[0] < ranges["sp_w"][1]:
                     dirty = True
-            elif unit == "store":
+            elif unit is Unit.STORE:
                 retire = stores.schedule(name, ops, fire, store_stride)
                 store_bytes += ops["rows"] * ops["cols"] * elem
             else:
@@ -151,9 +154,9 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
     pes = config.rows * config.cols
     bound = max(-(-macs // pes), bus.words, count)
     breakdown = {
-        "load": int(round(busy["load"].total)),
-        "compute": int(round(busy["exec"].total)),
-        "store": int(round(busy["store"].total)),
+        "load": int(round(busy[Unit.LOAD].total)),
+        "compute": int(round(busy[Unit.EXECUTE].total)),
+        "store": int(round(busy[Unit.STORE].total)),
         "bus": bus.words,
         "issue": count,
         "hazard": int(round(waited)),

@@ -2,9 +2,10 @@
 
 Every figure below is a number of clock cycles of the RTL in `accel.accelerator.Accelerator`
 with a zero-wait-state memory (the bench's `sim.wishbone_memory.WishboneMemory` answers each
-request one cycle after accepting it). Latencies that the RTL states as a contract are imported
-from the module that owns them (the activation unit's pipeline depth, the accumulator's write
-latency, the array's fill latency per dataflow, the DMA row width); the remaining small offsets
+request one cycle after accepting it). Latencies that the RTL states as a contract come from
+`accel.arch`, which the gateware is built from too (the activation unit's pipeline depth, the
+accumulator's write latency, the array's fill latency per dataflow, the units' queue depth, the
+DMA row width); the remaining small offsets
 (register stages between dispatcher, unit, DMA and SRAM) were read off the RTL and checked
 against single-instruction programs on it (`bench/cycle_model.py` prints the comparison).
 """
@@ -13,12 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accel.config import AccelConfig
+from accel.arch.microarch import ACC_WRITE_LATENCY, ACTIVATION_LATENCY, array_latency
+from accel.config import AccelConfig, Dataflow
 
-__all__ = ["Timing", "UNIT_DEPTH"]
-
-#: Commands each unit may have in flight (the dispatcher's scoreboard depth).
-UNIT_DEPTH = 4
+__all__ = ["Timing"]
 
 
 @dataclass(frozen=True)
@@ -56,14 +55,14 @@ class Timing:
     store_acc_extra : int
         Extra cycle of a raw accumulator store (its rows are wider than the bus word).
     activation_latency : int
-        Pipeline depth of the activation unit (`accel.control.activation.ActivationUnit.LATENCY`) that
-        STORE_ACT rows pass through.
+        Pipeline depth of the activation unit (`accel.arch.ACTIVATION_LATENCY`) that STORE_ACT
+        rows pass through.
     store_gap : int
         Cycles from a store's retirement back to its DMA write command's acceptance time of the
         next store (negative: the DMA takes the next command before the dispatcher retires).
     array_latency : int
-        The systolic array's latency (`accel.systolic.SystolicArray.latency`): ws ``rows +
-        cols`` from an A row to its C row; os ``cols + 2`` from the last beat to C row 0.
+        The systolic array's latency (`accel.arch.array_latency`): ws ``rows + cols`` from an A
+        row to its C row; os ``cols + 2`` from the last beat to C row 0.
     weight_drain : int
         ws: cycles after a weight switch during which the shadow chain may not shift
         (``rows + cols - 3``, the switch travelling through the mesh), plus the cycle the
@@ -75,7 +74,7 @@ class Timing:
         that command has retired (measured; weight-stationary only).
     exec_tail : int
         From the array's last output row until the COMPUTE retires: the accumulator write
-        latency (`accel.accelerator._ACC_WRITE_LATENCY`), the done delay line, the scoreboard.
+        latency (`accel.arch.ACC_WRITE_LATENCY`), the done delay line, the scoreboard.
     bus_switch : float
         Cycles lost per change of bus owner when the DMA's read and write channels alternate
         (a channel drains its outstanding requests, drops ``cyc``, the arbiter moves the grant).
@@ -102,18 +101,9 @@ class Timing:
 
     @classmethod
     def from_config(cls, config: AccelConfig) -> "Timing":
-        from accel.control.activation import ActivationUnit
-        from accel.accelerator import _ACC_WRITE_LATENCY
-
         rows, cols = config.rows, config.cols
-        if config.dataflow == "ws":
-            array_latency = rows + cols
-            exec_issue = 2
-            exec_tail = _ACC_WRITE_LATENCY - 1
-        else:
-            array_latency = cols + 2
-            exec_issue = 2
-            exec_tail = _ACC_WRITE_LATENCY + 3
+        ws = config.dataflow is Dataflow.WS
+        exec_tail = ACC_WRITE_LATENCY - 1 if ws else ACC_WRITE_LATENCY + 3
         return cls(
             front_end=5,
             unit_accept=1,
@@ -125,12 +115,12 @@ class Timing:
             store_start=2,
             store_tail=5,
             store_acc_extra=1,
-            activation_latency=ActivationUnit.LATENCY,
+            activation_latency=ACTIVATION_LATENCY,
             store_gap=-2,
-            array_latency=array_latency,
+            array_latency=array_latency(rows, cols, config.dataflow),
             weight_drain=max(0, rows + cols - 3) + 1,
-            exec_issue=exec_issue,
-            exec_release=1 if config.dataflow == "ws" else 0,
+            exec_issue=2,
+            exec_release=1 if ws else 0,
             exec_tail=exec_tail,
             bus_switch=1.5,
         )

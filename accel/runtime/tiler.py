@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from accel.config import MAX_BLOCK_ROWS, AccelConfig
+from accel.arch.microarch import align_up
+from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import Activation
 
 __all__ = ["Requant", "MatmulLayout", "MatmulPlan", "plan_matmul", "APart", "Gemm",
            "ProgramBuilder", "emit_gemm"]
-
-_ALIGN = 64
-
 
 @dataclass(frozen=True)
 class Requant:
@@ -70,10 +68,6 @@ class MatmulLayout:
     bias_addr: int | None
     c_addr: int
     mem_size: int
-
-
-def _align(value: int) -> int:
-    return (value + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
 @dataclass
@@ -126,11 +120,11 @@ class MatmulPlan:
 
 def _layout(config: AccelConfig, m: int, k: int, n: int, has_bias: bool,
             out_bytes: int, base: int) -> MatmulLayout:
-    a_addr = _align(base)
-    b_addr = _align(a_addr + m * k * config.in_bytes)
-    bias_addr = _align(b_addr + k * n * config.in_bytes)
-    c_addr = _align(bias_addr + (n * config.acc_bytes if has_bias else 0))
-    mem_size = _align(c_addr + m * n * out_bytes)
+    a_addr = align_up(base)
+    b_addr = align_up(a_addr + m * k * config.in_bytes)
+    bias_addr = align_up(b_addr + k * n * config.in_bytes)
+    c_addr = align_up(bias_addr + (n * config.acc_bytes if has_bias else 0))
+    mem_size = align_up(c_addr + m * n * out_bytes)
     if mem_size > config.mem_size_limit:
         raise ValueError(f"a {m}x{k} @ {k}x{n} matmul needs {mem_size} bytes of main memory; "
                          f"the bus addresses only {config.mem_size_limit}")
@@ -281,7 +275,7 @@ def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, 
     slot holds A^T (tk rows) and B (tk rows). Two slots (double buffering) when they fit.
     """
     tn = min(config.cols, n)
-    if config.dataflow == "ws":
+    if config.dataflow is Dataflow.WS:
         tk = min(config.rows, k)
         sp_slots = 2 if config.sp_rows >= 2 * (tk + 1) else 1
         acc_slots = 2 if config.acc_rows >= 2 else 1
@@ -321,8 +315,8 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
         builder.requant(gemm.requant)
     max_k = max(p.k for p in gemm.a_parts)
     tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, gemm.m, max_k, gemm.n)
-    a_rows = tm if cfg.dataflow == "ws" else tk  # scratchpad rows of one A block
-    a_load = "load_sp" if cfg.dataflow == "ws" else "load_sp_t"
+    a_rows = tm if cfg.dataflow is Dataflow.WS else tk  # scratchpad rows of one A block
+    a_load = "load_sp" if cfg.dataflow is Dataflow.WS else "load_sp_t"
     slot_rows = cfg.sp_rows // sp_slots
     store = "store_act" if gemm.requant is not None else "store_acc"
     for n0, tn_i in _ranges(gemm.n, tn):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 from typing import Sequence
 
+from accel.config import Dataflow
+
 __all__ = ["Panel", "pareto_png"]
 
 _AXIS_NAMES = {"lut": "LUTs", "ff": "flip-flops", "dsp": "DSP blocks", "bram": "block RAMs",
                "pes": "processing elements (rows x cols)"}
-_MARKERS = {"ws": "o", "os": "s"}
+_MARKERS = {Dataflow.WS: "o", Dataflow.OS: "s"}
 
 
 class Panel:

@@ -6,6 +6,8 @@ from amaranth.hdl import EnableInserter, Module, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch.microarch import array_latency
+from accel.config import Dataflow
 from accel.systolic.mesh import Mesh, check_shape
 from accel.systolic.pe import check_widths
 from accel.systolic.skew import Skew, deskew_delays, skew_delays
@@ -89,13 +91,13 @@ class SystolicArray(wiring.Component):
     ``cols * (cols + 1) / 2`` (os) stages of de-skew.
     """
 
-    def __init__(self, *, rows: int, cols: int, dataflow: str, input_width: int = 8,
+    def __init__(self, *, rows: int, cols: int, dataflow: Dataflow | str, input_width: int = 8,
                  acc_width: int = 32) -> None:
         self._MustUse__silence = True  # no "created but never used" warning if we raise
         check_shape(rows, cols, dataflow)
         check_widths(input_width, acc_width)
         self._MustUse__silence = False
-        self.rows, self.cols, self.dataflow = rows, cols, dataflow
+        self.rows, self.cols, self.dataflow = rows, cols, Dataflow(dataflow)
         self.input_width, self.acc_width = input_width, acc_width
         a_layout = data.StructLayout({
             "data": data.ArrayLayout(signed(input_width), rows),
@@ -120,7 +122,7 @@ class SystolicArray(wiring.Component):
     def latency(self) -> int:
         """Cycles from accepting an ``a`` vector (ws) or a ``last`` beat (os) to its first
         output vector, without stalls."""
-        return self.rows + self.cols if self.dataflow == "ws" else self.cols + 2
+        return array_latency(self.rows, self.cols, self.dataflow)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -140,7 +142,7 @@ class SystolicArray(wiring.Component):
                 mesh.a_in[i].eq(a_skew.o[i].data),
                 mesh.a_flag[i].eq(a_skew.o[i].flag),
             ]
-        if self.dataflow == "ws":
+        if self.dataflow is Dataflow.WS:
             self._elaborate_ws(m, en, mesh, a_skew)
         else:
             self._elaborate_os(m, en, mesh, a_skew)

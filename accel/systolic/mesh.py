@@ -6,26 +6,26 @@ from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.config import DATAFLOWS, INT_RANGES, Dataflow
 from accel.systolic.pe import check_widths, os_pe_logic, ws_pe_logic
 
-__all__ = ["Mesh", "DATAFLOWS", "check_shape"]
-
-#: Supported dataflows: weight-stationary and output-stationary.
-DATAFLOWS = ("ws", "os")
+__all__ = ["Mesh", "check_shape"]
 
 
-def check_shape(rows: int, cols: int, dataflow: str) -> None:
+def check_shape(rows: int, cols: int, dataflow: Dataflow | str) -> None:
     """Validate the mesh geometry shared by every systolic block.
 
     Raises
     ------
     ValueError
-        If ``rows`` or ``cols`` is not an integer in 1..128 or ``dataflow`` is not "ws" or "os".
+        If ``rows`` or ``cols`` is not an integer in its `accel.config.INT_RANGES` range
+        (1..128) or ``dataflow`` is not a `Dataflow` ("ws" or "os").
     """
     for name, value in (("rows", rows), ("cols", cols)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 128:
-            raise ValueError(f"{name} must be an integer between 1 and 128, not {value!r}")
-    if dataflow not in DATAFLOWS:
+        lo, hi = INT_RANGES[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise ValueError(f"{name} must be an integer between {lo} and {hi}, not {value!r}")
+    if not isinstance(dataflow, str) or dataflow not in DATAFLOWS:
         raise ValueError(f"dataflow must be one of {', '.join(DATAFLOWS)}, not {dataflow!r}")
 
 
@@ -73,13 +73,13 @@ class Mesh(wiring.Component):
         If a geometry or width argument is out of range.
     """
 
-    def __init__(self, *, rows: int, cols: int, dataflow: str, input_width: int,
+    def __init__(self, *, rows: int, cols: int, dataflow: Dataflow | str, input_width: int,
                  acc_width: int) -> None:
         self._MustUse__silence = True  # no "created but never used" warning if we raise
         check_shape(rows, cols, dataflow)
         check_widths(input_width, acc_width)
         self._MustUse__silence = False
-        self.rows, self.cols, self.dataflow = rows, cols, dataflow
+        self.rows, self.cols, self.dataflow = rows, cols, Dataflow(dataflow)
         self.input_width, self.acc_width = input_width, acc_width
         super().__init__({
             "a_in": In(data.ArrayLayout(signed(input_width), rows)),
@@ -93,7 +93,7 @@ class Mesh(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        if self.dataflow == "ws":
+        if self.dataflow is Dataflow.WS:
             self._elaborate_ws(m)
         else:
             self._elaborate_os(m)

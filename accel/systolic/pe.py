@@ -12,6 +12,8 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.config import INT_RANGES
+
 __all__ = [
     "WeightStationaryPE", "OutputStationaryPE", "check_widths", "ws_pe_logic", "os_pe_logic",
 ]
@@ -23,10 +25,11 @@ def check_widths(input_width: int, acc_width: int) -> None:
     Raises
     ------
     ValueError
-        If ``input_width`` is not an integer in 2..16 or ``acc_width`` not an integer in 4..64.
+        If ``input_width`` or ``acc_width`` is not an integer in its `accel.config.INT_RANGES`
+        range (2..16 and 4..64).
     """
-    for name, value, lo, hi in (("input_width", input_width, 2, 16),
-                                ("acc_width", acc_width, 4, 64)):
+    for name, value in (("input_width", input_width), ("acc_width", acc_width)):
+        lo, hi = INT_RANGES[name]
         if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
             raise ValueError(f"{name} must be an integer between {lo} and {hi}, not {value!r}")
 

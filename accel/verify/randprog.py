@@ -23,16 +23,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from accel.config import MAX_BLOCK_ROWS, AccelConfig
+from accel.arch.microarch import MEM_ALIGN, align_up
+from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import BY_NAME, Counter, ErrorCause
 from accel.verify.randprog_errors import ErrorInjector, ErrorRounds
 
 __all__ = ["ErrorRounds", "ProgramSpace", "ZeroState", "dump_commands", "error_causes",
            "random_program", "zero_state_commands"]
-
-#: Alignment of the regions of a `ProgramSpace` (a whole bus word of any width).
-_ALIGN = 64
 
 
 @dataclass(frozen=True)
@@ -63,22 +61,18 @@ class ProgramSpace:
     def dump_end(self, config: AccelConfig) -> int:
         dump = (config.sp_rows * config.dim * config.in_bytes
                 + config.acc_rows * config.cols * config.acc_bytes)
-        return _align_up(self.dump_addr + dump)
+        return align_up(self.dump_addr + dump)
 
     def error_windows(self, config: AccelConfig) -> tuple[tuple[int, int], ...]:
         """The bus error windows (``[lo, hi)`` byte ranges) this space's programs expect."""
         if not self.fault_size:
             return ()
         start = self.dump_end(config)
-        return ((start, start + _align_up(self.fault_size)),)
+        return ((start, start + align_up(self.fault_size)),)
 
     def memory_size(self, config: AccelConfig) -> int:
         """Main-memory bytes needed: data region, dump and the bus error window."""
-        return self.dump_end(config) + 2 * _align_up(self.fault_size)
-
-
-def _align_up(value: int) -> int:
-    return (value + _ALIGN - 1) // _ALIGN * _ALIGN
+        return self.dump_end(config) + 2 * align_up(self.fault_size)
 
 
 def dump_commands(config: AccelConfig, dump_addr: int) -> list[Command]:
@@ -238,7 +232,7 @@ class _Builder:
         if self.weights is None:
             self.preload()
         m = self.rows(cfg.tile_limits[0])
-        a_rows = m if cfg.dataflow == "ws" else self.weights[1]
+        a_rows = m if cfg.dataflow is Dataflow.WS else self.weights[1]
         a_addr = self.row_addr(self.sp_pool, cfg.sp_rows, a_rows)
         c_addr = self.row_addr(self.acc_pool, cfg.acc_rows, m)
         name = self.rng.choice(["compute", "compute_acc"])
@@ -252,7 +246,7 @@ class _Builder:
         c_addr = self.row_addr(self.acc_pool, cfg.acc_rows, m)
         for step in range(rng.randint(2, 3)):
             self.preload()
-            a_rows = m if cfg.dataflow == "ws" else self.weights[1]
+            a_rows = m if cfg.dataflow is Dataflow.WS else self.weights[1]
             a_addr = self.row_addr(self.sp_pool, cfg.sp_rows, a_rows)
             name = "compute" if step == 0 and rng.random() < 0.5 else "compute_acc"
             self.out.append(encode(name, a_addr=a_addr, m=m, c_addr=c_addr))
@@ -280,11 +274,12 @@ class _Builder:
         """Set a DMA window that holds most of the data region (sometimes all of it)."""
         if not self.use_windows or self.locked:
             return
-        data = self.space.data_size // _ALIGN * _ALIGN  # windows end on whole bus words
-        base = self.rng.choice([0, 0, _ALIGN * self.rng.randint(1, max(1, data // _ALIGN // 4))])
+        data = self.space.data_size // MEM_ALIGN * MEM_ALIGN  # windows end on whole bus words
+        quarter = data // MEM_ALIGN // 4
+        base = self.rng.choice([0, 0, MEM_ALIGN * self.rng.randint(1, max(1, quarter))])
         last = self.rng.choice([self.full_window[1], data - 1,
-                                data - 1 - _ALIGN * self.rng.randint(0, data // _ALIGN // 4)])
-        if last < base + _ALIGN:
+                                data - 1 - MEM_ALIGN * self.rng.randint(0, quarter)])
+        if last < base + MEM_ALIGN:
             return
         self.set_window(base, last)
 
@@ -299,7 +294,7 @@ class _Builder:
     def lock(self) -> None:
         """Lock a window holding the dump and most of the data region (never the whole)."""
         data = self.space.data_size
-        base = _ALIGN * self.rng.randint(1, max(1, data // _ALIGN // 4))
+        base = MEM_ALIGN * self.rng.randint(1, max(1, data // MEM_ALIGN // 4))
         self.set_window(base, self.space.memory_size(self.cfg) - 1)
         self.out.append(encode("lock_window"))
         self.locked = True

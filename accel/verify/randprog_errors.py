@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accel.config import MAX_BLOCK_ROWS
+from accel.config import MAX_BLOCK_ROWS, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import BY_CODE, BY_NAME, INSTRUCTIONS, Counter, ErrorCause
 
@@ -147,7 +147,7 @@ class ErrorInjector:
             if b.weights is None:
                 b.preload()
             m = b.rows(cfg.tile_limits[0])
-            addr = self._past_end(cfg.sp_rows, m if cfg.dataflow == "ws" else b.weights[1])
+            addr = self._past_end(cfg.sp_rows, m if cfg.dataflow is Dataflow.WS else b.weights[1])
             cmd = None if addr is None else encode(rng.choice(["compute", "compute_acc"]),
                                                    a_addr=addr, m=m, c_addr=0)
         else:
@@ -165,7 +165,7 @@ class ErrorInjector:
             if b.weights is None:
                 b.preload()
             m = b.rows(cfg.tile_limits[0])
-            a_rows = m if cfg.dataflow == "ws" else b.weights[1]
+            a_rows = m if cfg.dataflow is Dataflow.WS else b.weights[1]
             addr = self._past_end(cfg.acc_rows, m)
             cmd = None if addr is None else encode(
                 rng.choice(["compute", "compute_acc"]),

@@ -222,7 +222,7 @@ def test_units_connect_to_dma():
     from amaranth.back import rtlil
     from amaranth.lib import wiring
 
-    from accel.control.load_unit import dma_row_bytes
+    from accel.arch.microarch import dma_row_bytes
     from accel.control.store_unit import StoreUnit
     from accel.memory.dma import DMA
 

@@ -105,23 +105,23 @@ def test_pairs_by_unit():
     """Spot checks, in words: which unit pairs interact through which memory."""
     cases = [
         # (old unit, old ranges, new unit, new ranges, conflict)
-        ("load", dict(sp_w=(0, 8)), "exec", dict(sp_r=(4, 5)), True),       # RAW on A
-        ("load", dict(sp_w=(0, 8)), "exec", dict(sp_r2=(7, 9)), True),      # RAW on B
-        ("exec", dict(sp_r2=(0, 8)), "load", dict(sp_w=(7, 8)), True),      # WAR on B
-        ("exec", dict(acc_w=(0, 4)), "store", dict(acc_r=(3, 4)), True),    # RAW on C
-        ("store", dict(acc_r=(0, 4)), "exec", dict(acc_w=(0, 1)), True),    # WAR on C
-        ("load", dict(acc_w=(0, 4)), "exec", dict(acc_w=(2, 3)), True),     # WAW on acc
+        ("load", dict(sp_w=(0, 8)), "execute", dict(sp_r=(4, 5)), True),       # RAW on A
+        ("load", dict(sp_w=(0, 8)), "execute", dict(sp_r2=(7, 9)), True),      # RAW on B
+        ("execute", dict(sp_r2=(0, 8)), "load", dict(sp_w=(7, 8)), True),      # WAR on B
+        ("execute", dict(acc_w=(0, 4)), "store", dict(acc_r=(3, 4)), True),    # RAW on C
+        ("store", dict(acc_r=(0, 4)), "execute", dict(acc_w=(0, 1)), True),    # WAR on C
+        ("load", dict(acc_w=(0, 4)), "execute", dict(acc_w=(2, 3)), True),     # WAW on acc
         ("store", dict(mem_w=(100, 200)), "load", dict(mem_r=(199, 300)), True),
         ("load", dict(mem_r=(100, 200)), "store", dict(mem_w=(0, 101)), True),
         ("store", dict(sp_r=(0, 8)), "load", dict(sp_w=(0, 1)), True),
         ("load", dict(sp_w=(0, 8)), "store", dict(sp_r=(7, 8)), True),
-        ("exec", dict(sp_r=(0, 8)), "store", dict(sp_r=(0, 8)), False),    # read/read
+        ("execute", dict(sp_r=(0, 8)), "store", dict(sp_r=(0, 8)), False),    # read/read
         ("load", dict(mem_r=(0, 8)), "load", dict(mem_r=(0, 8)), False),
         ("load", dict(sp_w=(0, 8)), "load", dict(sp_w=(0, 8)), False),      # same unit
-        ("store", dict(mem_w=(0, 8)), "exec", dict(sp_r=(0, 8)), False),    # other space
-        ("load", dict(sp_w=(0, 8), mem_r=(0, 8)), "exec", dict(acc_w=(0, 8)), False),
-        ("load", dict(sp_w=(0, 0)), "exec", dict(sp_r=(0, 8)), False),      # empty old
-        ("load", dict(sp_w=(8, 4)), "exec", dict(sp_r=(0, 10)), False),     # lo > hi: empty
+        ("store", dict(mem_w=(0, 8)), "execute", dict(sp_r=(0, 8)), False),    # other space
+        ("load", dict(sp_w=(0, 8), mem_r=(0, 8)), "execute", dict(acc_w=(0, 8)), False),
+        ("load", dict(sp_w=(0, 0)), "execute", dict(sp_r=(0, 8)), False),      # empty old
+        ("load", dict(sp_w=(8, 4)), "execute", dict(sp_r=(0, 10)), False),     # lo > hi: empty
     ]
 
     async def bench(ctx, dut):
@@ -140,8 +140,9 @@ def test_full_idle_and_in_order_retire(depth):
 
     async def bench(ctx, dut):
         flight = {u: [] for u in UNITS}     # model: in-flight sp/acc rows per unit, oldest first
-        fields = {"load": "sp_w", "exec": "acc_w", "store": "sp_r"}
-        probe = {"load": ("exec", "sp_r"), "exec": ("store", "acc_r"), "store": ("load", "sp_w")}
+        fields = {"load": "sp_w", "execute": "acc_w", "store": "sp_r"}
+        probe = {"load": ("execute", "sp_r"), "execute": ("store", "acc_r"),
+                 "store": ("load", "sp_w")}
         assert ctx.get(dut.idle) and ctx.get(dut.full) == 0
         for step in range(80):
             unit = rng.choice(UNITS)

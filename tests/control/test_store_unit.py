@@ -198,7 +198,8 @@ def test_load_then_store_through_dma():
     from amaranth import Module
     from amaranth.lib import wiring
 
-    from accel.control.load_unit import LoadUnit, dma_row_bytes
+    from accel.arch.microarch import dma_row_bytes
+    from accel.control.load_unit import LoadUnit
     from accel.memory.dma import DMA
     from test_load_unit import golden_run as load_golden
     from test_load_unit import random_command as random_load

@@ -6,7 +6,7 @@ import random
 import numpy as np
 import pytest
 
-from accel.config import AccelConfig
+from accel.config import AccelConfig, Dataflow
 from accel.golden import AccelError, GoldenModel
 from accel.isa import BY_NAME, STATUS_BITS, Command, Counter, ErrorCause, assemble, encode
 
@@ -265,7 +265,7 @@ def ref_matmul(cfg, sp, acc, b_addr, k, n, a_addr, m, c_addr, accumulate):
         for j in range(n):
             total = 0
             for kk in range(k):
-                a = sp[a_addr + i][kk] if cfg.dataflow == "ws" else sp[a_addr + kk][i]
+                a = sp[a_addr + i][kk] if cfg.dataflow is Dataflow.WS else sp[a_addr + kk][i]
                 total += int(a) * int(sp[b_addr + kk][j])
             base = out[c_addr + i][j] if accumulate else 0
             out[c_addr + i][j] = ref_wrap(base + total, cfg.acc_width)
@@ -285,7 +285,7 @@ def test_compute(name):
         ex(model, "preload", b_addr=b_addr, k=k, n=n)
         for _ in range(2):
             m = rng.randint(1, min(m_max, 12))
-            a_rows = m if cfg.dataflow == "ws" else k
+            a_rows = m if cfg.dataflow is Dataflow.WS else k
             a_addr = rng.randint(0, cfg.sp_rows - a_rows)
             c_addr = rng.randint(0, cfg.acc_rows - m)
             accumulate = rng.random() < 0.5
@@ -582,7 +582,7 @@ def test_error(case):
     b = np.array([[5, 6], [-7, 8]])
     model.mem[0:4] = a.astype(np.int8).view(np.uint8).ravel()
     model.mem[8:12] = b.astype(np.int8).view(np.uint8).ravel()
-    load_a = "load_sp 0, 0, 2, 2" if cfg.dataflow == "ws" else "load_sp_t 0, 0, 2, 2"
+    load_a = "load_sp 0, 0, 2, 2" if cfg.dataflow is Dataflow.WS else "load_sp_t 0, 0, 2, 2"
     results = model.run(assemble(f"""
         config_load 2
         config_store 8

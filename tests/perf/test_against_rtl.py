@@ -10,7 +10,7 @@ from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network
-from accel.perf.validate import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
+from accel.verify.cycle_model import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
 from accel.runtime.tiler import Requant
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)

@@ -10,6 +10,7 @@ from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import (CycleEstimate, NetworkEstimate, predict_matmul, predict_network,
                         predict_program)
+from accel.isa.spec import Unit
 from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.transfers import transfer
 from accel.runtime.tiler import Requant, plan_matmul
@@ -145,12 +146,13 @@ def test_hazard_rule_follows_the_scoreboard():
                            stride=0, elem_bytes=0, weights=(32, 4), a_rows=2)
     store = command_ranges("store_acc", {"mem_addr": 8, "acc_addr": 1, "rows": 1, "cols": 4},
                            stride=16, elem_bytes=4, weights=(0, 0), a_rows=0)
-    assert conflicts(compute, "exec", load, "load")        # reads what the load writes
-    assert conflicts(load, "load", compute, "exec")        # writes what the compute reads
-    assert not conflicts(apart, "exec", load, "load")
-    assert not conflicts(compute, "exec", compute, "exec")  # one unit runs in order
-    assert conflicts(store, "store", compute, "exec")       # reads accumulator row 1
-    assert conflicts(load, "load", store, "store")          # overlapping main-memory bytes
+    load_u, exec_u, store_u = Unit.LOAD, Unit.EXECUTE, Unit.STORE
+    assert conflicts(compute, exec_u, load, load_u)        # reads what the load writes
+    assert conflicts(load, load_u, compute, exec_u)        # writes what the compute reads
+    assert not conflicts(apart, exec_u, load, load_u)
+    assert not conflicts(compute, exec_u, compute, exec_u)  # one unit runs in order
+    assert conflicts(store, store_u, compute, exec_u)       # reads accumulator row 1
+    assert conflicts(load, load_u, store, store_u)          # overlapping main-memory bytes
 
 
 @pytest.mark.parametrize("model", ["cnn", "mlp"])

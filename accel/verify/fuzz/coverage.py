@@ -23,6 +23,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from accel.config import Dataflow
 from accel.golden import AccelError, GoldenModel
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, INSTRUCTIONS, ErrorCause
@@ -72,7 +73,7 @@ def footprint(model: GoldenModel, name: str, ops: dict[str, int]) -> Footprint:
         r[res] = set(range(addr, addr + ops["rows"]))
     elif name in ("compute", "compute_acc") and model.weights is not None:
         b_addr, k, _ = model.weights
-        a_rows = ops["m"] if cfg.dataflow == "ws" else k
+        a_rows = ops["m"] if cfg.dataflow is Dataflow.WS else k
         r["sp"] = set(range(ops["a_addr"], ops["a_addr"] + a_rows)) | set(range(b_addr,
                                                                               b_addr + k))
         w["acc"] = set(range(ops["c_addr"], ops["c_addr"] + ops["m"]))

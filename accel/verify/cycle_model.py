@@ -1,7 +1,7 @@
-"""Measure on the RTL what the model predicts, for checking the model (tests, benches).
+"""Measure on the RTL what the cycle model (`accel.perf`) predicts, for checking the model.
 
-`rtl_gemm_cycles` runs the programs `accel.runtime.tiler.plan_matmul` emits; `rtl_network_cycles` runs
-every accelerator step of a compiled network as `accel.nn.inference.run_rtl` does (host steps
+`rtl_gemm_cycles` runs the programs `accel.runtime.tiler.plan_matmul` emits;
+`rtl_network_cycles` runs every accelerator step of a compiled network as `accel.nn.inference.run_rtl` does (host steps
 applied between programs in zero time). Both use one simulator run per call and skip the
 golden-model comparison (timing does not depend on the data), so they need the ``sim`` extra
 and a simulator.

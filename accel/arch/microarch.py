@@ -1,0 +1,62 @@
+"""Widths, depths, latencies and alignments of the accelerator's microarchitecture.
+
+Each constant is a contract between the gateware that is built from it and the models
+(`accel.perf`, the program emitters) that predict or rely on it; tests of the gateware measure
+the latencies against these values.
+"""
+
+from __future__ import annotations
+
+from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
+
+__all__ = [
+    "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "COUNT_BITS", "DMA_MAX_OUTSTANDING", "MEM_ALIGN",
+    "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS", "UNIT_QUEUE_DEPTH", "align_up",
+    "array_latency", "dma_row_bytes",
+]
+
+#: Bits of a count field in a unit command: counts 1..`MAX_BLOCK_ROWS`, not counts minus one.
+COUNT_BITS = MAX_BLOCK_ROWS.bit_length()
+#: Bits of a scratchpad or accumulator row address operand (at most 65536 rows each).
+ROW_ADDR_BITS = 16
+#: Bits of a half-open row range bound: ``hi`` may be one past the last addressable row.
+ROW_RANGE_BITS = ROW_ADDR_BITS + 1
+#: Bits of a main-memory row stride (a 32-bit ``rs1`` operand).
+STRIDE_BITS = 32
+
+#: Commands each of the load, execute and store units may have in flight (queued or executing):
+#: the dispatcher's scoreboard depth per unit.
+UNIT_QUEUE_DEPTH = 4
+#: Bus requests the DMA keeps in flight per channel.
+DMA_MAX_OUTSTANDING = 4
+
+#: Cycles from an accepted accumulator write until reads see it (the accumulator's contract,
+#: which the execute unit waits out before reporting a COMPUTE done).
+ACC_WRITE_LATENCY = 2
+#: Pipeline depth of the activation unit: cycles from a vector accepted to its result valid,
+#: without back-pressure (input, product, rounded shift, output registers).
+ACTIVATION_LATENCY = 4
+
+#: Byte alignment of the regions that the host-side program emitters place in main memory:
+#: a whole bus word of every supported bus width (up to 256 bits), with room to spare.
+MEM_ALIGN = 64
+
+
+def align_up(value: int, alignment: int = MEM_ALIGN) -> int:
+    """``value`` rounded up to a multiple of ``alignment``."""
+    return -(-value // alignment) * alignment
+
+
+def dma_row_bytes(config: AccelConfig) -> int:
+    """Widest DMA row the load and store units use: ``max(dim * in_bytes, cols * acc_bytes)``.
+
+    The DMA engine that serves the units is built with this ``max_row_bytes``; a transposed
+    load fetches at most ``dma_row_bytes(config) // in_bytes`` elements per row and chunk.
+    """
+    return max(config.dim * config.in_bytes, config.cols * config.acc_bytes)
+
+
+def array_latency(rows: int, cols: int, dataflow: Dataflow | str) -> int:
+    """Cycles the systolic array takes from accepting an A vector (ws) or a ``last`` beat (os)
+    to its first output vector, without stalls: ``rows + cols`` in ws, ``cols + 2`` in os."""
+    return rows + cols if Dataflow(dataflow) is Dataflow.WS else cols + 2
