@@ -2,7 +2,7 @@
 
 from amaranth import Module, Mux, Signal
 
-from accel.config import AccelConfig
+from accel.config import AccelConfig, Dataflow
 from accel.control.layouts import LoadKind, StoreKind
 from accel.isa.decoder import Op
 
@@ -31,7 +31,7 @@ def elem_bytes(config: AccelConfig, op):
 
 def a_rows(config: AccelConfig, ops, regs):
     """Scratchpad rows of a COMPUTE's A operand: ``m`` (ws) or the preloaded ``k`` (os)."""
-    return ops.m if config.dataflow == "ws" else regs.weights.k
+    return ops.m if config.dataflow is Dataflow.WS else regs.weights.k
 
 
 def transfer_end(m: Module, config: AccelConfig, op, ops, regs) -> Signal:

@@ -8,6 +8,7 @@ settings, the B operand selected by PRELOAD and the DMA window. The sticky error
 from amaranth import Module, unsigned
 from amaranth.lib import data
 
+from accel.arch.microarch import STRIDE_BITS
 from accel.config import AccelConfig
 from accel.control.activation import ActivationParams
 from accel.control.layouts import COUNT_BITS, ROW_ADDR_BITS
@@ -37,7 +38,7 @@ def window_layout(config: AccelConfig) -> data.StructLayout:
 def registers_layout(config: AccelConfig) -> data.StructLayout:
     """All architectural registers of the dispatcher."""
     return data.StructLayout({
-        "load_stride": unsigned(32), "store_stride": unsigned(32), "act": ActivationParams,
+        "load_stride": unsigned(STRIDE_BITS), "store_stride": unsigned(STRIDE_BITS), "act": ActivationParams,
         "weights": WEIGHTS_LAYOUT, "window": window_layout(config),
     })
 

@@ -26,6 +26,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch.microarch import UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig
 from accel.control.dispatch_checks import check_table, first_failure
 from accel.control.dispatch_ops import COMPUTES, LOADS, STORES, elem_bytes, is_op, transfer_end
@@ -36,7 +37,7 @@ from accel.control.layouts import (DONE_LAYOUT, LoadKind, StoreKind, exec_comman
                                    load_command_layout, store_command_layout)
 from accel.control.scoreboard import UNITS, Scoreboard
 from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT, Decoder, Op
-from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, Counter, ErrorCause
+from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, Counter, ErrorCause, Unit
 
 __all__ = ["Dispatcher"]
 
@@ -66,7 +67,7 @@ class Dispatcher(wiring.Component):
         The DMA window (byte addresses, inclusive), for the DMA's guard.
     """
 
-    def __init__(self, config: AccelConfig, depth: int = 4):
+    def __init__(self, config: AccelConfig, depth: int = UNIT_QUEUE_DEPTH):
         self._config = config
         self._depth = depth
         super().__init__({
@@ -175,9 +176,10 @@ class Dispatcher(wiring.Component):
         is_load, is_store, is_compute = is_op(op, *LOADS), is_op(op, *STORES), is_op(op,
                                                                                    *COMPUTES)
         needs_unit = executes & (is_load | is_store | is_compute)
-        unit_index = Mux(is_load, UNITS.index("load"),
-                         Mux(is_compute, UNITS.index("exec"), UNITS.index("store")))
-        unit_full = Mux(is_load, board.full[0], Mux(is_compute, board.full[1], board.full[2]))
+        load, execute, store = (UNITS.index(u) for u in (Unit.LOAD, Unit.EXECUTE, Unit.STORE))
+        unit_index = Mux(is_load, load, Mux(is_compute, execute, store))
+        unit_full = Mux(is_load, board.full[load],
+                        Mux(is_compute, board.full[execute], board.full[store]))
         resp_space = responses.w_rdy
         go_unit = held_valid & needs_unit & ~board.conflict & ~unit_full & resp_space
         unit_ready = Mux(is_load, self.load.ready, Mux(is_compute, self.execute.ready,
