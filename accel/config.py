@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["AccelConfig", "ConfigError", "DATAFLOWS", "Dataflow", "INT_RANGES", "MAX_BLOCK_ROWS",
-           "PRESETS", "preset"]
+__all__ = ["AccelConfig", "BUS_WIDTHS", "ConfigError", "DATAFLOWS", "Dataflow", "INT_RANGES",
+           "MAX_BLOCK_ROWS", "PRESETS", "preset"]
 
 
 class ConfigError(ValueError):
@@ -38,6 +38,9 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "mem_addr_width": (12, 32),
     "soc_sram_kib": (4, 1024),
 }
+
+#: Main-memory (Wishbone) data widths in bits that the bus and the DMA support.
+BUS_WIDTHS = (8, 16, 32, 64, 128, 256)
 
 
 class Dataflow(enum.StrEnum):
@@ -135,8 +138,8 @@ class AccelConfig:
                 lo, hi = INT_RANGES[name]
                 raise ConfigError(f"{name} must be a power of two between {lo} and {hi}, "
                                   f"not {value!r}")
-        if self.bus_width not in (8, 16, 32, 64, 128, 256):
-            raise ConfigError(f"bus_width must be one of 8, 16, 32, 64, 128, 256, "
+        if self.bus_width not in BUS_WIDTHS:
+            raise ConfigError(f"bus_width must be one of {', '.join(map(str, BUS_WIDTHS))}, "
                               f"not {self.bus_width!r}")
         if self.sp_rows < max(2 * self.dim, self.sp_banks):
             raise ConfigError(f"sp_kib={self.sp_kib} holds only {self.sp_rows} scratchpad rows; "

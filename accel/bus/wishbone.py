@@ -27,6 +27,8 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.config import BUS_WIDTHS
+
 __all__ = ["Signature", "Arbiter", "FEATURES"]
 
 #: Optional Wishbone signals this project supports.
@@ -79,7 +81,7 @@ class Signature(wiring.Signature):
 
     def __init__(self, *, addr_width: int, data_width: int, granularity: int = 8,
                  features=frozenset({"err", "stall"})) -> None:
-        widths = (8, 16, 32, 64, 128, 256)
+        widths = BUS_WIDTHS
         if not isinstance(addr_width, int) or isinstance(addr_width, bool) or addr_width < 0:
             raise ValueError(f"addr_width must be a non-negative integer, not {addr_width!r}")
         if data_width not in widths:

@@ -17,6 +17,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.arch.microarch import ACTIVATION_LATENCY
+from accel.config import INT_RANGES
 
 __all__ = ["ActivationParams", "ActivationUnit"]
 
@@ -92,8 +93,8 @@ class ActivationUnit(wiring.Component):
 
     def __init__(self, *, lanes: int, acc_width: int, out_width: int) -> None:
         try:
-            _check_range("lanes", lanes, 1, 128)
-            _check_range("acc_width", acc_width, 4, 64)
+            _check_range("lanes", lanes, *INT_RANGES["cols"])
+            _check_range("acc_width", acc_width, *INT_RANGES["acc_width"])
             _check_range("out_width", out_width, 2, 32)
         except ValueError:
             self._MustUse__silence = True       # never built: no "created but never used" warning

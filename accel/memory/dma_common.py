@@ -7,6 +7,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.bus import wishbone
+from accel.config import BUS_WIDTHS
 
 __all__ = ["check_dma_params", "command_layout", "read_row_layout", "write_row_layout",
            "done_layout", "row_words", "max_row_words", "word_in_window", "window_members",
@@ -33,7 +34,7 @@ def check_dma_params(*, addr_width: int, data_width: int, max_row_bytes: int,
         between log2(data_width / 8) + 1 and 64; ``max_row_bytes`` is not an integer between 1 and
         4096; or ``max_outstanding`` is not an integer between 1 and 64.
     """
-    widths = (8, 16, 32, 64, 128, 256)
+    widths = BUS_WIDTHS
     if data_width not in widths:
         raise ValueError(f"data_width must be one of {', '.join(map(str, widths))}, "
                          f"not {data_width!r}")
