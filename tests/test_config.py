@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from accel.config import INT_RANGES, PRESETS, AccelConfig, ConfigError, preset
+from accel.config import (BUS_WIDTHS, DATAFLOWS, INT_RANGES, PRESETS, AccelConfig, ConfigError,
+                          Dataflow, preset)
 
 
 def test_defaults_are_16x16_ws_int8_int32():
@@ -131,3 +132,39 @@ def test_hardware_digest_ignores_the_name_and_nothing_else():
     assert base.hardware_digest() != base.replace(cols=8).hardware_digest()
     assert base.hardware_digest() != base.replace(dataflow="os").hardware_digest()
     assert len(base.hardware_digest()) == 12
+
+
+@pytest.mark.parametrize("name", ["ws", "os"])
+def test_a_dataflow_string_is_stored_as_its_enum_member(name):
+    config = AccelConfig(dataflow=name)
+    assert config.dataflow is Dataflow(name)
+    assert config.dataflow == name and f"{config.dataflow}" == name
+    assert config == AccelConfig(dataflow=Dataflow(name))
+    assert config.hardware_digest() == AccelConfig(dataflow=Dataflow(name)).hardware_digest()
+    plain = config.to_dict()["dataflow"]
+    assert type(plain) is str and plain == name
+    assert json.loads(config.to_json())["dataflow"] == name
+    assert AccelConfig.from_json(config.to_json()).dataflow is Dataflow(name)
+
+
+@pytest.mark.parametrize("bad", [None, 1, ["ws"], "WS", "Dataflow.WS", ""])
+def test_a_dataflow_that_is_no_member_is_a_one_line_error(bad):
+    with pytest.raises(ConfigError) as info:
+        AccelConfig(dataflow=bad)
+    assert str(info.value) == f"dataflow must be one of ws, os, not {bad!r}"
+
+
+def test_dataflow_names_come_from_the_enum():
+    assert DATAFLOWS == tuple(member.value for member in Dataflow) == ("ws", "os")
+    assert AccelConfig().dataflow is Dataflow.WS
+
+
+def test_bus_widths_are_the_powers_of_two_in_the_int_range():
+    lo, hi = INT_RANGES["bus_width"]
+    assert BUS_WIDTHS == tuple(1 << i for i in range(lo.bit_length() - 1, hi.bit_length()))
+    for width in range(lo, hi + 1):
+        if width in BUS_WIDTHS:
+            assert AccelConfig(bus_width=width).bus_width == width
+        else:
+            with pytest.raises(ConfigError, match="bus_width must be one of 8, 16, 32, 64, 128, 256"):
+                AccelConfig(bus_width=width)

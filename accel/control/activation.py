@@ -18,16 +18,22 @@ from amaranth.lib.wiring import In, Out
 
 from accel.arch.microarch import ACTIVATION_LATENCY
 from accel.config import INT_RANGES
+from accel.isa.spec import BY_NAME
 
 __all__ = ["ActivationParams", "ActivationUnit"]
 
 
-#: Static configuration of the unit (the ``config_act`` registers), sampled with every beat.
+_CONFIG_ACT = BY_NAME["config_act"]
+_MULTIPLIER_BITS = _CONFIG_ACT.field("multiplier").width
+_ZERO_POINT_BITS = _CONFIG_ACT.field("zero_point").width
+
+#: Static configuration of the unit (the ``config_act`` registers, as wide as the instruction's
+#: fields), sampled with every beat.
 ActivationParams = data.StructLayout({
-    "multiplier": unsigned(31),
-    "shift": unsigned(6),
+    "multiplier": unsigned(_MULTIPLIER_BITS),
+    "shift": unsigned(_CONFIG_ACT.field("shift").width),
     "relu": unsigned(1),
-    "zero_point": signed(16),
+    "zero_point": signed(_ZERO_POINT_BITS),
 })
 
 
@@ -111,10 +117,11 @@ class ActivationUnit(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         lanes = self.lanes
-        prod_width = self.acc_width + 32        # signed(acc_width) * unsigned(31), exactly
+        # signed(acc_width) * unsigned(multiplier), exactly
+        prod_width = self.acc_width + _MULTIPLIER_BITS + 1
         # A rounded value outside the signed (clamp_width + 1)-bit range saturates the output
-        # whatever the 16-bit zero point, so it is clamped to that range before the final add.
-        clamp_width = max(self.out_width, 16) + 1
+        # whatever the zero point, so it is clamped to that range before the final add.
+        clamp_width = max(self.out_width, _ZERO_POINT_BITS) + 1
         out_lo = -(1 << (self.out_width - 1))
         out_hi = (1 << (self.out_width - 1)) - 1
 
