@@ -288,12 +288,22 @@ class AccelConfig:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "AccelConfig":
-        """Read a JSON configuration file (or a manifest, whose ``config`` key is used)."""
+        """Read a JSON configuration file (or a manifest, whose ``config`` key is used).
+
+        Raises
+        ------
+        ConfigError
+            The file cannot be read, is not UTF-8 JSON, or holds an invalid configuration; the
+            message names the file.
+        """
         path = Path(path)
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read configuration file {str(path)!r}: {exc.strerror}")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"configuration file {str(path)!r} is not UTF-8 text (byte "
+                              f"{exc.object[exc.start]:#04x} at offset {exc.start})") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -301,7 +311,10 @@ class AccelConfig:
                               f"{exc.msg} at line {exc.lineno}")
         if isinstance(data, dict) and "config" in data and isinstance(data["config"], dict):
             data = data["config"]
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
 
     def replace(self, **changes: Any) -> "AccelConfig":
         """A copy with some fields changed (validated again)."""
