@@ -162,8 +162,9 @@ def _read_members(path: Path) -> dict[str, np.ndarray]:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "pickle" in problem:
-            problem = "holds pickled data, which model files never contain"
+        if "pickle" in problem:  # NumPy tries any file that is neither .npz nor .npy as a pickle
+            problem = ("holds pickled data, which model files never contain"
+                       if zipfile.is_zipfile(path) else "not a zip archive")
         raise _error(path, f"not a valid .npz model file ({problem})") from None
 
 

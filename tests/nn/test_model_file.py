@@ -170,7 +170,8 @@ def test_damaged_files_give_one_line_errors(tmp_path):
         tmp_path / "missing.npz": ("no such file", None),
         tmp_path: ("is a directory", None),
         tmp_path / "empty.npz": ("not a valid .npz model file", b""),
-        tmp_path / "text.npz": ("not a valid .npz model file", b"hello, I am not a model\n" * 9),
+        tmp_path / "text.npz": ("not a valid .npz model file (not a zip archive)",
+                                b"hello, I am not a model\n" * 9),
         tmp_path / "half.npz": ("not a valid .npz model file", good[:len(good) // 2]),
         tmp_path / "tail.npz": ("not a valid .npz model file", good[:-30]),
         pickled: ("pickled data", None),
@@ -183,6 +184,7 @@ def test_damaged_files_give_one_line_errors(tmp_path):
             load(path)
         message = str(info.value)
         assert "\n" not in message and str(path) in message and fragment in message, message
+        assert ("pickle" in message) == (path == pickled), message
 
 
 def test_corrupted_member_data_is_an_error(tmp_path):
