@@ -59,6 +59,7 @@ def _objdump_sections(elf: Path) -> list[tuple[str, int, int, bool]]:
 
 
 @pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.soc  # riscv64-unknown-elf-gcc
 def test_build_writes_images_inside_sram(builds, name):
     out = builds[name]
     info = json.loads((out / "selftest.json").read_text())
@@ -97,6 +98,7 @@ def test_build_writes_images_inside_sram(builds, name):
 
 
 @pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.soc  # riscv64-unknown-elf-gcc
 def test_disassembly_has_custom0_instructions(builds, name):
     text = subprocess.run([OBJDUMP, "-d", str(builds[name] / "selftest.elf")],
                           capture_output=True, text=True, check=True).stdout
@@ -117,6 +119,7 @@ def test_disassembly_has_custom0_instructions(builds, name):
     assert "<_start>:" in text and "__stack_top" in text
 
 
+@pytest.mark.soc  # riscv64-unknown-elf-gcc
 def test_build_is_deterministic(builds, tmp_path):
     again = tmp_path / "again"
     result = _cli("firmware", "build", *CONFIGS["ws8x8"], "--out", str(again))
@@ -126,6 +129,7 @@ def test_build_is_deterministic(builds, tmp_path):
         assert first == (again / f"selftest{suffix}").read_bytes(), suffix
 
 
+@pytest.mark.soc  # riscv64-unknown-elf-gcc
 def test_too_small_sram_is_a_one_line_error(tmp_path):
     # 4 KiB cannot hold the selftest (code, three result matrices) plus the minimum stack.
     result = _cli("firmware", "build", "--rows", "8", "--cols", "8", "--sram-kib", "4",
@@ -137,6 +141,7 @@ def test_too_small_sram_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "small" / "selftest.elf").exists()
 
 
+@pytest.mark.soc  # riscv64-unknown-elf-gcc
 def test_big_static_buffer_does_not_fit(tmp_path):
     app = tmp_path / "big.c"
     app.write_text("static char buffer[8192];\n"
@@ -227,6 +232,7 @@ def test_matmul_tiling_on_host_model(tmp_path, name):
         assert run.returncode == 0 and run.stdout.startswith("ok "), run.stdout
 
 
+@pytest.mark.soc  # riscv64-unknown-elf-gcc
 def test_build_without_picolibc(tmp_path, monkeypatch):
     """Without picolibc the build is freestanding (-nostdlib) and still links: the runtime
     brings memset/memcpy and libgcc the rest."""

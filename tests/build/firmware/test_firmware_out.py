@@ -15,6 +15,8 @@ from accel.build.firmware import (
 )
 from accel.cli import main
 
+pytestmark = pytest.mark.soc  # riscv64-unknown-elf-gcc
+
 CONFIG = AccelConfig(rows=2, cols=2)
 BROKEN = "int main(void) { return undeclared_name; }\n"
 
