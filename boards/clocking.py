@@ -16,6 +16,8 @@ from amaranth.lib import wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
+from accel.hdl.checked import CheckedConstruction
+
 __all__ = ["ECP5PLLParams", "ecp5_pll_params", "ECP5PLL", "PowerOnReset"]
 
 
@@ -106,7 +108,7 @@ class ECP5PLL(Elaboratable):
         return m
 
 
-class PowerOnReset(wiring.Component):
+class PowerOnReset(CheckedConstruction, wiring.Component):
     """A reset held for ``cycles`` cycles after configuration and while ``ready`` is low (e.g.
     a PLL's lock), for a domain that needs one.
 
@@ -125,10 +127,13 @@ class PowerOnReset(wiring.Component):
     ready: In(1, init=1)
     rst: Out(1, init=1)
 
-    def __init__(self, *, cycles: int = 1 << 12, domain: str = "por"):
-        if not isinstance(cycles, int) or cycles < 1:
-            self._MustUse__silence = True  # never elaborated: no "created but never used"
+    @classmethod
+    def check_parameters(cls, *, cycles: int = 1 << 12, domain: str = "por") -> None:
+        """Raise ``ValueError`` for a count below 1 (before construction)."""
+        if not isinstance(cycles, int) or isinstance(cycles, bool) or cycles < 1:
             raise ValueError(f"cycles must be at least 1, not {cycles!r}")
+
+    def __init__(self, *, cycles: int = 1 << 12, domain: str = "por"):
         self.cycles = cycles
         self.domain = domain
         super().__init__()

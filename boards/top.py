@@ -20,6 +20,7 @@ from amaranth.hdl import Cat, ClockDomain, ClockSignal, Elaboratable, Module, Re
 from amaranth.lib import io
 
 from accel.config import AccelConfig
+from accel.hdl.checked import CheckedConstruction
 from accel.soc.soc import SoC, picorv32_source
 
 from boards.clocking import ECP5PLL, PowerOnReset, ecp5_pll_params
@@ -45,7 +46,7 @@ def _pll(board: Board):
     return ecp5_pll_params(board.clock_hz, board.sys_hz)
 
 
-class BoardTop(Elaboratable):
+class BoardTop(CheckedConstruction, Elaboratable):
     """The SoC on ``board``: system clock (through a PLL when ``board.sys_hz`` differs from the
     oscillator), power-on reset, UART 0 and the status LEDs (module docstring).
 
@@ -71,14 +72,16 @@ class BoardTop(Elaboratable):
         When the board's system clock needs a PLL the family or its dividers cannot give.
     """
 
+    @classmethod
+    def check_parameters(cls, board: Board, config: AccelConfig, image: bytes, *,
+                         baud: int = DEFAULT_BAUD, with_accelerator: bool = True) -> None:
+        """Raise ``ValueError`` when no PLL gives the board's clock (before construction)."""
+        _pll(board)
+
     def __init__(self, board: Board, config: AccelConfig, image: bytes, *,
                  baud: int = DEFAULT_BAUD, with_accelerator: bool = True):
         self.board = board
-        try:
-            self.pll = _pll(board)
-        except ValueError:
-            self._MustUse__silence = True  # never elaborated: no "created but never used"
-            raise
+        self.pll = _pll(board)
         self.soc = SoC(config, image, uart_divisor=uart_divisor(board, baud),
                        with_accelerator=with_accelerator)
 

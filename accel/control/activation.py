@@ -18,6 +18,7 @@ from amaranth.lib.wiring import In, Out
 
 from accel.arch.microarch import ACTIVATION_LATENCY
 from accel.config import INT_RANGES
+from accel.hdl.checked import CheckedConstruction
 from accel.isa.spec import BY_NAME
 
 __all__ = ["ActivationParams", "ActivationUnit"]
@@ -42,7 +43,7 @@ def _check_range(name: str, value: int, lo: int, hi: int) -> None:
         raise ValueError(f"{name} must be between {lo} and {hi}, not {value!r}")
 
 
-class ActivationUnit(wiring.Component):
+class ActivationUnit(CheckedConstruction, wiring.Component):
     """Requantize, ReLU, add zero point and saturate a vector of accumulator values per beat.
 
     For every lane of every accepted vector, with the ``params`` present on the cycle that
@@ -97,14 +98,14 @@ class ActivationUnit(wiring.Component):
     #: four register stages; the cycle model reads the same `accel.arch` constant).
     LATENCY = ACTIVATION_LATENCY
 
+    @classmethod
+    def check_parameters(cls, *, lanes, acc_width, out_width) -> None:
+        """Raise ``ValueError`` for a lane count or width out of range (before construction)."""
+        _check_range("lanes", lanes, *INT_RANGES["cols"])
+        _check_range("acc_width", acc_width, *INT_RANGES["acc_width"])
+        _check_range("out_width", out_width, 2, 32)
+
     def __init__(self, *, lanes: int, acc_width: int, out_width: int) -> None:
-        try:
-            _check_range("lanes", lanes, *INT_RANGES["cols"])
-            _check_range("acc_width", acc_width, *INT_RANGES["acc_width"])
-            _check_range("out_width", out_width, 2, 32)
-        except ValueError:
-            self._MustUse__silence = True       # never built: no "created but never used" warning
-            raise
         self.lanes = lanes
         self.acc_width = acc_width
         self.out_width = out_width

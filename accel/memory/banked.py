@@ -4,6 +4,7 @@ the constructor that builds their port members."""
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 
+from accel.hdl.checked import CheckedConstruction
 from accel.memory.ports import ReadPortSignature
 
 __all__ = ["BankedMemory", "addr_width_for", "bank_of", "row_of"]
@@ -41,18 +42,20 @@ def row_of(addr, banks: int):
     return addr[(banks - 1).bit_length():]
 
 
-class BankedMemory(wiring.Component):
+class BankedMemory(CheckedConstruction, wiring.Component):
     """Base of `Scratchpad` and `Accumulator`: validated geometry and ``read{i}``/``write{j}``
     members (``write_signature`` is the write port's signature class)."""
 
+    @classmethod
+    def check_parameters(cls, *, depth, lanes, elem_width, banks, read_ports,
+                         write_ports=1) -> None:
+        """Raise ``ValueError`` for a bad geometry (before construction; called with the
+        subclass's constructor arguments, which all name the same geometry)."""
+        _check_geometry(depth=depth, lanes=lanes, elem_width=elem_width, banks=banks,
+                        read_ports=read_ports, write_ports=write_ports)
+
     def __init__(self, *, depth: int, lanes: int, elem_width: int, banks: int, read_ports: int,
                  write_ports: int, write_signature: type) -> None:
-        try:
-            _check_geometry(depth=depth, lanes=lanes, elem_width=elem_width, banks=banks,
-                            read_ports=read_ports, write_ports=write_ports)
-        except ValueError:
-            self._MustUse__silence = True       # never built: no "created but never used" warning
-            raise
         self.depth = depth
         self.lanes = lanes
         self.elem_width = elem_width

@@ -8,6 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from accel.arch.microarch import array_latency
 from accel.config import Dataflow
+from accel.hdl.checked import CheckedConstruction
 from accel.systolic.mesh import Mesh, check_shape
 from accel.systolic.pe import check_widths
 from accel.systolic.skew import Skew, deskew_delays, skew_delays
@@ -15,7 +16,7 @@ from accel.systolic.skew import Skew, deskew_delays, skew_delays
 __all__ = ["SystolicArray"]
 
 
-class SystolicArray(wiring.Component):
+class SystolicArray(CheckedConstruction, wiring.Component):
     """A ``rows`` x ``cols`` systolic MAC array with aligned vector streams.
 
     Vectors enter and leave aligned (all lanes in one beat); skew and de-skew are inside. The
@@ -91,12 +92,14 @@ class SystolicArray(wiring.Component):
     ``cols * (cols + 1) / 2`` (os) stages of de-skew.
     """
 
-    def __init__(self, *, rows: int, cols: int, dataflow: Dataflow | str, input_width: int = 8,
-                 acc_width: int = 32) -> None:
-        self._MustUse__silence = True  # no "created but never used" warning if we raise
+    @classmethod
+    def check_parameters(cls, *, rows, cols, dataflow, input_width=8, acc_width=32) -> None:
+        """Raise ``ValueError`` for a geometry or width out of range (before construction)."""
         check_shape(rows, cols, dataflow)
         check_widths(input_width, acc_width)
-        self._MustUse__silence = False
+
+    def __init__(self, *, rows: int, cols: int, dataflow: Dataflow | str, input_width: int = 8,
+                 acc_width: int = 32) -> None:
         self.rows, self.cols, self.dataflow = rows, cols, Dataflow(dataflow)
         self.input_width, self.acc_width = input_width, acc_width
         a_layout = data.StructLayout({

@@ -7,6 +7,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.config import DATAFLOWS, INT_RANGES, Dataflow
+from accel.hdl.checked import CheckedConstruction
 from accel.systolic.pe import check_widths, os_pe_logic, ws_pe_logic
 
 __all__ = ["Mesh", "check_shape"]
@@ -29,7 +30,7 @@ def check_shape(rows: int, cols: int, dataflow: Dataflow | str) -> None:
         raise ValueError(f"dataflow must be one of {', '.join(DATAFLOWS)}, not {dataflow!r}")
 
 
-class Mesh(wiring.Component):
+class Mesh(CheckedConstruction, wiring.Component):
     """A ``rows`` x ``cols`` grid of PEs; lane inputs must already be skewed.
 
     The grid is emitted flat (one module; PE registers named ``pe_{i}_{j}_*``) from the same
@@ -73,12 +74,14 @@ class Mesh(wiring.Component):
         If a geometry or width argument is out of range.
     """
 
-    def __init__(self, *, rows: int, cols: int, dataflow: Dataflow | str, input_width: int,
-                 acc_width: int) -> None:
-        self._MustUse__silence = True  # no "created but never used" warning if we raise
+    @classmethod
+    def check_parameters(cls, *, rows, cols, dataflow, input_width, acc_width) -> None:
+        """Raise ``ValueError`` for a geometry or width out of range (before construction)."""
         check_shape(rows, cols, dataflow)
         check_widths(input_width, acc_width)
-        self._MustUse__silence = False
+
+    def __init__(self, *, rows: int, cols: int, dataflow: Dataflow | str, input_width: int,
+                 acc_width: int) -> None:
         self.rows, self.cols, self.dataflow = rows, cols, Dataflow(dataflow)
         self.input_width, self.acc_width = input_width, acc_width
         super().__init__({

@@ -13,6 +13,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.config import INT_RANGES
+from accel.hdl.checked import CheckedConstruction
 
 __all__ = [
     "WeightStationaryPE", "OutputStationaryPE", "check_widths", "ws_pe_logic", "os_pe_logic",
@@ -73,13 +74,15 @@ def os_pe_logic(m: Module, *, a_in, last_in, b_in, a_out, last_out, b_out, resul
 
 
 
-class _PE(wiring.Component):
+class _PE(CheckedConstruction, wiring.Component):
     """What both PEs share: validated widths, then the given port members."""
 
-    def __init__(self, input_width: int, acc_width: int, members: dict) -> None:
-        self._MustUse__silence = True  # no "created but never used" warning if we raise
+    @classmethod
+    def check_parameters(cls, *, input_width, acc_width) -> None:
+        """Raise ``ValueError`` for a width out of range (before construction)."""
         check_widths(input_width, acc_width)
-        self._MustUse__silence = False
+
+    def __init__(self, input_width: int, acc_width: int, members: dict) -> None:
         self.input_width = input_width
         self.acc_width = acc_width
         super().__init__(members)

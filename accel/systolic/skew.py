@@ -8,6 +8,8 @@ from amaranth.hdl import Cat, Module, Shape, ShapeCastable, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.hdl.checked import CheckedConstruction
+
 __all__ = ["Skew", "skew_delays", "deskew_delays"]
 
 
@@ -21,7 +23,7 @@ def deskew_delays(lanes: int, *, extra: int = 0) -> tuple[int, ...]:
     return tuple(lanes - 1 - i + extra for i in range(lanes))
 
 
-class Skew(wiring.Component):
+class Skew(CheckedConstruction, wiring.Component):
     """A bank of per-lane delay lines (shift registers in the ``sync`` domain).
 
     Each lane is one shift register of ``delay * width`` bits, so elaboration creates one signal
@@ -46,18 +48,22 @@ class Skew(wiring.Component):
     Raises
     ------
     ValueError
-        If ``delays`` is empty or holds a negative or non-integer delay.
+        If ``delays`` is not a sequence, is empty, or holds a negative or non-integer delay.
     """
 
-    def __init__(self, *, shape: ShapeCastable, delays: Sequence[int]) -> None:
-        self._MustUse__silence = True  # no "created but never used" warning if we raise
-        delays = tuple(delays)
+    @classmethod
+    def check_parameters(cls, *, shape, delays) -> None:
+        """Raise ``ValueError`` for bad ``delays`` (before construction)."""
+        if not isinstance(delays, Sequence):    # checked here, so it must survive iteration
+            raise ValueError(f"delays must be a sequence of integers, not {delays!r}")
         if not delays:
             raise ValueError(f"delays must hold at least one lane, not {delays!r}")
         for delay in delays:
             if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
                 raise ValueError(f"delays must be non-negative integers, not {delay!r}")
-        self._MustUse__silence = False
+
+    def __init__(self, *, shape: ShapeCastable, delays: Sequence[int]) -> None:
+        delays = tuple(delays)
         self._shape = shape
         self._delays = delays
         layout = data.ArrayLayout(shape, len(delays))

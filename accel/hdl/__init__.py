@@ -1,0 +1,1 @@
+"""Amaranth helpers that every gateware folder (systolic, memory, control, boards) may use."""
