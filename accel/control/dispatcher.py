@@ -92,7 +92,7 @@ class Dispatcher(wiring.Component):
         m.submodules.decoder = decoder = Decoder()
         m.submodules.scoreboard = board = Scoreboard(cfg, self._depth)
         # depth 3: a SyncFIFOBuffered of depth 2 (one inner entry) accepts only every other cycle.
-        m.submodules.responses = responses = fifo.SyncFIFOBuffered(width=32, depth=3)
+        m.submodules.responses = responses = fifo.SyncFIFOBuffered(width=RESPONSE_LAYOUT.size, depth=3)
 
         fire = Signal()
         held, held_valid = self._hold(m, fire)
@@ -202,7 +202,7 @@ class Dispatcher(wiring.Component):
         status = Cat(~board.idle, cause != ErrorCause.NONE, Const(0, 6),
                      cause, Const(0, 8 - len(cause)), error.funct7, error.funct3)
         counter_value = counters[ops.counter[:3]]
-        rd = Signal(32)
+        rd = Signal(RESPONSE_LAYOUT["rd"].shape)
         with m.If(executes):
             with m.Switch(op):
                 with m.Case(Op.STATUS):
@@ -220,8 +220,8 @@ class Dispatcher(wiring.Component):
         unit_funct7 = (BY_NAME["load_sp"].funct7, BY_NAME["compute"].funct7,
                        BY_NAME["store_sp"].funct7)
         bus_error = Signal()
-        bus_funct7 = Signal(7)
-        bus_funct3 = Signal(3)
+        bus_funct7 = Signal(ERROR_LAYOUT["funct7"].shape)
+        bus_funct3 = Signal(ERROR_LAYOUT["funct3"].shape)
         for done, funct7 in zip(reversed(done_streams), reversed(unit_funct7)):
             m.d.comb += done.ready.eq(1)
             with m.If(done.valid & done.payload.err):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from amaranth.sim import Simulator
 
+from accel.arch.hazards import UNITS as ARCH_UNITS
 from accel.config import AccelConfig
 from accel.control.dispatcher import Dispatcher
 from accel.golden.model import AccelError, GoldenModel
@@ -30,7 +31,7 @@ CFG_NS = AccelConfig(rows=2, cols=3, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=
 CONFIGS = [CFG_SQ, CFG_SQ.replace(dataflow="os"), CFG_NS, CFG_NS.replace(dataflow="os")]
 CONFIG_IDS = ["4x4-ws", "4x4-os", "2x3-ws", "2x3-os"]
 
-UNITS = ("load", "exec", "store")
+UNITS = tuple(str(unit) for unit in ARCH_UNITS)     # the dispatcher's unit ports, in order
 
 
 def mem_size(cfg: AccelConfig) -> int:
@@ -93,7 +94,7 @@ def reference(cfg: AccelConfig, program) -> Expected:
                 dirty = True
         elif ins.unit == "execute":
             b, k, n = pre["weights"]
-            exp.units["exec"].append((index, dict(
+            exp.units["execute"].append((index, dict(
                 a_addr=ops["a_addr"], m=ops["m"], c_addr=ops["c_addr"],
                 accumulate=int(name == "compute_acc"), b_addr=b, k=k, n=n, reload=int(dirty))))
             dirty = False
@@ -165,7 +166,7 @@ class Run:
 
 
 def _payload(unit: str, p) -> dict:
-    if unit == "exec":
+    if unit == "execute":
         return {k: int(getattr(p, k)) for k in
                 ("a_addr", "m", "c_addr", "accumulate", "b_addr", "k", "n", "reload")}
     out = {k: int(getattr(p, k)) for k in ("mem_addr", "stride", "rows", "cols", "addr")}
@@ -187,7 +188,7 @@ def simulate(cfg, program, *, seed=0, depth=4, ready_prob=0.7, latency=(1, 8),
     """
     rng = random.Random(seed)
     dut = Dispatcher(cfg, depth=depth)
-    ports = {"load": (dut.load, dut.load_done), "exec": (dut.execute, dut.execute_done),
+    ports = {"load": (dut.load, dut.load_done), "execute": (dut.execute, dut.execute_done),
              "store": (dut.store, dut.store_done)}
     n_cmds = sum(1 for p in program if isinstance(p, Command))
     run = Run(units={u: [] for u in UNITS}, responses=[], accepts=[])
@@ -489,8 +490,8 @@ def test_random_programs_match_golden(index):
     run = simulate(cfg, program, seed=index, depth=depth)
     exp = check_against_golden(cfg, program, run, depth)
     assert all(len(exp.units[u]) > 20 for u in UNITS)
-    assert any(c["reload"] for _, c in exp.units["exec"])
-    assert not all(c["reload"] for _, c in exp.units["exec"])
+    assert any(c["reload"] for _, c in exp.units["execute"])
+    assert not all(c["reload"] for _, c in exp.units["execute"])
 
 
 @pytest.mark.parametrize("index", range(len(CONFIGS)), ids=CONFIG_IDS)
@@ -550,7 +551,7 @@ def test_bus_errors():
     """A done beat with err sets BUS_ERROR (unit's funct7, done's funct3) when no error is set;
     later unit commands are discarded until CLEAR_ERROR."""
     cfg = CFG_NS
-    lat = {("load", 0): 25, ("load", 1): 1, ("exec", 0): 25, ("store", 0): 25,
+    lat = {("load", 0): 25, ("load", 1): 1, ("execute", 0): 25, ("store", 0): 25,
            ("load", 2): 40}
 
     def latency_of(unit, nth):
@@ -580,7 +581,7 @@ def test_bus_errors():
         encode("status"),                                                        # 22
     ]
     run = simulate(cfg, program, seed=5, latency_of=latency_of, ready_prob=1.0,
-                   bus_errors={("load", 0), ("exec", 1), ("store", 0), ("load", 2)})
+                   bus_errors={("load", 0), ("execute", 1), ("store", 0), ("load", 2)})
     st = [_status(rd) for _, rd in run.responses]
     assert st[3] == {"busy": 0, "error": 1, "cause": ErrorCause.BUS_ERROR, "funct7": 0x11,
                      "funct3": 1}
@@ -596,7 +597,7 @@ def test_bus_errors():
     assert len(run.responses) == 23
     # The discarded commands reached no unit; the others did.
     assert [c.payload["kind"] for c in run.units["load"]] == [1, 2, 0]
-    assert [c.payload["accumulate"] for c in run.units["exec"]] == [0, 1]
+    assert [c.payload["accumulate"] for c in run.units["execute"]] == [0, 1]
     assert [c.payload["kind"] for c in run.units["store"]] == [2]
 
 
@@ -619,7 +620,7 @@ def test_independent_commands_overlap_and_fence_waits(cfg):
     run = simulate(cfg, program, seed=9, ready_prob=1.0, cmd_gap=0.0, resp_stall=0.0,
                    latency_of=lambda u, n: 60 if (u, n) == ("load", 0) else 2)
     check_against_golden(cfg, program, run)
-    load, compute1, compute2 = run.units["load"][0], *run.units["exec"]
+    load, compute1, compute2 = run.units["load"][0], *run.units["execute"]
     store = run.units["store"][0]
     assert compute1.issue < load.done and store.issue < load.done
     assert compute2.issue > load.done
@@ -648,7 +649,7 @@ def test_reload_flag():
     ]
     run = simulate(cfg, program, seed=3)
     check_against_golden(cfg, program, run)
-    assert [u.payload["reload"] for u in run.units["exec"]] == \
+    assert [u.payload["reload"] for u in run.units["execute"]] == \
         [1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0]
 
 
