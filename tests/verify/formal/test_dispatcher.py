@@ -27,13 +27,14 @@ nothing is lost or duplicated, but it is a withdrawal the stream rules do not al
 from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, Signal, Value
 
+from accel.arch.microarch import UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig
 from accel.control.dispatcher import Dispatcher
 from accel.verify.formal import run_sby
 from tests.support.formal import bounded, drive_sink, drive_source, stream_rules
 
 CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
-UNIT_DEPTH = 4            # Dispatcher's default per-unit depth
+UNIT_DEPTH = UNIT_QUEUE_DEPTH     # the Dispatcher's default per-unit depth
 UNIT_LATENCY = 2
 DONE_LATENCY = 2
 RESP_LATENCY = 2
