@@ -144,3 +144,13 @@ def test_help_lists_the_command():
     assert result.exit_code == 0 and "cache" in result.output
     result = _cli("--help")
     assert result.exit_code == 0 and "info" in result.output and "clean" in result.output
+
+
+def test_json_whose_parent_is_a_file_is_a_one_line_error(root, tmp_path):
+    (tmp_path / "file").write_text("x")
+    for command in ("info", "clean"):
+        result = _cli(command, "--json", str(tmp_path / "file" / "out.json"))
+        assert result.exit_code in (1, 2), result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and "out.json" in lines[0]
+        assert "Traceback" not in result.output
