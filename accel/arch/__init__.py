@@ -10,11 +10,12 @@ from accel.arch.hazards import READS, TRACKED, UNITS, WRITES, conflict_pairs
 from accel.arch.microarch import (
     ACC_WRITE_LATENCY, ACTIVATION_LATENCY, COUNT_BITS, DMA_MAX_OUTSTANDING, MEM_ALIGN,
     ROW_ADDR_BITS, ROW_RANGE_BITS, STRIDE_BITS, UNIT_QUEUE_DEPTH, align_up, array_latency,
-    dma_row_bytes,
+    dma_row_bytes, row_words,
 )
 
 __all__ = [
     "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "COUNT_BITS", "DMA_MAX_OUTSTANDING", "MEM_ALIGN",
     "READS", "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS", "TRACKED", "UNITS",
     "UNIT_QUEUE_DEPTH", "WRITES", "align_up", "array_latency", "conflict_pairs", "dma_row_bytes",
+    "row_words",
 ]

@@ -12,7 +12,7 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 __all__ = [
     "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "COUNT_BITS", "DMA_MAX_OUTSTANDING", "MEM_ALIGN",
     "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS", "UNIT_QUEUE_DEPTH", "align_up",
-    "array_latency", "dma_row_bytes",
+    "array_latency", "dma_row_bytes", "row_words",
 ]
 
 #: Bits of a count field in a unit command: counts 1..`MAX_BLOCK_ROWS`, not counts minus one.
@@ -54,6 +54,16 @@ def dma_row_bytes(config: AccelConfig) -> int:
     load fetches at most ``dma_row_bytes(config) // in_bytes`` elements per row and chunk.
     """
     return max(config.dim * config.in_bytes, config.cols * config.acc_bytes)
+
+
+def row_words(offset, row_bytes, bus_bytes: int):
+    """Bus words that ``row_bytes`` bytes starting ``offset`` bytes into a bus word touch:
+    ``ceil((offset + row_bytes) / bus_bytes)`` for a power-of-two ``bus_bytes``.
+
+    The DMA issues one bus request per word; ``offset`` and ``row_bytes`` may be integers (the
+    cycle model) or Amaranth values (the DMA), since only ``+`` and ``>>`` are used.
+    """
+    return (offset + row_bytes + (bus_bytes - 1)) >> (bus_bytes - 1).bit_length()
 
 
 def array_latency(rows: int, cols: int, dataflow: Dataflow | str) -> int:

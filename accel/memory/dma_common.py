@@ -6,6 +6,7 @@ from amaranth.hdl import Cat, Const, Mux, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from accel.arch import microarch
 from accel.bus import wishbone
 from accel.config import BUS_WIDTHS
 
@@ -88,8 +89,7 @@ def row_words(offset, row_bytes, bad, data_bytes: int):
 
     Returns an expression that is zero when ``bad`` (a row that must not touch the bus).
     """
-    shift = (data_bytes - 1).bit_length()
-    return Mux(bad, 0, (offset + row_bytes + (data_bytes - 1)) >> shift)
+    return Mux(bad, 0, microarch.row_words(offset, row_bytes, data_bytes))
 
 
 def max_row_words(max_row_bytes: int, data_bytes: int) -> int:

@@ -1,7 +1,7 @@
 """Bus words a strided 2-D DMA transfer moves, as the DMA's channels walk it.
 
 A row of ``row_bytes`` bytes starting ``offset`` bytes into a bus word touches
-``ceil((offset + row_bytes) / bus_bytes)`` words (`accel.memory.dma_common.row_words`); the
+``ceil((offset + row_bytes) / bus_bytes)`` words (`accel.arch.row_words`, as the DMA); the
 channels issue one word per cycle, so a transfer's bus time is the sum over its rows.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import gcd
+
+from accel.arch.microarch import row_words
 
 __all__ = ["Transfer", "transfer"]
 
@@ -36,10 +38,6 @@ class Transfer:
         return self.words / self.rows
 
 
-def _row_words(offset: int, row_bytes: int, bus_bytes: int) -> int:
-    return (offset + row_bytes + bus_bytes - 1) // bus_bytes
-
-
 def transfer(addr: int, stride: int, rows: int, row_bytes: int, bus_bytes: int,
              mem_size: int) -> Transfer:
     """The `Transfer` of ``rows`` rows of ``row_bytes`` bytes at ``addr``, ``stride`` apart
@@ -47,13 +45,13 @@ def transfer(addr: int, stride: int, rows: int, row_bytes: int, bus_bytes: int,
     first = addr % bus_bytes
     step = stride % bus_bytes
     if step == 0:
-        per_row = _row_words(first, row_bytes, bus_bytes)
+        per_row = row_words(first, row_bytes, bus_bytes)
         return Transfer(rows, rows * per_row, per_row, per_row)
     # Offsets repeat with period bus_bytes / gcd(step, bus_bytes) (at most bus_bytes rows).
     period = bus_bytes // gcd(step, bus_bytes)
-    counts = [_row_words((first + r * step) % bus_bytes, row_bytes, bus_bytes)
+    counts = [row_words((first + r * step) % bus_bytes, row_bytes, bus_bytes)
               for r in range(min(period, rows))]
     full, rest = divmod(rows, len(counts))
     words = full * sum(counts) + sum(counts[:rest])
     last_offset = (addr + (rows - 1) * stride) % mem_size % bus_bytes
-    return Transfer(rows, words, counts[0], _row_words(last_offset, row_bytes, bus_bytes))
+    return Transfer(rows, words, counts[0], row_words(last_offset, row_bytes, bus_bytes))

@@ -5,7 +5,7 @@ import pytest
 
 from accel.arch.microarch import (ACC_WRITE_LATENCY, ACTIVATION_LATENCY, COUNT_BITS, MEM_ALIGN,
                                   ROW_ADDR_BITS, ROW_RANGE_BITS, STRIDE_BITS, align_up,
-                                  array_latency, dma_row_bytes)
+                                  array_latency, dma_row_bytes, row_words)
 from accel.config import BUS_WIDTHS, MAX_BLOCK_ROWS, AccelConfig, Dataflow
 from accel.isa.spec import BY_NAME
 
@@ -64,3 +64,11 @@ def test_the_gateware_is_built_from_the_constants():
         assert timing.array_latency == array_latency(config.rows, config.cols, config.dataflow)
         assert timing.exec_tail == (ACC_WRITE_LATENCY - 1 if config.dataflow is Dataflow.WS
                                     else ACC_WRITE_LATENCY + 3)
+
+
+@pytest.mark.parametrize("bus_bytes", [1, 2, 4, 8, 16, 32])
+def test_row_words_counts_the_bus_words_a_row_touches(bus_bytes):
+    for offset in range(bus_bytes):
+        for row_bytes in range(1, 3 * bus_bytes + 2):
+            touched = {(offset + i) // bus_bytes for i in range(row_bytes)}
+            assert row_words(offset, row_bytes, bus_bytes) == len(touched)
