@@ -22,7 +22,7 @@ until every unit is idle, so the window never changes under a transfer in flight
 that passed the check here never trips the DMA's guard.
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -36,6 +36,7 @@ from accel.control.dispatch_registers import (ERROR_LAYOUT, registers_init, regi
 from accel.control.layouts import (DONE_LAYOUT, LoadKind, StoreKind, exec_command_layout,
                                    load_command_layout, store_command_layout)
 from accel.control.scoreboard import UNITS, Scoreboard
+from accel.control.status import STATUS_LAYOUT
 from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT, Decoder, Op
 from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, Counter, ErrorCause, Unit
 
@@ -62,7 +63,7 @@ class Dispatcher(wiring.Component):
         One completion per unit command, in order; always accepted.
     busy, error : Out(1)
     cause : Out(8)
-        Current sticky error cause.
+        Current sticky error cause (as wide as the STATUS word's ``cause`` field).
     window_base, window_last : Out(mem_addr_width)
         The DMA window (byte addresses, inclusive), for the DMA's guard.
     """
@@ -81,7 +82,7 @@ class Dispatcher(wiring.Component):
             "store_done": In(stream.Signature(DONE_LAYOUT)),
             "busy": Out(1),
             "error": Out(1),
-            "cause": Out(8),
+            "cause": Out(STATUS_LAYOUT["cause"].shape),
             "window_base": Out(config.mem_addr_width),
             "window_last": Out(config.mem_addr_width, init=config.mem_size_limit - 1),
         })
@@ -197,10 +198,11 @@ class Dispatcher(wiring.Component):
 
     def _result(self, m, board, op, ops, error, counters, executes):
         """The ``rd`` of the held command (STATUS, READ_COUNTER[_HI]; 0 otherwise)."""
-        # `error.cause` is only as wide as ErrorCause needs: pad it to the 8-bit cause field.
-        cause = error.cause
-        status = Cat(~board.idle, cause != ErrorCause.NONE, Const(0, 6),
-                     cause, Const(0, 8 - len(cause)), error.funct7, error.funct3)
+        status = Signal(STATUS_LAYOUT)
+        m.d.comb += [status.busy.eq(~board.idle),
+                     status.error.eq(error.cause != ErrorCause.NONE),
+                     status.cause.eq(error.cause), status.err_funct7.eq(error.funct7),
+                     status.err_funct3.eq(error.funct3)]
         counter_value = counters[ops.counter[:3]]
         rd = Signal(RESPONSE_LAYOUT["rd"].shape)
         with m.If(executes):

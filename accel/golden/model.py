@@ -14,6 +14,7 @@ import numpy as np
 from accel.config import AccelConfig, Dataflow
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
+from accel.isa.status import status_word
 from accel.golden.arith import activate, wrap
 
 __all__ = ["AccelError", "GoldenModel"]
@@ -159,8 +160,9 @@ class GoldenModel:
     @property
     def status(self) -> int:
         """The STATUS word (busy is always 0 here)."""
-        return ((int(self.error != ErrorCause.NONE) << 1) | (int(self.error) << 8)
-                | (self.err_funct7 << 16) | (self.err_funct3 << 23))
+        return status_word({"busy": 0, "error": int(self.error != ErrorCause.NONE),
+                            "cause": int(self.error), "err_funct7": self.err_funct7,
+                            "err_funct3": self.err_funct3})
 
     # -- checks -------------------------------------------------------------------------------
 

@@ -8,10 +8,12 @@ from accel.isa.spec import (
     BY_CODE, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, STATUS_BITS, Activation,
     Counter, ErrorCause, Field, Instruction, Unit,
 )
+from accel.isa.status import STATUS_FIELDS, decode_status, status_word
 
 __all__ = [
     "Activation", "AssemblyError", "BY_CODE", "BY_NAME", "CUSTOM0_OPCODE", "Command", "Counter",
     "ErrorCause", "Field", "IllegalInstruction", "INSTRUCTIONS", "ISA_VERSION", "Instruction",
-    "STATUS_BITS", "assemble", "decode", "disassemble", "disassemble_one", "encode",
-    "Unit", "render_c_header", "render_markdown", "riscv_word", "split_word",
+    "STATUS_BITS", "STATUS_FIELDS", "assemble", "decode", "decode_status", "disassemble",
+    "disassemble_one", "encode", "Unit", "render_c_header", "render_markdown", "riscv_word",
+    "split_word", "status_word",
 ]

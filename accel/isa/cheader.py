@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accel.isa.spec import (
-    CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, STATUS_BITS, Activation, Counter, ErrorCause,
-    Instruction,
+    CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, Activation, Counter, ErrorCause, Instruction,
 )
+from accel.isa.status import STATUS_FIELDS
 
 if TYPE_CHECKING:
     from accel.config import AccelConfig
@@ -136,9 +136,9 @@ def render_c_header(config: "AccelConfig") -> str:
     limits = config.tile_limits
     out += [f"#define ACCEL_TILE_M_MAX {limits[0]}", f"#define ACCEL_TILE_K_MAX {limits[1]}",
             f"#define ACCEL_TILE_N_MAX {limits[2]}", "", "/* Status word */"]
-    for name, (lsb, width) in STATUS_BITS.items():
-        out.append(f"#define ACCEL_STATUS_{name.upper()}_LSB {lsb}")
-        out.append(f"#define ACCEL_STATUS_{name.upper()}_MASK {(1 << width) - 1:#x}u")
+    for field in STATUS_FIELDS:
+        out.append(f"#define ACCEL_STATUS_{field.name.upper()}_LSB {field.lsb}")
+        out.append(f"#define ACCEL_STATUS_{field.name.upper()}_MASK {field.mask:#x}u")
     out += ["", "/* Error causes (status cause field) */"]
     out += [f"#define ACCEL_ERR_{c.name} {c.value}" for c in ErrorCause]
     out += ["", "/* Performance counters */"]

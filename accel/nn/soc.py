@@ -21,7 +21,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.isa.spec import STATUS_BITS, ErrorCause
+from accel.isa.spec import ErrorCause
+from accel.isa.status import decode_status
 from accel.nn.compiler import CompiledNetwork, HostStep
 from accel.nn.inference import Inference, bound_cycles, run_golden
 from accel.nn.network import QuantizedNetwork
@@ -92,16 +93,13 @@ def soc_firmware(config: AccelConfig) -> SocFirmware:
 
 def describe_status(status: int) -> str:
     """The accelerator's status word in words: ``ok`` or the error cause and failing command."""
-    def bits(name: str) -> int:
-        lsb, width = STATUS_BITS[name]
-        return (status >> lsb) & ((1 << width) - 1)
-
-    if not bits("error"):
+    fields = decode_status(status)
+    if not fields["error"]:
         return f"status {status:#010x} (ok)"
-    cause = bits("cause")
+    cause = fields["cause"]
     name = ErrorCause(cause).name if cause in set(ErrorCause) else f"cause {cause}"
     return (f"status {status:#010x}: error {name} from the command with funct7 "
-            f"{bits('err_funct7'):#04x}, funct3 {bits('err_funct3')}")
+            f"{fields['err_funct7']:#04x}, funct3 {fields['err_funct3']}")
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ class SocImageResult:
 
     @property
     def failed(self) -> bool:
-        return bool(self.status >> STATUS_BITS["error"][0] & 1)
+        return bool(decode_status(self.status)["error"])
 
 
 def _budget(layout: SocLayout, golden: Sequence[Inference]) -> int:
