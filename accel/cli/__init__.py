@@ -43,7 +43,7 @@ class _OneLineErrors(click.Group):
             raise
 
 
-@click.group(cls=_OneLineErrors)
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="accelgen")
 def main() -> None:
     """accelgen: generate systolic-array AI accelerators (Amaranth HDL -> Verilog)."""

@@ -15,12 +15,20 @@ from typing import Any
 
 import click
 
-from accel.cli.options import config_from_options, config_options, open_model
+from accel.cli.options import (AliasOption, config_from_options, config_options, json_option,
+                               model_option, open_model, write_json)
 from accel.config import AccelConfig, ConfigError
 
 __all__ = ["board"]
 
 _OUT_HELP = "Build directory (default: build/board-<board>)."
+
+
+def _build_dir_option(required: bool, help: str):
+    """``--build-dir``: the directory of an earlier ``board build`` (passed as ``out``)."""
+    return click.option("--build-dir", "out", cls=AliasOption, aliases=("--out",),
+                        type=click.Path(file_okay=False, path_type=Path), required=required,
+                        default=None, help=help)
 
 
 def _board(name: str):
@@ -80,14 +88,14 @@ def list_command() -> None:
 @board.command("build")
 @_board_option
 @config_options
-@click.option("--model", default="cnn", show_default=True, metavar="cnn|mlp|FILE.npz",
-              help="The network baked into the bitstream.")
+@model_option("cnn", "The network baked into the bitstream.")
 @click.option("--baud", type=click.IntRange(1200, 3_000_000), default=None,
               help="UART bit rate (default 115200).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=_OUT_HELP)
+@json_option("the report (resources, clocks, timing)")
 def build_command(board_name: str, model: str, baud: int | None, out: Path | None,
-                  **options: Any) -> None:
+                  json_path: Path | None, **options: Any) -> None:
     """Build the MNIST demo bitstream for a board, with a report of resources and Fmax.
 
     The array is the board's default (see `accelgen board list`) unless --rows/--cols/...,
@@ -120,6 +128,8 @@ def build_command(board_name: str, model: str, baud: int | None, out: Path | Non
             from None
     click.echo(render_table(report), nl=False)
     click.echo(f"bitstream: {out / report['bitstream']}")
+    if json_path is not None:
+        write_json(json_path, report)
     if not report["timing_met"]:
         failing = [f"{name} {c['achieved_mhz']:.2f} of {c['target_mhz']:.2f} MHz"
                    for name, c in report["clocks"].items() if not c["met"]]
@@ -140,8 +150,7 @@ def _report(out: Path) -> dict:
 
 @board.command("program")
 @_board_option
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help=_OUT_HELP)
+@_build_dir_option(False, "The board build to program (default: build/board-<board>).")
 @click.option("--flash", is_flag=True,
               help="ULX3S: write the SPI flash (kept at power-off) instead of the FPGA's "
                    "configuration SRAM. iCEBreaker: iceprog always writes the flash.")
@@ -166,18 +175,17 @@ def program_command(board_name: str, out: Path | None, flash: bool) -> None:
 @board.command("demo")
 @click.option("--port", required=True, metavar="DEVICE",
               help="The board's serial port (e.g. /dev/ttyUSB0).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="The build directory of the bitstream on the board (for its network, "
-                   "clock and baud rate).")
-@click.option("--model", default=None, metavar="cnn|mlp|FILE.npz",
-              help="The network in the bitstream, if not the one its build recorded.")
+@_build_dir_option(True, "The build directory of the bitstream on the board (for its "
+                         "network, clock and baud rate).")
+@model_option(None, "The network in the bitstream, if not the one its build recorded.")
 @click.option("--images", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="How many MNIST images to classify: the 1,000 offline samples the default "
                    "models were not trained on (mnist extra).")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
               help="Seconds to wait for each answer.")
-def demo_command(port: str, out: Path, model: str | None, images: int,
-                 timeout: float) -> None:
+@json_option("each answer and the totals")
+def demo_command(port: str, out: Path, model: str | None, images: int, timeout: float,
+                 json_path: Path | None) -> None:
     """Classify MNIST images on the board over its UART; check them against the reference."""
     import numpy as np
 
@@ -203,15 +211,20 @@ def demo_command(port: str, out: Path, model: str | None, images: int,
     clock_hz = report["clock"]["target_mhz"] * 1e6
     agree = correct = 0
     cycles = []
+    answers = []
 
     def show(index: int, result) -> None:
         nonlocal agree, correct
         answer = result.answer
+        entry = {"image": index, "label": int(labels[index]), "seconds": result.seconds}
+        answers.append(entry)
         if answer.error is not None:
+            entry["error"] = str(answer.error)
             click.echo(f"image {index:4d}: label {labels[index]}  board error: {answer.error}")
             return
         want = reference(network, pixels[index])
         same = np.array_equal(answer.logits, want)
+        entry.update(digit=int(answer.digit), cycles=int(answer.cycles), matches=bool(same))
         agree += same
         correct += answer.digit == labels[index]
         cycles.append(answer.cycles)
@@ -230,6 +243,11 @@ def demo_command(port: str, out: Path, model: str | None, images: int,
         click.echo(f"{correct}/{images} correct, {agree}/{images} equal to the reference; "
                    f"{mean:,.0f} cycles per inference = {clock_hz / mean:,.1f} inferences/s "
                    f"at {clock_hz / 1e6:g} MHz")
+    if json_path is not None:
+        write_json(json_path, {
+            "board": report.get("board"), "network": network.name, "images": images,
+            "correct": int(correct), "agree": int(agree), "clock_hz": clock_hz,
+            "mean_cycles": sum(cycles) / len(cycles) if cycles else None, "answers": answers})
     if agree != images:
         raise click.ClickException(f"{images - agree} of {images} answers differ from the "
                                    "reference")

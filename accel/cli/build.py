@@ -18,12 +18,21 @@ from accel.config import ConfigError
 
 __all__ = ["build"]
 
+#: What each top level is, for the --top help; a top missing here is still listed by name.
+_TOP_HELP = {"accelerator": "the whole accelerator", "array": "the systolic array alone",
+             "soc": "the SoC, PicoRV32 with SRAM, UART and the accelerator"}
+
+
+def _top_help() -> str:
+    tops = "; ".join(f"{name}: {_TOP_HELP[name]}" if name in _TOP_HELP else name for name in TOPS)
+    return f"Top level to emit ({tops})."
+
 
 @click.command()
 @config_options
 @click.option("--top", type=click.Choice(list(TOPS)), default=DEFAULT_TOP,
               show_default=True,
-              help="Top level to emit: the whole accelerator, or the systolic array alone.")
+              help=_top_help())
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
               show_default=True, help="Output directory (created if missing).")
 @click.option("--firmware", type=click.Path(dir_okay=False, exists=True, path_type=Path),

@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from accel.cli.options import config_from_options, config_options
-from accel.config import INT_RANGES, ConfigError
+from accel.cli.options import config_from_options, config_options, json_option, write_json
 
 __all__ = ["firmware", "build_command"]
 
@@ -22,27 +21,20 @@ def firmware() -> None:
 @config_options
 @click.option("--app", default="selftest", show_default=True, metavar="NAME|FILE.c",
               help="An app in accel/build/firmware/src/apps, or the path of a .c file.")
-@click.option("--sram-kib", type=int, metavar="KIB",
-              help="SoC SRAM in KiB, a power of two "
-                   f"({INT_RANGES['soc_sram_kib'][0]}..{INT_RANGES['soc_sram_kib'][1]}; "
-                   "default: the configuration's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("build/firmware"), show_default=True,
               help="Build directory (created if missing).")
-def build_command(app: str, sram_kib: int | None, out: Path, **options: Any) -> None:
+@json_option("the image and SRAM figures")
+def build_command(app: str, out: Path, json_path: Path | None, **options: Any) -> None:
     """Compile APP for one configuration into OUT: .elf, .bin, .hex (a word per line), .json.
 
     Also writes the generated accelgen.h, soc.h, accel_mmio.h (in OUT/include) and link.ld.
+    The SRAM the image must fit is --soc-sram-kib (or the configuration's).
     Needs riscv64-unknown-elf-gcc (Debian: gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf).
     """
     from accel.build.firmware import FirmwareError, build_firmware
 
     config = config_from_options(options)
-    if sram_kib is not None:
-        try:
-            config = config.replace(soc_sram_kib=sram_kib)
-        except ConfigError as exc:
-            raise click.UsageError(str(exc)) from None
     try:
         elf = build_firmware(config, app, out)
     except FirmwareError as exc:
@@ -59,3 +51,5 @@ def build_command(app: str, sram_kib: int | None, out: Path, **options: Any) -> 
     for suffix in (".elf", ".bin", ".hex"):
         path = elf.with_suffix(suffix)
         click.echo(f"  {path.name:<16} {path.stat().st_size:>10,} bytes")
+    if json_path is not None:
+        write_json(json_path, info)

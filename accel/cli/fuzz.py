@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from accel.cli.options import CONFIG_FIELDS, config_from_options, config_options, seed_option
+from accel.cli.options import (CONFIG_FIELDS, config_flag, config_from_options, config_options,
+                               json_option, seed_option, write_json)
 
 __all__ = ["fuzz"]
 
@@ -31,8 +32,9 @@ __all__ = ["fuzz"]
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("fuzz-out"), show_default=True,
               help="Directory for the reproducer of a failure.")
+@json_option("the summary and the coverage counts")
 @click.option("--coverage-json", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Also write the coverage counts as JSON.")
+              metavar="FILE", help="Also write the coverage counts alone as JSON.")
 @click.option("--no-minimize", is_flag=True,
               help="Write the failing batch as it ran instead of a minimized program.")
 @click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -40,7 +42,8 @@ __all__ = ["fuzz"]
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True)
 def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int, out: Path,
-         coverage_json: Path | None, no_minimize: bool, replay: Path | None, simulator: str,
+         json_path: Path | None, coverage_json: Path | None, no_minimize: bool,
+         replay: Path | None, simulator: str,
          **options: Any) -> None:
     """Random legal and illegal programs on the golden model and the RTL.
 
@@ -51,11 +54,12 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
     (instruction kinds x hazard kinds x error causes). Exits with status 1 on any mismatch.
     """
     if replay is not None:
-        given = [name for name in (*CONFIG_FIELDS, "preset_name", "config_file")
-                 if options.get(name) is not None]
+        flags = {**{name: config_flag(name) for name in CONFIG_FIELDS},
+                 "preset_name": "--preset", "config_file": "--config"}
+        given = [flag for name, flag in flags.items() if options.get(name) is not None]
         if given:
-            flag = "--" + given[0].replace("_name", "").replace("_file", "").replace("_", "-")
-            raise click.UsageError(f"--replay takes its configuration from the file, not {flag}")
+            raise click.UsageError(f"--replay takes its configuration from the file, not "
+                                   f"{given[0]}")
         _replay(replay, simulator)
         return
     from accel.verify.fuzz import FuzzOptions
@@ -89,6 +93,13 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
         except OSError as exc:
             raise click.ClickException(f"cannot write {str(coverage_json)!r}: "
                                        f"{exc.strerror or exc}") from None
+    if json_path is not None:
+        write_json(json_path, {
+            "config": config.to_dict(), "seed": seed, "programs": report.programs,
+            "instructions": report.instructions, "mismatches": report.mismatches,
+            "seconds": report.seconds, "programs_per_second": report.programs_per_second,
+            "failure": report.failure, "reproducer": None if report.reproducer_path is None
+            else str(report.reproducer_path), "coverage": report.coverage.to_dict()})
     if report.reproducer is not None:
         _describe(report.reproducer)
         click.echo(f"reproducer: {report.reproducer_path} (replay: accelgen fuzz --replay "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from accel.cli.options import config_from_options, config_options, seed_option
+from accel.cli.options import (config_from_options, config_options, json_option, seed_option,
+                               write_json)
 
 __all__ = ["matmul_command"]
 
@@ -27,8 +29,9 @@ __all__ = ["matmul_command"]
               show_default=True, help="Simulator of the rtl backend.")
 @seed_option("Seed of the random A, B.")
 @click.option("--bias/--no-bias", default=False, help="Add a random int32 bias row.")
+@json_option()
 def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: int, bias: bool,
-                   **options: Any) -> None:
+                   json_path: Path | None, **options: Any) -> None:
     """Multiply random int8 matrices on the accelerator and compare with NumPy.
 
     Prints instructions, MACs, cycles and utilization (rtl) next to the bound
@@ -65,6 +68,14 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
         click.echo(f"utilization  {stats.utilization(config):.1%} of peak, "
                    f"{bound / stats.cycles:.1%} of bound")
     click.echo(f"wall time    {elapsed:.1f} s")
+    if json_path is not None:
+        write_json(json_path, {
+            "config": config.to_dict(), "m": m, "k": k, "n": n, "backend": backend,
+            "seed": seed, "bias": bias, "instructions": stats.instructions, "macs": stats.macs,
+            "load_bytes": stats.load_bytes, "store_bytes": stats.store_bytes, "bound": bound,
+            "cycles": stats.cycles,
+            "utilization": None if stats.cycles is None else stats.utilization(config),
+            "seconds": elapsed, "wrong_elements": wrong, "matches": not wrong})
     if wrong:
         click.echo(f"MISMATCH: {wrong} of {m * n} elements differ from NumPy", err=True)
         raise SystemExit(1)

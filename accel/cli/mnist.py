@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from accel.cli.options import (config_from_options, config_options, open_model, seed_option,
-                               write_json)
+from accel.cli.options import (config_from_options, config_options, json_option, model_option,
+                               open_model, seed_option, write_json)
 
 __all__ = ["mnist"]
 
@@ -40,7 +40,9 @@ def _percent(value: float | None) -> str:
                    "1,000 held out.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               metavar="FILE.npz", help="Where to write the int8 model.")
-def train(arch: str, epochs: int | None, seed: int, data_dir: Path | None, out: Path) -> None:
+@json_option("the accuracies per epoch and of the saved model")
+def train(arch: str, epochs: int | None, seed: int, data_dir: Path | None, out: Path,
+          json_path: Path | None) -> None:
     """Train a float network in NumPy, quantize it to int8 and save it.
 
     Prints the training progress per epoch, then float and int8 accuracy side by side on the
@@ -65,7 +67,13 @@ def train(arch: str, epochs: int | None, seed: int, data_dir: Path | None, out: 
                f"seed {seed}; evaluating on {len(dataset.eval_labels)} {dataset.eval_name} "
                "images")
 
+    epochs_done = []
+
     def progress(report) -> None:
+        epochs_done.append({"epoch": report.epoch, "loss": float(report.loss),
+                            "train_accuracy": float(report.train_accuracy),
+                            "eval_accuracy": None if report.eval_accuracy is None
+                            else float(report.eval_accuracy)})
         click.echo(f"epoch {report.epoch:>3}/{report.epochs}  loss {report.loss:.4f}  "
                    f"train {_percent(report.train_accuracy)}  "
                    f"{dataset.eval_name} {_percent(report.eval_accuracy)}  "
@@ -85,6 +93,14 @@ def train(arch: str, epochs: int | None, seed: int, data_dir: Path | None, out: 
                f"float {_percent(result.float_accuracy)}, int8 {_percent(result.int8_accuracy)}")
     click.echo(f"saved {out}: {network.macs():,} MACs per inference, "
                f"{network.metadata['weight_bytes']:,} bytes of weights and biases")
+    if json_path is not None:
+        write_json(json_path, {
+            "arch": arch, "epochs": config.epochs, "seed": seed, "model": str(out),
+            "train_images": len(dataset.train_labels), "eval_set": dataset.eval_name,
+            "eval_images": len(dataset.eval_labels),
+            "float_accuracy": float(result.float_accuracy),
+            "int8_accuracy": float(result.int8_accuracy), "macs": network.macs(),
+            "weight_bytes": network.metadata["weight_bytes"], "history": epochs_done})
 
 
 def _describe(layer, shape_out) -> tuple[str, str, int, int]:
@@ -110,13 +126,17 @@ def _describe(layer, shape_out) -> tuple[str, str, int, int]:
 
 
 @mnist.command()
-@click.argument("model", metavar="MODEL")
-def info(model: str) -> None:
+@click.argument("model_argument", metavar="[MODEL]", required=False)
+@model_option(None, "A model file, or cnn / mlp for a committed default model (default: cnn).")
+def info(model_argument: str | None, model: str | None) -> None:
     """Print a model's layers, shapes, MACs, weight bytes and recorded accuracies.
 
-    MODEL is a model file or the name of a committed default model (cnn, mlp).
+    The model is --model, or MODEL: a model file or the name of a committed default model
+    (cnn, mlp); without either, the committed cnn.
     """
-    network = open_model(model)
+    if model_argument is not None and model is not None and model_argument != model:
+        raise click.UsageError(f"two models given: {model_argument!r} and --model {model!r}")
+    network = open_model(model or model_argument or "cnn")
     shapes = network.shapes()
     fmt = lambda shape: "x".join(map(str, shape))  # noqa: E731
     click.echo(f"{network.name}: input {fmt(network.input_shape)} int8 = pixel >> "
@@ -162,8 +182,7 @@ def _eval_images(data_dir: Path | None, count: int, offset: int):
 
 
 @mnist.command(name="eval")
-@click.option("--model", "model_spec", default="cnn", show_default=True, metavar="MODEL",
-              help="A model file, or cnn / mlp for a committed default model.")
+@model_option("cnn", "A model file, or cnn / mlp for a committed default model.")
 @click.option("--backend", type=click.Choice(["golden", "rtl", "soc"]), default="golden",
               show_default=True, help="Golden model, accelerator RTL, or the whole SoC with "
                                       "firmware on PicoRV32.")
@@ -176,11 +195,9 @@ def _eval_images(data_dir: Path | None, count: int, offset: int):
                    "1,000 held-out offline samples.")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True, help="Simulator of the rtl and soc backends.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, metavar="FILE", help="Also write the figures (and predictions) "
-                                                 "as JSON.")
+@json_option("the figures (and predictions)")
 @config_options
-def eval_(model_spec: str, backend: str, count: int, offset: int, data_dir: Path | None,
+def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | None,
           simulator: str, json_path: Path | None, **config_args) -> None:
     """Classify MNIST digits on a backend: accuracy, identical-logits agreement with the
     golden model, cycles per inference against its bound, simulated images per second.
@@ -189,7 +206,7 @@ def eval_(model_spec: str, backend: str, count: int, offset: int, data_dir: Path
     """
     from accel.nn.evaluate import evaluate
 
-    network = open_model(model_spec)
+    network = open_model(model)
     config = config_from_options(config_args)
     images, labels, name = _eval_images(data_dir, count, offset)
     click.echo(f"evaluating {network.name} on {len(labels)} {name} images, backend {backend}",

@@ -6,17 +6,19 @@ command module nor from `accel.cli` itself, so the package has no import circle.
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import click
 
 from accel.build.artifacts import write_atomically
 from accel.config import DATAFLOWS, INT_RANGES, PRESETS, AccelConfig, ConfigError, preset
 
-__all__ = ["CONFIG_FIELDS", "config_from_options", "config_options", "open_model",
-           "seed_option", "write_json"]
+__all__ = ["AliasOption", "CONFIG_FIELDS", "config_flag", "config_from_options", "config_options",
+           "json_option", "model_option", "open_model", "seed_option", "write_json"]
 
 
 def _range(name: str) -> str:
@@ -24,27 +26,79 @@ def _range(name: str) -> str:
     return f"{lo}..{hi}"
 
 
-#: The `AccelConfig` fields `config_options` adds a flag for (``--rows`` for ``rows``, ...).
-CONFIG_FIELDS = ("rows", "cols", "dataflow", "input_width", "acc_width", "soc_sram_kib")
+class AliasOption(click.Option):
+    """An option that also answers to older spellings (``aliases``) which its help does not show.
+
+    Usage errors name only the shown spellings too.
+    """
+
+    def __init__(self, param_decls: Sequence[str], *, aliases: Sequence[str] = (),
+                 **kwargs: Any) -> None:
+        super().__init__([*param_decls, *aliases], **kwargs)
+        self.aliases = tuple(aliases)
+
+    def _shown(self) -> click.Option:
+        shown = copy.copy(self)
+        shown.opts = [name for name in self.opts if name not in self.aliases]
+        return shown
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        return click.Option.get_help_record(self._shown(), ctx)
+
+    def get_error_hint(self, ctx: click.Context) -> str:
+        return click.Option.get_error_hint(self._shown(), ctx)
+
+
+#: For every `AccelConfig` field: metavar and help of its flag; ``{range}`` becomes the field's
+#: range from `INT_RANGES`. The flags themselves are made from `dataclasses.fields(AccelConfig)`,
+#: so a new field gets a flag even before it gets a line here.
+_FIELD_HELP: dict[str, tuple[str, str]] = {
+    "rows": ("R", "PE rows of the systolic array ({range})."),
+    "cols": ("C", "PE columns of the systolic array ({range})."),
+    "dataflow": ("", "Weight-stationary (ws) or output-stationary (os)."),
+    "input_width": ("BITS", "Bits of a signed input element ({range})."),
+    "acc_width": ("BITS", "Bits of a signed accumulator ({range}; at least 2 x input width)."),
+    "sp_kib": ("KIB", "Scratchpad capacity in KiB ({range})."),
+    "acc_kib": ("KIB", "Accumulator capacity in KiB ({range})."),
+    "sp_banks": ("N", "Scratchpad banks, a power of two ({range})."),
+    "acc_banks": ("N", "Accumulator banks, a power of two ({range})."),
+    "bus_width": ("BITS", "Main-memory (Wishbone) data width in bits: 8, 16, 32, 64, 128 or 256."),
+    "mem_addr_width": ("BITS", "Bits of a main-memory byte address ({range})."),
+    "soc_sram_kib": ("KIB", "SoC on-chip SRAM (firmware and data) in KiB, a power of two "
+                            "({range})."),
+    "name": ("NAME", "Free-form name recorded in the manifest."),
+}
+
+#: Older spellings of config flags, still accepted (not shown in the help).
+_FIELD_ALIASES: dict[str, tuple[str, ...]] = {"soc_sram_kib": ("--sram-kib",)}
+
+#: Every `AccelConfig` field, in declaration order; `config_options` adds a flag for each.
+CONFIG_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AccelConfig))
+
+
+def config_flag(name: str) -> str:
+    """The flag that sets the `AccelConfig` field ``name``: ``--`` and the name with dashes."""
+    return "--" + name.replace("_", "-")
+
+
+def _field_option(name: str):
+    metavar, text = _FIELD_HELP.get(name, ("VALUE", f"The configuration's {name}."))
+    kind: Any = str
+    if name == "dataflow":
+        kind = click.Choice(DATAFLOWS)
+    elif name in INT_RANGES:
+        kind = int
+        text = text.replace("{range}", _range(name))
+    return click.option(config_flag(name), name, cls=AliasOption,
+                        aliases=_FIELD_ALIASES.get(name, ()), type=kind,
+                        metavar=metavar or None, help=text)
 
 
 def config_options(command):
-    """Add the options that choose a configuration (--rows ... --preset, --config)."""
-    options = [
-        click.option("--rows", type=int, metavar="R",
-                     help=f"PE rows of the systolic array ({_range('rows')})."),
-        click.option("--cols", type=int, metavar="C",
-                     help=f"PE columns of the systolic array ({_range('cols')})."),
-        click.option("--dataflow", type=click.Choice(DATAFLOWS),
-                     help="Weight-stationary (ws) or output-stationary (os)."),
-        click.option("--input-width", type=int, metavar="BITS",
-                     help=f"Bits of a signed input element ({_range('input_width')})."),
-        click.option("--acc-width", type=int, metavar="BITS",
-                     help=f"Bits of a signed accumulator ({_range('acc_width')}; "
-                          f"at least 2 x input width)."),
-        click.option("--soc-sram-kib", type=int, metavar="KIB",
-                     help=f"SoC on-chip SRAM in KiB, a power of two "
-                          f"({_range('soc_sram_kib')})."),
+    """Add the options that choose a configuration: a flag per `AccelConfig` field (`CONFIG_FIELDS`,
+    see `config_flag`), --preset and --config."""
+    options = [_field_option(name) for name in CONFIG_FIELDS]
+    options += [
         click.option("--preset", "preset_name", metavar="NAME",
                      help=f"Start from a preset: {', '.join(PRESETS)} (default: default)."),
         click.option("--config", "config_file", type=click.Path(path_type=Path),
@@ -82,6 +136,7 @@ def config_from_options(options: dict[str, Any]) -> AccelConfig:
         raise click.UsageError(str(exc)) from None
 
 
+
 def open_model(spec: str):
     """The `QuantizedNetwork` named by ``spec``: a model file, or ``cnn``/``mlp`` for a
     committed default model (a file of that name wins).
@@ -99,6 +154,19 @@ def open_model(spec: str):
         return load(spec)
     except ModelFileError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def model_option(default: str | None, help: str):
+    """The ``--model`` option (a model file, or ``cnn``/``mlp``; see `open_model`), passed to the
+    command as ``model``."""
+    return click.option("--model", default=default, show_default=default is not None,
+                        metavar="cnn|mlp|FILE.npz", help=help)
+
+
+def json_option(what: str = "the figures"):
+    """The ``--json FILE`` option (passed as ``json_path``): also write ``what`` as JSON."""
+    return click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, metavar="FILE", help=f"Also write {what} as JSON.")
 
 
 def seed_option(help: str):

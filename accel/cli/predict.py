@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from accel.cli.options import config_from_options, config_options, open_model, write_json
+from accel.cli.options import (config_from_options, config_options, json_option, model_option,
+                               open_model, write_json)
 
 __all__ = ["predict"]
 
@@ -49,22 +50,20 @@ def _echo_estimate(estimate) -> None:
 @click.option("--bias", is_flag=True, help="--gemm: add a bias row.")
 @click.option("--requant", is_flag=True,
               help="--gemm: send C through the activation unit (int8 output).")
-@click.option("--model", "model_spec", metavar="MODEL",
-              help="Predict one inference of a network: a model file, or cnn / mlp.")
+@model_option(None, "Predict one inference of a network: a model file, or cnn / mlp.")
 @click.option("--asm", "asm_file", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE.s", help="Predict an assembly program (accel.isa syntax).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Also write the prediction as JSON.")
-def predict(gemm: str | None, bias: bool, requant: bool, model_spec: str | None,
+@json_option("the prediction")
+def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
             asm_file: Path | None, json_path: Path | None, **options: Any) -> None:
     """Predict accelerator cycles with the analytical cycle model (no simulation).
 
     The count is what the RTL backend measures (accel.runtime.rtl.run_programs): from the first
     command to the last response (programs end with a fence, so until the accelerator is idle),
     with a zero-wait-state main memory. Host steps of a network (pooling) cost 0 accelerator
-    cycles. Memory sizes and the bus width come from --config or --preset.
+    cycles. Memory sizes and the bus width come from the flags, --config or --preset.
     """
-    chosen = [flag for flag, value in (("--gemm", gemm), ("--model", model_spec),
+    chosen = [flag for flag, value in (("--gemm", gemm), ("--model", model),
                                        ("--asm", asm_file)) if value is not None]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --gemm, --model and --asm"
@@ -104,7 +103,7 @@ def predict(gemm: str | None, bias: bool, requant: bool, model_spec: str | None,
     else:
         from accel.nn.compiler import compile_network
 
-        network = open_model(model_spec)
+        network = open_model(model)
         try:
             compiled = compile_network(network, config)
         except ValueError as exc:

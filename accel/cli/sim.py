@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from accel.cli.options import config_from_options, config_options, seed_option
+from accel.cli.options import (config_from_options, config_options, json_option, seed_option,
+                               write_json)
 
 __all__ = ["sim"]
 
@@ -32,8 +34,9 @@ def sim() -> None:
               help="Programs per simulator run.")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True)
+@json_option("the counts and the first mismatches")
 def random_programs(programs: int, length: int, illegal_rate: float, seed: int, batch: int,
-                    simulator: str, **options: Any) -> None:
+                    simulator: str, json_path: Path | None, **options: Any) -> None:
     """Differential run: random programs on the RTL and on the golden model.
 
     Exits with status 1 when any response or memory byte differs.
@@ -45,6 +48,7 @@ def random_programs(programs: int, length: int, illegal_rate: float, seed: int, 
     rng = random.Random(seed)
     space = ProgramSpace(data_size=2048, dump_addr=2048, max_rows=6)
     done = mismatches = instructions = 0
+    first_mismatches: list[str] = []
     start = time.perf_counter()
     with click.progressbar(length=programs, label="programs", file=click.get_text_stream("stderr")
                            ) as bar:
@@ -64,11 +68,18 @@ def random_programs(programs: int, length: int, illegal_rate: float, seed: int, 
                 raise click.ClickException(str(exc).splitlines()[0]) from None
             for line in result.mismatches[:20]:
                 click.echo(f"MISMATCH (batch at program {done}): {line}", err=True)
+                if len(first_mismatches) < 20:
+                    first_mismatches.append(f"batch at program {done}: {line}")
             mismatches += len(result.mismatches)
             done += count
             bar.update(count)
     elapsed = time.perf_counter() - start
     click.echo(f"programs {done}, instructions {instructions}, mismatches {mismatches}, "
                f"{elapsed:.0f} s, {done / elapsed:.1f} programs/s")
+    if json_path is not None:
+        write_json(json_path, {
+            "config": config.to_dict(), "seed": seed, "programs": done,
+            "instructions": instructions, "mismatches": mismatches, "seconds": elapsed,
+            "programs_per_second": done / elapsed, "first_mismatches": first_mismatches})
     if mismatches:
         raise SystemExit(1)

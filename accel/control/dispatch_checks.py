@@ -43,19 +43,19 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
     mem_bad = mem_end > (1 << config.mem_addr_width)
     window_bad = (ops.mem_addr < window.base) | (mem_end > window.last + 1)
     bad_counter = ops.counter >= len(Counter)
+    # Row blocks: scratchpad rows of up to `dim` elements, accumulator rows of up to `cols`.
+    sp_block = [(cols > config.dim, ErrorCause.SHAPE),
+                (ops.sp_addr + rows > sp_rows, ErrorCause.SP_RANGE)]
+    acc_block = [(cols > config.cols, ErrorCause.SHAPE),
+                 (ops.acc_addr + rows > acc_rows, ErrorCause.ACC_RANGE)]
     table = {
-        Op.LOAD_SP: [(cols > config.dim, ErrorCause.SHAPE),
-                     (ops.sp_addr + rows > sp_rows, ErrorCause.SP_RANGE)],
-        Op.LOAD_SP_T: [(rows > config.dim, ErrorCause.SHAPE),
+        Op.LOAD_SP: sp_block,
+        Op.LOAD_SP_T: [(rows > config.dim, ErrorCause.SHAPE),   # transposed: cols rows
                        (ops.sp_addr + cols > sp_rows, ErrorCause.SP_RANGE)],
-        Op.LOAD_ACC: [(cols > config.cols, ErrorCause.SHAPE),
-                      (ops.acc_addr + rows > acc_rows, ErrorCause.ACC_RANGE)],
-        Op.STORE_SP: [(cols > config.dim, ErrorCause.SHAPE),
-                      (ops.sp_addr + rows > sp_rows, ErrorCause.SP_RANGE)],
-        Op.STORE_ACC: [(cols > config.cols, ErrorCause.SHAPE),
-                       (ops.acc_addr + rows > acc_rows, ErrorCause.ACC_RANGE)],
-        Op.STORE_ACT: [(cols > config.cols, ErrorCause.SHAPE),
-                       (ops.acc_addr + rows > acc_rows, ErrorCause.ACC_RANGE)],
+        Op.LOAD_ACC: acc_block,
+        Op.STORE_SP: sp_block,
+        Op.STORE_ACC: acc_block,
+        Op.STORE_ACT: acc_block,
         Op.PRELOAD: [(ops.k > config.tile_limits[1], ErrorCause.SHAPE),
                      (ops.n > config.cols, ErrorCause.SHAPE),
                      (ops.b_addr + ops.k > sp_rows, ErrorCause.SP_RANGE)],
@@ -64,8 +64,9 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
         Op.READ_COUNTER: [(bad_counter, ErrorCause.ILLEGAL_INSTRUCTION)],
         Op.READ_COUNTER_HI: [(bad_counter, ErrorCause.ILLEGAL_INSTRUCTION)],
     }
-    for transfer in list(LOADS) + list(STORES):
-        table[transfer] += [(mem_bad, ErrorCause.MEM_RANGE), (window_bad, ErrorCause.MEM_WINDOW)]
+    for transfer in list(LOADS) + list(STORES):    # new lists: the blocks above are shared
+        table[transfer] = [*table[transfer], (mem_bad, ErrorCause.MEM_RANGE),
+                           (window_bad, ErrorCause.MEM_WINDOW)]
     for compute in COMPUTES:
         table[compute] = [(~regs.weights.valid, ErrorCause.NO_WEIGHTS),
                           (ops.m > config.tile_limits[0], ErrorCause.SHAPE),

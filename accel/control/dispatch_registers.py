@@ -38,8 +38,8 @@ def window_layout(config: AccelConfig) -> data.StructLayout:
 def registers_layout(config: AccelConfig) -> data.StructLayout:
     """All architectural registers of the dispatcher."""
     return data.StructLayout({
-        "load_stride": unsigned(STRIDE_BITS), "store_stride": unsigned(STRIDE_BITS), "act": ActivationParams,
-        "weights": WEIGHTS_LAYOUT, "window": window_layout(config),
+        "load_stride": unsigned(STRIDE_BITS), "store_stride": unsigned(STRIDE_BITS),
+        "act": ActivationParams, "weights": WEIGHTS_LAYOUT, "window": window_layout(config),
     })
 
 

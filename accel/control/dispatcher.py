@@ -93,7 +93,8 @@ class Dispatcher(wiring.Component):
         m.submodules.decoder = decoder = Decoder()
         m.submodules.scoreboard = board = Scoreboard(cfg, self._depth)
         # depth 3: a SyncFIFOBuffered of depth 2 (one inner entry) accepts only every other cycle.
-        m.submodules.responses = responses = fifo.SyncFIFOBuffered(width=RESPONSE_LAYOUT.size, depth=3)
+        m.submodules.responses = responses = fifo.SyncFIFOBuffered(width=RESPONSE_LAYOUT.size,
+                                                                   depth=3)
 
         fire = Signal()
         held, held_valid = self._hold(m, fire)
