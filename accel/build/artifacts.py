@@ -13,9 +13,12 @@ from accel import __version__
 from accel.config import AccelConfig
 from accel.build.verilog import DEFAULT_TOP, generate
 
-__all__ = ["HEADER_NAME", "MANIFEST_NAME", "render_artifacts", "write_atomically"]
+__all__ = ["FIRMWARE_NAME", "HEADER_NAME", "MANIFEST_NAME", "render_artifacts",
+           "write_atomically"]
 
 HEADER_NAME = "accelgen.h"
+#: The firmware image baked into a ``soc`` build, kept beside its manifest.
+FIRMWARE_NAME = "firmware.bin"
 MANIFEST_NAME = "manifest.json"
 
 
@@ -28,7 +31,8 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP, *,
     directions, widths, payload field offsets), the ISA version, the accelgen version and the
     size and SHA-256 of each other file. The ``soc`` top also gets ``picorv32.v`` (the core it
     instantiates), ``soc.h`` (memory map and peripheral registers) and the memory map in the
-    manifest. Deterministic: no timestamps.
+    manifest; with a ``firmware`` image, also the image itself as ``firmware.bin``, so that the
+    build directory alone reproduces the build. Deterministic: no timestamps.
 
     Raises
     ------
@@ -51,6 +55,7 @@ def render_artifacts(config: AccelConfig, top: str = DEFAULT_TOP, *,
         files["picorv32.v"] = picorv32_source().read_bytes()
         files["soc.h"] = render_soc_header(config).encode()
         if firmware is not None:
+            files[FIRMWARE_NAME] = bytes(firmware)
             extra["firmware"] = {"bytes": len(firmware),
                                  "sha256": hashlib.sha256(firmware).hexdigest()}
         extra["memory_map"] = [{"name": r.name, "base": r.base, "size": r.size, "doc": r.doc}
