@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from accel.build.artifacts import render_artifacts, write_atomically
 from accel.build.verilog import DEFAULT_TOP, TOPS
+from accel.cli.build_inputs import firmware_image, manifest_of
 from accel.cli.options import config_from_options, config_options
+from accel.cli.paths import OutputDir
 from accel.config import ConfigError
 
 __all__ = ["build"]
@@ -33,7 +36,7 @@ def _top_help() -> str:
 @click.option("--top", type=click.Choice(list(TOPS)), default=DEFAULT_TOP,
               show_default=True,
               help=_top_help())
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
+@click.option("--out", type=OutputDir(), default=Path("build"),
               show_default=True, help="Output directory (created if missing).")
 @click.option("--firmware", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               metavar="IMAGE.bin",
@@ -43,10 +46,20 @@ def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
     """Emit <top>.v, accelgen.h and manifest.json for one configuration.
 
     The configuration is the default preset (16x16, ws, int8 -> int32), or --preset, or
-    --config, with the given flags overriding its fields. Files are written atomically.
+    --config, with the given flags overriding its fields. Files are written atomically. A
+    manifest.json as --config reproduces its build: its top unless --top is given, and its
+    firmware image (beside it, or given again with --firmware).
     """
+    config_file = options["config_file"]
     config = config_from_options(options)
-    image = firmware.read_bytes() if firmware is not None else None
+    manifest = manifest_of(config_file)
+    source = click.get_current_context().get_parameter_source("top")
+    if manifest is not None and source is ParameterSource.DEFAULT:
+        top = manifest["top"]
+        if top not in TOPS:
+            raise click.UsageError(f"{str(config_file)!r} records the top {top!r}, which is not "
+                                   f"one of {', '.join(TOPS)}")
+    image = firmware_image(firmware, config, top, manifest, config_file)
     try:
         files = render_artifacts(config, top, firmware=image)
     except (ConfigError, ValueError) as exc:
