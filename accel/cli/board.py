@@ -17,6 +17,7 @@ import click
 
 from accel.cli.options import (AliasOption, config_from_options, config_options, json_option,
                                model_option, open_model, write_json)
+from accel.cli.paths import require_output_dir
 from accel.config import AccelConfig, ConfigError
 
 __all__ = ["board"]
@@ -116,6 +117,7 @@ def build_command(board_name: str, model: str, baud: int | None, out: Path | Non
     network = open_model(model)
     source = str(Path(model).resolve()) if Path(model).exists() else model
     out = _out_dir(out, target)
+    require_output_dir(out, "--out")
     try:
         report = build_board(target, config, out, network=network, model=source,
                              baud=baud or DEFAULT_BAUD, progress=click.echo)

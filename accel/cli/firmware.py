@@ -32,11 +32,13 @@ def build_command(app: str, out: Path, json_path: Path | None, **options: Any) -
     The SRAM the image must fit is --soc-sram-kib (or the configuration's).
     Needs riscv64-unknown-elf-gcc (Debian: gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf).
     """
-    from accel.build.firmware import FirmwareError, build_firmware
+    from accel.build.firmware import FirmwareError, FirmwareUsageError, build_firmware
 
     config = config_from_options(options)
     try:
         elf = build_firmware(config, app, out)
+    except FirmwareUsageError as exc:
+        raise click.UsageError(str(exc)) from None
     except FirmwareError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

@@ -14,6 +14,7 @@ import click
 
 from accel.cli.options import (CONFIG_FIELDS, config_flag, config_from_options, config_options,
                                json_option, seed_option, write_json)
+from accel.cli.paths import OutputDir, OutputFile
 
 __all__ = ["fuzz"]
 
@@ -29,12 +30,10 @@ __all__ = ["fuzz"]
               help="Probability of a failing command at each step.")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=100, show_default=True,
               help="Programs per simulator run.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("fuzz-out"), show_default=True,
+@click.option("--out", type=OutputDir(), default=Path("fuzz-out"), show_default=True,
               help="Directory for the reproducer of a failure.")
 @json_option("the summary and the coverage counts")
-@click.option("--coverage-json", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="Also write the coverage counts alone as JSON.")
+@click.option("--coverage-json", type=OutputFile(), metavar="FILE", help="Also write the coverage counts alone as JSON.")
 @click.option("--no-minimize", is_flag=True,
               help="Write the failing batch as it ran instead of a minimized program.")
 @click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
