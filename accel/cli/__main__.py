@@ -1,4 +1,4 @@
-"""``python -m accel``: the same as the ``accelgen`` command."""
+"""``python -m accel.cli``: the same as the ``accelgen`` command."""
 
 from accel.cli import main
 

@@ -7,6 +7,8 @@ never `accel.cli` (the group) nor each other; shared modules import no command m
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -76,3 +78,12 @@ def test_modules_keep_their_names():
 
     assert isinstance(accel.cli.build.build, click.Command)
     assert accel.cli.build.__name__ == "accel.cli.build"
+
+
+def test_python_dash_m_runs_the_group():
+    from accel import __version__
+
+    done = subprocess.run([sys.executable, "-m", "accel.cli", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"accelgen, version {__version__}"
