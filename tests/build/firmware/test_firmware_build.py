@@ -166,9 +166,9 @@ def test_missing_compiler_gives_install_hint(tmp_path, monkeypatch):
     assert result.output.strip().splitlines() == [f"Error: {message}"]
 
 
-def test_unknown_app_is_a_one_line_error(tmp_path):
+def test_unknown_app_is_a_one_line_usage_error(tmp_path):
     result = _cli("firmware", "build", "--app", "nope", "--out", str(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     apps = ", ".join(list_apps())
     assert "selftest" in apps
     assert result.output.strip().splitlines() == [

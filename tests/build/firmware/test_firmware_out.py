@@ -105,7 +105,7 @@ def test_a_directory_that_is_not_a_build_is_never_replaced(tmp_path):
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
     result = _cli("firmware", "build", "--rows", "2", "--cols", "2", "--out", str(mine))
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # a bad parameter
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "is not empty and holds no earlier firmware build" in lines[0]
     assert _tree(mine) == {"notes.txt": b"keep me"}
@@ -141,7 +141,7 @@ def test_out_that_is_a_file_or_the_current_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "fw")
     for out in ("", ".", ".."):
         result = _cli("firmware", "build", "--rows", "2", "--cols", "2", "--out", out)
-        assert result.exit_code != 0 and "is the current directory" in result.output, out
+        assert result.exit_code == 2 and "is the current directory" in result.output, out
     assert is_firmware_build(tmp_path / "fw")
     assert sorted(os.listdir(tmp_path)) == ["file", "fw"]
 
@@ -152,6 +152,10 @@ def test_unknown_app_and_missing_source_are_usage_errors(tmp_path):
     with pytest.raises(FirmwareUsageError, match="no such firmware source"):
         build_firmware(CONFIG, str(tmp_path / "missing.c"), tmp_path / "fw")
     assert os.listdir(tmp_path) == []
+    result = _cli("firmware", "build", "--app", str(tmp_path / "missing.c"), "--out",
+                  str(tmp_path / "fw"))
+    assert result.exit_code == 2 and result.output.strip().splitlines() == [
+        f"Error: no such firmware source {str(tmp_path / 'missing.c')!r}"]
 
 
 def test_soc_firmware_cache_replaces_an_older_layout(tmp_path, monkeypatch):
