@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from accel.cli.options import (AliasOption, config_from_options, config_options, json_option,
-                               model_option, open_model, write_json)
+                               model_option, open_model, replace_config, write_json)
 from accel.cli.paths import require_output_dir
-from accel.config import AccelConfig, ConfigError
+from accel.config import AccelConfig
 
 __all__ = ["board"]
 
@@ -59,11 +59,8 @@ def _board_config(board, options: dict[str, Any]) -> AccelConfig:
     names = {f.name for f in fields(AccelConfig)}
     changes = {k: options.pop(k) for k in list(options) if k in names}
     options.pop("preset_name"), options.pop("config_file")
-    changes = {k: v for k, v in changes.items() if v is not None}
-    try:
-        return board.default_config.replace(**changes) if changes else board.default_config
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    return replace_config(board.default_config,
+                          {k: v for k, v in changes.items() if v is not None})
 
 
 @click.group()

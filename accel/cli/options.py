@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,10 +16,12 @@ from typing import Any, Sequence
 import click
 
 from accel.build.artifacts import write_atomically
+from accel.cli.paths import OutputFile
 from accel.config import DATAFLOWS, INT_RANGES, PRESETS, AccelConfig, ConfigError, preset
 
 __all__ = ["AliasOption", "CONFIG_FIELDS", "config_flag", "config_from_options", "config_options",
-           "json_option", "model_option", "open_model", "seed_option", "write_json"]
+           "flag_names", "json_option", "model_option", "open_model", "replace_config",
+           "seed_option", "write_json"]
 
 
 def _range(name: str) -> str:
@@ -130,11 +133,36 @@ def config_from_options(options: dict[str, Any]) -> AccelConfig:
             base = AccelConfig.from_file(config_file)
         else:
             base = preset(preset_name if preset_name is not None else "default")
-        changes = {name: value for name, value in overrides.items() if value is not None}
-        return base.replace(**changes) if changes else base
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    return replace_config(base, {name: value for name, value in overrides.items()
+                                 if value is not None})
 
+
+_FIELDS = "|".join(sorted(CONFIG_FIELDS, key=len, reverse=True))
+#: A field as the subject of a rule (``rows must``, ``sp_kib=4``) or in a formula (``2 * rows``).
+_FIELD_IN_RULE = re.compile(rf"(?<![\w-])({_FIELDS})(?= must\b|=)|(?<=\* )({_FIELDS})\b")
+
+
+def flag_names(message: str) -> str:
+    """``message`` (a `ConfigError`'s) with the fields it names spelt as their flags:
+    ``soc_sram_kib must be ...`` becomes ``--soc-sram-kib must be ...``."""
+    return _FIELD_IN_RULE.sub(lambda match: config_flag(match.group(1) or match.group(2)),
+                              message)
+
+
+def replace_config(base: AccelConfig, changes: dict[str, Any]) -> AccelConfig:
+    """``base`` with the ``changes`` its flags asked for.
+
+    Raises
+    ------
+    click.UsageError
+        The result is invalid; the one line names flags, not fields (see `flag_names`).
+    """
+    try:
+        return base.replace(**changes) if changes else base
+    except ConfigError as exc:
+        raise click.UsageError(flag_names(str(exc))) from None
 
 
 def open_model(spec: str):
@@ -148,9 +176,12 @@ def open_model(spec: str):
     """
     from accel.nn.model_file import DEFAULT_MODELS, ModelFileError, load, load_default
 
-    try:
-        if not Path(spec).exists() and spec in DEFAULT_MODELS:
+    if not Path(spec).exists():
+        if spec in DEFAULT_MODELS:
             return load_default(spec)
+        raise click.UsageError(f"no model {spec!r}: give a model file (.npz) or one of "
+                               f"{', '.join(DEFAULT_MODELS)}")
+    try:
         return load(spec)
     except ModelFileError as exc:
         raise click.UsageError(str(exc)) from None
@@ -165,13 +196,15 @@ def model_option(default: str | None, help: str):
 
 def json_option(what: str = "the figures"):
     """The ``--json FILE`` option (passed as ``json_path``): also write ``what`` as JSON."""
-    return click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+    return click.option("--json", "json_path", type=OutputFile(),
                         default=None, metavar="FILE", help=f"Also write {what} as JSON.")
 
 
 def seed_option(help: str):
-    """The ``--seed`` option (an integer, default 0) with the command's own ``help``."""
-    return click.option("--seed", type=int, default=0, show_default=True, help=help)
+    """The ``--seed`` option (a non-negative integer, default 0) with the command's own
+    ``help``."""
+    return click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                        help=help)
 
 
 def write_json(path: Path, data: Any) -> None:
