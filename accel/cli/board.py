@@ -145,6 +145,8 @@ def _report(out: Path) -> dict:
                                "accelgen board build first") from None
     except json.JSONDecodeError as exc:
         raise click.UsageError(f"{path} is not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise click.UsageError(f"{path} is not UTF-8 text: not a board build report") from None
 
 
 @board.command("program")

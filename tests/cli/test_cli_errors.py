@@ -113,6 +113,18 @@ def test_non_utf8_config_is_one_line_error(here, command):
     assert os.listdir(here) == ["latin1.json"]
 
 
+@pytest.mark.parametrize("args", [
+    ["board", "program", "--board", BOARD, "--build-dir", "."],
+    ["fuzz", "--replay", "report.json"],
+    ["predict", "--asm", "report.json"],
+    ["mnist", "info", "report.json"],
+], ids=lambda args: " ".join(args[:2]))
+def test_other_non_utf8_inputs_are_one_line_errors(here, args):
+    Path("report.json").write_bytes(b"\xff\xfe{}")
+    line = _error_line(_run(*args))
+    assert "report.json" in line, line
+
+
 @pytest.mark.parametrize("command", [("matmul",), ("fuzz",), ("sim", "random"),
                                      ("mnist", "train")], ids=" ".join)
 def test_negative_seed_is_one_line_error(here, command):
