@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -11,11 +10,10 @@ import click
 from accel.build.cache import (
     CACHE_ENV, KINDS, CacheError, KindUsage, cache_root, clean, root_source, usage,
 )
-from accel.cli.options import write_json
+from accel.cli.options import json_option, write_json
 
 __all__ = ["cache"]
 
-_JSON_HELP = "Also write the figures as JSON to FILE ('-' for standard output only)."
 
 
 def _size(count: int) -> str:
@@ -40,26 +38,13 @@ def _entries(entries: list[KindUsage]) -> dict:
                      "description": KINDS[e.kind]} for e in entries}
 
 
-def _report(json_path: Path | None, data: dict) -> bool:
-    """Write ``data`` to ``json_path``; True when the text report should be left out."""
-    if json_path is None:
-        return False
-    if str(json_path) == "-":
-        click.echo(json.dumps(data, indent=2))
-        return True
-    write_json(json_path, data)
-    return False
-
-
 @click.group()
 def cache() -> None:
     """Show or remove what accelgen caches: simulator builds, firmware, sweep results, ..."""
 
 
 @cache.command()
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True,
-                                                    path_type=Path),
-              default=None, metavar="FILE", help=_JSON_HELP)
+@json_option("the location and the sizes")
 def info(json_path: Path | None) -> None:
     """Print where the cache lives and the size of each kind of cached result."""
     root, entries = cache_root(), usage()
@@ -67,20 +52,18 @@ def info(json_path: Path | None) -> None:
     total = sum(e.bytes for e in entries)
     data = {"root": str(root), "source": root_source(), "exists": root.is_dir(),
             "kinds": _entries(entries), "total_files": total_files, "total_bytes": total}
-    if _report(json_path, data):
-        return
     state = "" if root.is_dir() else ", not created yet"
     click.echo(f"accelgen cache: {root} ({_where()}{state})")
     for e in entries:
         click.echo(f"  {e.kind:<10} {_size(e.bytes):>11} {e.files:>9,} files  {KINDS[e.kind]}")
     click.echo(f"  {'total':<10} {_size(total):>11} {total_files:>9,} files")
+    if json_path is not None:
+        write_json(json_path, data)
 
 
 @cache.command("clean")
 @click.argument("kinds", nargs=-1, type=click.Choice(list(KINDS)), metavar="[KIND]...")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True,
-                                                    path_type=Path),
-              default=None, metavar="FILE", help=_JSON_HELP)
+@json_option("what was removed")
 def clean_command(kinds: tuple[str, ...], json_path: Path | None) -> None:
     """Remove the cache, or only the KINDS named (as `accelgen cache info` lists them).
 
@@ -95,7 +78,7 @@ def clean_command(kinds: tuple[str, ...], json_path: Path | None) -> None:
     files, size = sum(e.files for e in removed), sum(e.bytes for e in removed)
     data = {"root": str(root), "removed": _entries(removed), "removed_files": files,
             "removed_bytes": size}
-    if _report(json_path, data):
-        return
     what = ", ".join(e.kind for e in removed if e.files) or "nothing"
     click.echo(f"accelgen cache: removed {_size(size)} ({files:,} files: {what}) from {root}")
+    if json_path is not None:
+        write_json(json_path, data)
