@@ -43,45 +43,52 @@ def why_not_writable(directory: Path) -> str | None:
     return None
 
 
-class OutputDir(click.Path):
+class _Output(click.Path):
+    """A path the command writes into ``_directory(path)``, tried when it is parsed."""
+
+    #: Why an empty value is refused.
+    empty = "must not be empty"
+
+    def _directory(self, path: Path) -> Path:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Path:
+        if isinstance(value, str) and not value:
+            self.fail(f"the {self.name} {self.empty}", param, ctx)
+        path = super().convert(value, param, ctx)  # refuses a file for a directory, and back
+        problem = (None if ctx is not None and ctx.resilient_parsing
+                   else why_not_writable(self._directory(path)))
+        if problem is not None:
+            self.fail(f"{str(path)!r}: {problem}", param, ctx)
+        return path
+
+
+class OutputDir(_Output):
     """A directory the command writes into: not empty, and writable (created if missing)."""
 
     name = "directory"
+    empty = "must not be empty (write . for the current directory)"
 
     def __init__(self) -> None:
         super().__init__(file_okay=False, path_type=Path)
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Path:
-        if isinstance(value, str) and not value:
-            self.fail("the directory must not be empty (write . for the current directory)",
-                      param, ctx)
-        path = super().convert(value, param, ctx)
-        problem = None if ctx is not None and ctx.resilient_parsing else why_not_writable(path)
-        if problem is not None:
-            self.fail(f"{str(path)!r}: {problem}", param, ctx)
+    def _directory(self, path: Path) -> Path:
         return path
 
 
-class OutputFile(click.Path):
+class OutputFile(_Output):
     """A file the command writes: not a directory, in a writable directory (created if
     missing)."""
 
     name = "file"
+    empty = "name must not be empty"
 
     def __init__(self) -> None:
         super().__init__(dir_okay=False, path_type=Path)
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Path:
-        if isinstance(value, str) and not value:
-            self.fail("the file name must not be empty", param, ctx)
-        path = super().convert(value, param, ctx)  # refuses an existing directory
-        problem = (None if ctx is not None and ctx.resilient_parsing
-                   else why_not_writable(path.parent))
-        if problem is not None:
-            self.fail(f"{str(path)!r}: {problem}", param, ctx)
-        return path
+    def _directory(self, path: Path) -> Path:
+        return path.parent
 
 
 def require_output_dir(path: Path, option: str) -> None:
