@@ -2,11 +2,11 @@
 
 The model follows the dispatcher (`accel.control.dispatcher.Dispatcher`): commands fire in
 order, at most one per cycle; a load, compute or store fires once its unit takes commands, its
-unit has fewer than `UNIT_DEPTH` in flight, and no in-flight command of another unit conflicts
-with it (`hazards.conflicts`); FENCE and CONFIG_WINDOW wait until every unit is idle; every other
-instruction completes in the dispatcher. Each unit model (`LoadModel`, `ExecModel`,
-`StoreModel`) turns a fired command into the cycle it retires, with the DMA's two channels
-sharing the bus (`SharedBus`). The cost is a few microseconds per command.
+unit has fewer than `accel.arch.UNIT_QUEUE_DEPTH` in flight, and no in-flight command of
+another unit conflicts with it (`hazards.conflicts`); FENCE and CONFIG_WINDOW wait until every
+unit is idle; every other instruction completes in the dispatcher. Each unit model
+(`LoadModel`, `ExecModel`, `StoreModel`) turns a fired command into the cycle it retires, with
+the DMA's two channels sharing the bus (`SharedBus`). The cost is a few microseconds per command.
 """
 
 from __future__ import annotations
