@@ -77,7 +77,7 @@ def test_replay_of_a_failing_reproducer_exits_1(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--programs", "0"], "Invalid value for '--programs': 0 is not in the range "
                           "1<=x<=10000000."),
-    (["--rows", "0"], "rows must be an integer between 1 and 128, not 0"),
+    (["--rows", "0"], "--rows must be an integer between 1 and 128, not 0"),
     (["--illegal-rate", "2"], "Invalid value for '--illegal-rate': 2.0 is not in the range "
                               "0<=x<=1."),
     (["--replay", "missing.json"], "cannot read reproducer 'missing.json': No such file or "

@@ -60,7 +60,8 @@ def test_info_of_a_default_model_by_name():
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["info", "missing.npz"], "missing.npz: no such file"),
+    (["info", "missing.npz"],
+     "no model 'missing.npz': give a model file (.npz) or one of cnn, mlp"),
     (["info", "junk.npz"], "junk.npz: not a valid .npz model file"),
     (["train", "--arch", "vgg", "--out", "x.npz"], "'vgg' is not one of 'cnn', 'mlp'"),
     (["train", "--epochs", "0", "--out", "x.npz"], "0 is not in the range"),

@@ -82,9 +82,10 @@ def test_assembly_program(tmp_path, config_file):
                         "not '3x4'"),
     (["--gemm", "0x4x4"], "Error: --gemm must be MxKxN"),
     (["--model", "cnn", "--bias"], "Error: --bias and --requant apply to --gemm only"),
-    (["--model", "nosuch.npz"], "Error: nosuch.npz: "),
+    (["--model", "nosuch.npz"],
+     "Error: no model 'nosuch.npz': give a model file (.npz) or one of cnn, mlp"),
     (["--asm", "nosuch.s"], "Error: cannot read 'nosuch.s'"),
-    (["--rows", "0", "--gemm", "2x2x2"], "Error: rows must be an integer between 1 and 128"),
+    (["--rows", "0", "--gemm", "2x2x2"], "Error: --rows must be an integer between 1 and 128"),
     (["--gemm", "100000x4x4", "--input-width", "16", "--acc-width", "64"], None),
 ])
 def test_bad_input_is_one_error_line(args, message, tmp_path, monkeypatch):

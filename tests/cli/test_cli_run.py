@@ -35,7 +35,7 @@ def test_matmul_bad_input_is_one_line():
     result = _run("matmul", "--rows", "0")
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "Error: rows must be an integer between 1 and 128, not 0"]
+        "Error: --rows must be an integer between 1 and 128, not 0"]
 
 
 def test_sim_random_runs_a_differential_batch(tmp_path):
