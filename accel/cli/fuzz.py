@@ -33,7 +33,8 @@ __all__ = ["fuzz"]
 @click.option("--out", type=OutputDir(), default=Path("fuzz-out"), show_default=True,
               help="Directory for the reproducer of a failure.")
 @json_option("the summary and the coverage counts")
-@click.option("--coverage-json", type=OutputFile(), metavar="FILE", help="Also write the coverage counts alone as JSON.")
+@click.option("--coverage-json", type=OutputFile(), metavar="FILE",
+              help="Also write the coverage counts alone as JSON.")
 @click.option("--no-minimize", is_flag=True,
               help="Write the failing batch as it ran instead of a minimized program.")
 @click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",

@@ -39,7 +39,8 @@ def _percent(value: float | None) -> str:
               help="Train on the official MNIST training set in DIR (idx files, plain or .gz) "
                    "and evaluate on its t10k files; default: the 5,000 offline samples, "
                    "1,000 held out.")
-@click.option("--out", type=OutputFile(), required=True, metavar="FILE.npz", help="Where to write the int8 model.")
+@click.option("--out", type=OutputFile(), required=True, metavar="FILE.npz",
+              help="Where to write the int8 model.")
 @json_option("the accuracies per epoch and of the saved model")
 def train(arch: str, epochs: int | None, seed: int, data_dir: Path | None, out: Path,
           json_path: Path | None) -> None:

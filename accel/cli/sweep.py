@@ -59,7 +59,8 @@ def _echo_err(line: str) -> None:
                    "(e.g. tcp://10.0.0.5:8786) instead of a LocalCluster.")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None,
               help="Worker processes of the LocalCluster [default: CPU count].")
-@click.option("--out", type=OutputDir(), default=Path("sweep"), show_default=True, help="Directory for sweep.csv, sweep.json and pareto.png.")
+@click.option("--out", type=OutputDir(), default=Path("sweep"), show_default=True,
+              help="Directory for sweep.csv, sweep.json and pareto.png.")
 def sweep(rows: str, cols: str, dataflows: str, sp_kib: str | None, acc_kib: str | None,
           preset_name: str, workloads: tuple[str, ...], metrics: str, family: str,
           resource_top: str, x_axis: str | None, simulator: str, scheduler: str | None,
