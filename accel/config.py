@@ -43,8 +43,12 @@ INT_RANGES: dict[str, tuple[int, int]] = {
 BUS_WIDTHS = (8, 16, 32, 64, 128, 256)
 
 
-class Dataflow(enum.StrEnum):
-    """How the systolic array maps a matrix product; members compare equal to their strings."""
+class Dataflow(str, enum.Enum):
+    """How the systolic array maps a matrix product; members compare equal to, print and
+    serialise as their strings (`enum.StrEnum` behaviour, which needs Python 3.11)."""
+
+    __str__ = str.__str__
+    __format__ = str.__format__
 
     #: Weight-stationary: a B tile is held in the array, A rows stream through.
     WS = "ws"

@@ -29,13 +29,16 @@ ISA_VERSION = "1.1"
 CUSTOM0_OPCODE = 0b0001011
 
 
-class Unit(enum.StrEnum):
+class Unit(str, enum.Enum):
     """The part of the accelerator that executes an instruction.
 
     ``LOAD``, ``EXECUTE`` and ``STORE`` are the queued units that run concurrently (hazards are
     tracked between them); ``CONFIG`` and ``CONTROL`` instructions complete in the dispatcher.
-    Members compare equal to their strings.
+    Members compare equal to, print and serialise as their strings.
     """
+
+    __str__ = str.__str__
+    __format__ = str.__format__
 
     CONFIG = "config"
     LOAD = "load"

@@ -1,5 +1,6 @@
+# amaranth: UnusedElaboratable=no
 """``accel.arch.microarch``: the constants agree with the configuration, the ISA and the
-gateware built from them (elaborated here, not simulated; the RTL tests measure latencies)."""
+gateware built from them (constructed here, not simulated; the RTL tests measure latencies)."""
 
 import pytest
 
