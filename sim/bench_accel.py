@@ -114,10 +114,10 @@ async def run_job(dut):
         await RisingEdge(dut.clk)
     dut.rst.value = 0
 
-    bus = WishboneMemory(dut, "bus", memory, data_width=config.bus_width,
-                         stall_prob=meta["stall_prob"], max_wait=meta["max_wait"],
-                         error_windows=[tuple(w) for w in meta.get("error_windows", [])],
-                         seed=meta["seed"], record=meta.get("record_bus", False))
+    bus = WishboneMemory.cocotb(dut, "bus", memory, data_width=config.bus_width,
+                                stall_prob=meta["stall_prob"], max_latency=1 + meta["max_wait"],
+                                err_ranges=meta.get("error_windows", []), past_end="err",
+                                seed=meta["seed"], record=meta.get("record_bus", False))
     monitor = ResponseMonitor(dut, stall_prob=meta["resp_stall_prob"], seed=meta["seed"] + 1)
     cocotb.start_soon(bus.run())
     cocotb.start_soon(monitor.run())

@@ -10,8 +10,8 @@ from amaranth.hdl import ClockDomain, Module
 from amaranth.sim import Simulator
 
 from accel.bus import wishbone
+from sim.wishbone_memory import ProtocolError, WishboneMemory
 from tests.support.wishbone_master import Request, burst
-from tests.support.wishbone_memory import ProtocolError, WishboneMemory
 
 
 def simulate(dut, mem, benches):

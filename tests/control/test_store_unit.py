@@ -201,9 +201,9 @@ def test_load_then_store_through_dma():
     from accel.arch.microarch import dma_row_bytes
     from accel.control.load_unit import LoadUnit
     from accel.memory.dma import DMA
-    from test_load_unit import golden_run as load_golden
-    from test_load_unit import random_command as random_load
-    from tests.support.wishbone_memory import WishboneMemory
+    from sim.wishbone_memory import WishboneMemory
+    from tests.control.test_load_unit import golden_run as load_golden
+    from tests.control.test_load_unit import random_command as random_load
 
     cfg = CONFIGS["3x5w6"]
     rng = random.Random(21)

@@ -13,8 +13,8 @@ import pytest
 from amaranth.sim import Simulator
 
 from accel.memory import DMA
+from sim.wishbone_memory import WishboneMemory
 from tests.support.streams import receive, send
-from tests.support.wishbone_memory import WishboneMemory
 
 ADDR_WIDTH = 32
 MEM_SIZE = 2048

@@ -15,9 +15,9 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
+from sim.wishbone_memory import WishboneMemory
 from tests.memory.test_dma import (MEM_SIZE, check_reads, command, make_dut, random_rows,
                                    reader_bench, run, writer_bench)
-from tests.support.wishbone_memory import WishboneMemory
 
 
 def watch_bus(dut, presented: list):

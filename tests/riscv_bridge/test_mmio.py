@@ -18,9 +18,9 @@ from accel.isa import Command
 from accel.riscv_bridge import (REGISTERS, STATUS_IN_FLIGHT, STATUS_RESULT_VALID,
                                 MMIOCommandPort)
 from tests.riscv_bridge.test_pcpi import (MASK32, SMALL, FakeAccelerator, echo, golden_answers,
+from sim.wishbone_memory import WishboneMemory
                                           is_status, real_program)
 from tests.support.wishbone_master import Request, burst
-from tests.support.wishbone_memory import WishboneMemory
 
 W = {name: offset >> 2 for name, offset in REGISTERS.items()}
 

@@ -25,7 +25,7 @@ from accel.isa import Command, Counter, ErrorCause, encode
 from accel.isa.encoding import riscv_word
 from accel.isa.spec import BY_NAME
 from accel.riscv_bridge import PCPIBridge
-from tests.support.wishbone_memory import WishboneMemory
+from sim.wishbone_memory import WishboneMemory
 
 MASK32 = 0xFFFF_FFFF
 SMALL = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)

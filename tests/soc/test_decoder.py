@@ -8,9 +8,9 @@ from amaranth.sim import Simulator
 from accel.config import AccelConfig
 from accel.soc.decoder import Decoder
 from accel.soc.memory_map import Region, memory_map
+from sim.wishbone_memory import WishboneMemory
 from tests.soc import assert_rejected
 from tests.support.wishbone_master import Request, burst
-from tests.support.wishbone_memory import WishboneMemory
 
 
 @pytest.mark.parametrize("stall_prob,max_latency", [(0.0, 1), (0.4, 4)])

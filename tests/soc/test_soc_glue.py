@@ -7,7 +7,7 @@ from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
 from accel.soc.soc import CommandMux, CoreBusAdapter
-from tests.support.wishbone_memory import WishboneMemory
+from sim.wishbone_memory import WishboneMemory
 
 
 def test_core_bus_adapter_against_memory_model():
