@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from accel.cli import main as accelgen
@@ -29,6 +30,7 @@ def _tables(markdown: str) -> list[list[list[str]]]:
     return tables
 
 
+@pytest.mark.rtl
 def test_quick_report_is_markdown_and_matches_the_cli(tmp_path):
     out = tmp_path / "report.md"
     done = _bench("--quick", "--sections", "gemm,fpga", "--out", str(out))

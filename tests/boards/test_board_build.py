@@ -14,6 +14,8 @@ from boards.image import plan_board_image
 from boards.top import uart_divisor
 from tests.soc.rv32 import require_toolchain
 
+pytestmark = [pytest.mark.fpga, pytest.mark.soc, pytest.mark.slow]
+
 
 def test_icebreaker_flow_gives_a_bitstream_that_meets_timing(tmp_path):
     """The whole flow on the iCE40 (YoWASP Yosys, nextpnr-ice40, icepack): the board top with

@@ -41,6 +41,7 @@ def test_bad_configuration_flag():
                    "rows must be an integer between 1 and 128, not 0")
 
 
+@pytest.mark.soc
 @pytest.mark.parametrize("board, args, array, match", [
     # 10,739 commands of the CNN on a 1x1 array (129 KB of tables) need 256 KiB of SRAM.
     ("ulx3s-12f", ["--rows", "1", "--cols", "1"], "1x1",
@@ -56,6 +57,7 @@ def test_design_too_big_for_the_board_names_the_memory(tmp_path, board, args, ar
     assert not (tmp_path / "gateware").exists()
 
 
+@pytest.mark.fpga
 @pytest.mark.parametrize("variable", ["YOSYS", "NEXTPNR_ECP5", "ECPPACK"])
 def test_missing_tool_is_found_before_any_work(tmp_path, variable):
     line = one_line_error(run("build", "--board", "ulx3s-85f", "--out", str(tmp_path),

@@ -10,6 +10,7 @@ inference and the frame at 32 cycles per bit).
 import os
 
 import numpy as np
+import pytest
 
 from accel.config import AccelConfig
 from accel.nn.model_file import load_default
@@ -18,6 +19,8 @@ from accel.nn.mnist.recipe import load_dataset
 from boards.protocol import frame, image_frame
 from sim.board_demo import run_demo_sim
 from tests.soc.rv32 import require_toolchain
+
+pytestmark = [pytest.mark.rtl, pytest.mark.soc, pytest.mark.slow]
 
 #: The smallest array the board flow builds (one Verilator build serves every run here).
 CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)

@@ -104,6 +104,7 @@ def _yosys():
     return tool
 
 
+@pytest.mark.fpga
 @pytest.mark.parametrize("family, synth, cell", [
     ("ecp5", "synth_ecp5", "MULT18X18D"),
     ("ice40", "synth_ice40 -dsp", "SB_MAC16"),

@@ -173,6 +173,7 @@ def test_ecp5_abc_lut_script():
     assert ecp5_synth_abc_lut("t", "-noiopad")[0] == "synth_ecp5 -noiopad -top t -run :map_luts"
 
 
+@pytest.mark.fpga
 def test_real_yosys_statistics(tmp_path):
     try:
         find_tool("yosys")

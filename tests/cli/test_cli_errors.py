@@ -218,6 +218,7 @@ def test_unknown_firmware_app_is_a_usage_error_listing_the_apps(here):
     assert os.listdir(here) == []
 
 
+@pytest.mark.slow
 def test_a_failure_exits_1_not_2(here, real_build, monkeypatch):
     # A good request whose work fails (here, writing) is a failure: exit code 1.
     import accel.build.artifacts
@@ -288,6 +289,7 @@ def _ok(result):
     return result
 
 
+@pytest.mark.slow
 def test_manifest_reproduces_the_top(here, real_build):
     _ok(_run("build", "--preset", "tiny", "--top", "array", "--out", "a"))
     _ok(_run("build", "--config", "a/manifest.json", "--out", "b"))
@@ -295,6 +297,7 @@ def test_manifest_reproduces_the_top(here, real_build):
     assert "array.v" in _files(here / "b")
 
 
+@pytest.mark.slow
 def test_manifest_reproduces_the_soc_with_its_firmware(here, real_build):
     Path("fw.bin").write_bytes(IMAGE)
     _ok(_run(*SOC, "--firmware", "fw.bin", "--out", "a"))
@@ -313,6 +316,7 @@ def test_manifest_reproduces_the_soc_with_its_firmware(here, real_build):
     assert _files(here / "a") == _files(here / "c")
 
 
+@pytest.mark.slow
 def test_manifest_without_its_firmware_is_refused(here, real_build):
     Path("fw.bin").write_bytes(IMAGE)
     _ok(_run(*SOC, "--firmware", "fw.bin", "--out", "a"))
@@ -328,6 +332,7 @@ def test_manifest_without_its_firmware_is_refused(here, real_build):
     assert not Path("b").exists()
 
 
+@pytest.mark.slow
 def test_top_flag_overrides_the_manifest(here, real_build):
     _ok(_run("build", "--preset", "tiny", "--top", "array", "--out", "a"))
     result = _ok(_run("build", "--config", "a/manifest.json", "--top", "accelerator",

@@ -22,6 +22,7 @@ def config_file(tmp_path):
     return write_config(tmp_path, CONFIG)
 
 
+@pytest.mark.rtl
 def test_small_campaign_passes_and_covers_everything(tmp_path, config_file):
     """The budget of tests/verify/fuzz/test_randprog.py's coverage test, now on the RTL."""
     coverage_file = tmp_path / "coverage.json"
@@ -48,6 +49,7 @@ def _reproducer(commands):
                       note="written by hand")
 
 
+@pytest.mark.rtl
 def test_replay_of_a_passing_reproducer(tmp_path):
     path = _reproducer([encode("config_load", stride=4),
                         encode("load_sp", mem_addr=64, sp_addr=0, rows=4, cols=4),
@@ -62,6 +64,7 @@ def test_replay_of_a_passing_reproducer(tmp_path):
     assert result.output.splitlines()[-1] == "replay: passes, no mismatch"
 
 
+@pytest.mark.rtl
 def test_replay_of_a_failing_reproducer_exits_1(tmp_path):
     # The bench's memory is 4 KiB but the bus addresses 4 GiB: the golden model calls a store
     # past 4 KiB MEM_RANGE, the hardware tries it and meets a bus error. A real difference of

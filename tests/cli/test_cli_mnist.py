@@ -16,6 +16,7 @@ def run(*args):
     return CliRunner().invoke(main, ["mnist", *args])
 
 
+@pytest.mark.slow
 def test_train_short_run_prints_progress_and_writes_a_reproducible_model(tmp_path):
     first, second = tmp_path / "a.npz", tmp_path / "b.npz"
     result = run("train", "--arch", "mlp", "--epochs", "2", "--seed", "4", "--out", str(first))

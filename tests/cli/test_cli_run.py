@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from accel.cli import main
@@ -21,6 +22,7 @@ def test_matmul_golden_prints_stats_and_matches():
     assert "matches NumPy" in result.output
 
 
+@pytest.mark.rtl
 def test_matmul_rtl_reports_cycles(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps(CONFIGS["4x4-ws"].to_dict()))
@@ -38,6 +40,7 @@ def test_matmul_bad_input_is_one_line():
         "Error: --rows must be an integer between 1 and 128, not 0"]
 
 
+@pytest.mark.rtl
 def test_sim_random_runs_a_differential_batch(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps(CONFIGS["4x4-ws"].to_dict()))

@@ -138,6 +138,7 @@ def test_one_sram_flag():
     assert "--soc-sram-kib" in _help("firmware", "build")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flag", ["--soc-sram-kib", "--sram-kib"])
 def test_both_sram_spellings_set_the_field(tmp_path, flag):
     result = _run("build", "--preset", "tiny", "--top", "array", flag, 128, "--out", tmp_path)
@@ -188,6 +189,7 @@ def test_matmul_json_holds_the_printed_figures(tmp_path):
     assert saved["cycles"] is None and saved["config"]["name"] == "tiny"
 
 
+@pytest.mark.slow
 def test_mnist_train_json_holds_the_accuracies(tmp_path):
     path, model = tmp_path / "t.json", tmp_path / "m.npz"
     result = _run("mnist", "train", "--arch", "mlp", "--epochs", 1, "--seed", 2, "--out", model,
@@ -201,6 +203,7 @@ def test_mnist_train_json_holds_the_accuracies(tmp_path):
     assert saved["train_images"] == 4000 and saved["eval_images"] == 1000
 
 
+@pytest.mark.slow
 def test_board_demo_json_holds_every_answer(tmp_path, monkeypatch):
     """A stand-in board answers with the reference's logits except for image 1."""
     import boards.demo

@@ -136,6 +136,7 @@ def _run(lanes: int, acc_width: int, out_width: int, beats, *, seed: int,
     return got, cycles
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lanes, acc_width, out_width", [
     (1, 32, 8),
     (3, 48, 16),
@@ -258,6 +259,7 @@ def test_rejects_bad_arguments(kwargs, message):
         ActivationUnit(**kwargs)
 
 
+@pytest.mark.slow
 def test_converts_to_verilog():
     dut = ActivationUnit(lanes=16, acc_width=32, out_width=8)
     text = verilog.convert(dut, name="activation_unit")

@@ -480,6 +480,7 @@ def _status(word: int) -> dict:
             "funct7": (word >> 16) & 0x7F, "funct3": (word >> 23) & 7}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(CONFIGS)), ids=CONFIG_IDS)
 def test_random_programs_match_golden(index):
     """Random programs (a few failing commands, each followed by CLEAR_ERROR) vs golden."""
@@ -494,6 +495,7 @@ def test_random_programs_match_golden(index):
     assert not all(c["reload"] for _, c in exp.units["execute"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(CONFIGS)), ids=CONFIG_IDS)
 def test_every_error_cause(index):
     """Each failing command reaches no unit, sets the status like the golden model, and every
@@ -547,6 +549,7 @@ def test_every_error_cause(index):
     assert all(len(exp.units[u]) >= len(cases) for u in UNITS)
 
 
+@pytest.mark.slow
 def test_bus_errors():
     """A done beat with err sets BUS_ERROR (unit's funct7, done's funct3) when no error is set;
     later unit commands are discarded until CLEAR_ERROR."""
@@ -601,6 +604,7 @@ def test_bus_errors():
     assert [c.payload["kind"] for c in run.units["store"]] == [2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cfg", [CFG_SQ, CFG_NS.replace(dataflow="os")], ids=["4x4-ws", "2x3-os"])
 def test_independent_commands_overlap_and_fence_waits(cfg):
     """A long load does not hold back a compute and a store on other ranges; a conflicting
@@ -629,6 +633,7 @@ def test_independent_commands_overlap_and_fence_waits(cfg):
     assert run.responses[8][0] > max(c.done for u in UNITS for c in run.units[u])
 
 
+@pytest.mark.slow
 def test_reload_flag():
     cfg = CFG_SQ
     c = encode("compute", a_addr=0, m=1, c_addr=0)
@@ -653,6 +658,7 @@ def test_reload_flag():
         [1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0]
 
 
+@pytest.mark.slow
 def test_counters_and_reset():
     cfg = CFG_NS
     rc = [encode(name, counter=int(c)) for c in Counter
@@ -688,6 +694,7 @@ def test_counters_and_reset():
     assert exp.responses[-1][3]
 
 
+@pytest.mark.slow
 def test_throughput_one_command_per_cycle():
     """With always-ready units that complete quickly, N independent commands are accepted in
     N cycles plus a small constant."""

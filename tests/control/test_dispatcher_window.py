@@ -80,6 +80,7 @@ def window_program(cfg):
     return program, expect
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cfg", [CFG_SQ, CFG_NS.replace(dataflow="os")], ids=["4x4-ws", "2x3-os"])
 def test_window_checks_match_golden(cfg):
     """Every transfer outside the window fails precisely (no unit command, the golden status);
@@ -98,6 +99,7 @@ def test_window_checks_match_golden(cfg):
     assert set(windows) == {windows[0], windows[-1]}
 
 
+@pytest.mark.slow
 def test_config_window_waits_until_idle():
     """CONFIG_WINDOW is answered only after the transfers before it finished, and the window
     outputs never change while a unit command is in flight."""

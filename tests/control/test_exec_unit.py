@@ -47,6 +47,7 @@ def _reference(cfg, sp, acc, commands):
     return acc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows, cols, dataflow", [
     (4, 4, "ws"), (3, 5, "ws"), (5, 2, "ws"), (1, 1, "ws"),
     (4, 4, "os"), (3, 5, "os"), (5, 2, "os"), (1, 3, "os"),

@@ -169,6 +169,7 @@ def random_state(rng, cfg):
     return mem, sp, acc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,seed", [("4x4", 1), ("4x4", 2), ("4x4", 5), ("3x5w6", 3),
                                        ("3x5w6", 4), ("3x5w6", 6)])
 def test_load_random(name, seed):
@@ -184,6 +185,7 @@ def test_load_random(name, seed):
     assert np.array_equal(acc, gm.acc)
 
 
+@pytest.mark.slow
 def test_load_errors_reported():
     cfg = CONFIGS["4x4"]
     rng = random.Random(7)
@@ -216,6 +218,7 @@ def test_load_throughput(kind):
     assert np.array_equal(sp, gm.sp) and np.array_equal(acc, gm.acc)
 
 
+@pytest.mark.slow
 def test_units_connect_to_dma():
     """The units' DMA-side members match the DMA engine's channels (sized by dma_row_bytes)."""
     from amaranth import Module

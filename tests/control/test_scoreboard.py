@@ -74,6 +74,7 @@ def _conflict(ctx, dut, unit, ranges):
     return conflict
 
 
+@pytest.mark.slow
 def test_conflict_table_every_unit_and_range_kind():
     """Every (old unit, old range kind) x (new unit, new range kind), overlapping by one row."""
     seen = {True: 0, False: 0}
@@ -101,6 +102,7 @@ def test_conflict_table_every_unit_and_range_kind():
     assert pairs >= 14 and seen[True] == 2 * pairs and seen[False] > 800
 
 
+@pytest.mark.slow
 def test_pairs_by_unit():
     """Spot checks, in words: which unit pairs interact through which memory."""
     cases = [
@@ -133,6 +135,7 @@ def test_pairs_by_unit():
     _run(4, bench)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [1, 3])
 def test_full_idle_and_in_order_retire(depth):
     """Entries retire oldest first, through several wrap-arounds of each unit's ring."""

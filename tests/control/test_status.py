@@ -140,6 +140,7 @@ def _golden_results(cfg, program) -> list[int | None]:
     return results
 
 
+@pytest.mark.slow
 def test_dispatcher_golden_and_header_agree(tmp_path):
     program, expect = _program(CONFIG)
     golden = _golden_results(CONFIG, program)
@@ -167,6 +168,7 @@ def test_dispatcher_golden_and_header_agree(tmp_path):
                                 "err_funct7": 0x7F, "err_funct3": 0x7})
 
 
+@pytest.mark.slow
 def test_bus_error_status(tmp_path):
     """BUS_ERROR, which only the hardware reports: the failing unit's instruction codes."""
     load_acc = encode("load_acc", mem_addr=0, acc_addr=0, rows=1, cols=1)

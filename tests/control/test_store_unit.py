@@ -153,6 +153,7 @@ def random_state(rng, cfg):
     return mem, sp, acc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,seed", [("4x4", 1), ("4x4", 2), ("4x4", 5), ("3x5w6", 3),
                                        ("3x5w6", 4), ("3x5w6", 6)])
 def test_store_random(name, seed):
@@ -192,6 +193,7 @@ def test_store_throughput(kind):
     assert np.array_equal(mem, gm.mem)
 
 
+@pytest.mark.slow
 def test_load_then_store_through_dma():
     """LoadUnit and StoreUnit on the real DMA engine and a Wishbone memory model (random stalls
     and latency): loads, then stores, must match the golden model."""

@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_walkthrough_runs_on_the_golden_backend(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples/mnist/walkthrough.py"),
                              "--images", "24", "--rows", "4", "--cols", "4", "--out",

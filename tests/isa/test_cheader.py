@@ -152,6 +152,7 @@ def _objdump_words(text):
     return funcs
 
 
+@pytest.mark.soc
 def test_riscv_wrappers_emit_custom0(tmp_path):
     gcc, objdump = shutil.which(RISCV_GCC), shutil.which(RISCV_OBJDUMP)
     if gcc is None or objdump is None:
@@ -175,6 +176,7 @@ def test_riscv_wrappers_emit_custom0(tmp_path):
             assert fields["rd"] == 0, ins.name
 
 
+@pytest.mark.soc
 def test_riscv_issue_dispatch_covers_every_instruction(tmp_path):
     """``accel_issue(funct7, funct3, ...)`` issues exactly the named instruction for every code
     of the ISA (constant codes fold the switch to one custom-0 word) and nothing otherwise."""

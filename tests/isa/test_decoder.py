@@ -1,6 +1,7 @@
 """The generated hardware decoder agrees with the Python decoder on every kind of command."""
 
 import numpy as np
+import pytest
 from amaranth.back import verilog
 from amaranth.sim import Simulator
 
@@ -35,6 +36,7 @@ def _random_commands(rng, count):
     return commands
 
 
+@pytest.mark.slow
 def test_decoder_matches_python_decode():
     rng = np.random.default_rng(11)
     commands = _random_commands(rng, 1500)
@@ -66,6 +68,7 @@ def test_decoder_matches_python_decode():
     assert not mismatches, mismatches[:5]
 
 
+@pytest.mark.slow
 def test_decoder_converts_to_verilog():
     text = verilog.convert(Decoder(), name="decoder")
     assert "module decoder" in text

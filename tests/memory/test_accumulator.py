@@ -159,6 +159,7 @@ def random_traffic(seed, *, depth, lanes, elem_width, banks, read_ports, write_p
         assert stats["contended"] > 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth, lanes, elem_width, banks, read_ports, rates", [
     (8, 1, 8, 1, 1, (0.9,)),
     (16, 3, 6, 2, 2, (0.5, 0.5)),
@@ -255,6 +256,7 @@ def test_bad_arguments(kwargs, message):
         Accumulator(**args)
 
 
+@pytest.mark.slow
 def test_converts_to_verilog():
     text = verilog.convert(Accumulator(depth=24, lanes=3, elem_width=6, banks=4, read_ports=2,
                                        write_ports=3), name="accumulator")

@@ -135,6 +135,7 @@ TRAFFIC = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width,max_row_bytes,stall_prob,max_latency,seed", TRAFFIC)
 def test_read_random(data_width, max_row_bytes, stall_prob, max_latency, seed):
     rng = random.Random(seed)
@@ -150,6 +151,7 @@ def test_read_random(data_width, max_row_bytes, stall_prob, max_latency, seed):
     assert mem.max_outstanding <= 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width,max_row_bytes,stall_prob,max_latency,seed", TRAFFIC)
 def test_write_random(data_width, max_row_bytes, stall_prob, max_latency, seed):
     rng = random.Random(seed + 100)
@@ -168,6 +170,7 @@ def test_write_random(data_width, max_row_bytes, stall_prob, max_latency, seed):
     assert all(w.sel for w in mem.writes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width,max_row_bytes", [(32, 16), (64, 24), (8, 3)])
 def test_read_heavy_backpressure(data_width, max_row_bytes):
     """A consumer that is rarely ready: responses must wait in the DMA, never be dropped."""
@@ -189,6 +192,7 @@ def test_read_heavy_backpressure(data_width, max_row_bytes):
     check_reads(cmds, image, got)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width,seed", [(32, 11), (64, 12)])
 def test_read_and_write_concurrently(data_width, seed):
     """Both channels share the bus; reads and writes target disjoint halves of memory."""
@@ -313,6 +317,7 @@ def test_malformed_commands():
     assert mem.data == old
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width,max_outstanding", [(32, 4), (64, 4), (32, 2)])
 def test_zero_wait_throughput(data_width, max_outstanding):
     """Zero wait states: a long aligned transfer moves about one bus word per cycle."""
@@ -358,6 +363,7 @@ def test_zero_wait_throughput(data_width, max_outstanding):
     assert cycles["write"] <= words + 8
 
 
+@pytest.mark.slow
 def test_channels_share_the_bus_fairly():
     """A short write finishes while a long read is still streaming (row-boundary hand-over)."""
     mrb = 32
@@ -392,6 +398,7 @@ def test_channels_share_the_bus_fairly():
     assert events[0][1] < 100
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width,max_row_bytes", [(16, 7), (128, 40)])
 def test_other_bus_widths_and_one_outstanding(data_width, max_row_bytes):
     """max_outstanding=1 (no pipelining) is slow but exact; 16- and 128-bit buses work."""
@@ -424,6 +431,7 @@ def test_parameter_validation(kwargs, message):
         DMA(**kwargs)
 
 
+@pytest.mark.slow
 def test_emits_verilog():
     from amaranth.back import verilog
     dut = make_dut(64, 24)

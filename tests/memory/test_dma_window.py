@@ -64,6 +64,7 @@ def assert_presented_inside(presented, nb, window):
     assert not outside, f"{len(outside)} words presented outside the window: {outside[:5]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_width", [8, 32, 64])
 def test_reads_straddling_the_window(data_width):
     """Rows inside the window are read exactly; a row with a word outside carries err, the
@@ -136,6 +137,7 @@ def test_writes_straddling_the_window(data_width):
                 rows[index][r][:cmd["row_bytes"]], (index, r)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_random_windows_and_commands_both_channels(seed):
     """Random (also unaligned) windows, random reads and writes running concurrently: nothing

@@ -96,6 +96,7 @@ def random_traffic(seed, *, depth, lanes, elem_width, banks, read_ports, write_p
     assert checked[0] == cycles * read_ports
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth, lanes, elem_width, banks, read_ports, write_ports", [
     (8, 1, 8, 1, 1, 1),
     (16, 3, 6, 2, 2, 2),
@@ -176,12 +177,14 @@ def test_members():
     Fragment.get(dut, None)     # and it elaborates (so it is not "created but never used")
 
 
+@pytest.mark.slow
 def test_converts_to_verilog():
     text = verilog.convert(Scratchpad(depth=24, lanes=3, elem_width=6, banks=4, read_ports=2,
                                       write_ports=2), name="scratchpad")
     assert "module scratchpad" in text
 
 
+@pytest.mark.slow
 def test_large_converts_quickly():
     start = time.monotonic()
     text = verilog.convert(Scratchpad(depth=1024, lanes=16, elem_width=8, banks=4, read_ports=2),

@@ -22,6 +22,7 @@ CONFIGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.rows}x{c.cols}-{c.dataflow}")
 @pytest.mark.parametrize("make", [random_cnn, random_mlp], ids=["cnn", "mlp"])
 def test_golden_backend_equals_reference(config, make):
@@ -49,6 +50,7 @@ def test_steps_alternate_programs_and_pooling_and_end_with_fences():
             assert (last.funct7, last.funct3) == (FENCE.funct7, FENCE.funct3)
 
 
+@pytest.mark.slow
 def test_consecutive_convolutions_keep_the_pitch():
     rng = np.random.default_rng(5)
     network = QuantizedNetwork("deep", [

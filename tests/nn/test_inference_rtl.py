@@ -4,12 +4,15 @@ The configurations are the differential tests' (tests/sim), so the simulator bui
 """
 
 import numpy as np
+import pytest
 
 from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
 from accel.nn.inference import bound_cycles, run_golden, run_rtl
 from accel.nn.network import reference
 from tests.nn.nets import random_cnn, random_images, random_mlp
+
+pytestmark = pytest.mark.rtl
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 

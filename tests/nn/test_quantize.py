@@ -59,6 +59,7 @@ def quantized(trained, data):
     return quantize(trained, data[0][:500], metadata={"seed": 3})
 
 
+@pytest.mark.slow
 def test_requant_parameters_are_valid_and_weights_symmetric(quantized):
     hidden, last = quantized.layers
     r = hidden.requant

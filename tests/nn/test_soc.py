@@ -27,6 +27,8 @@ from tests.nn.nets import random_images, random_mlp
 from tests.soc import SOC_TEST_CONFIG as CONFIG
 from tests.soc.rv32 import require_toolchain
 
+pytestmark = [pytest.mark.rtl, pytest.mark.soc]
+
 
 def odd_cnn(seed=7):
     """A small CNN whose pooling takes every path of the firmware's max pooling: 2x2 windows

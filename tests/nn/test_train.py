@@ -85,6 +85,7 @@ def test_training_is_deterministic_given_the_seed():
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
 
 
+@pytest.mark.slow
 def test_training_learns_and_reports_progress():
     train_x, train_y, held_x, held_y = split_offline(*load_offline(seed=0), holdout=0.2, seed=0)
     reports = []

@@ -13,6 +13,8 @@ from accel.perf import predict_matmul, predict_network
 from accel.verify.cycle_model import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
 from accel.runtime.tiler import Requant
 
+pytestmark = pytest.mark.rtl
+
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 CONFIGS = {
     "4x4-ws": AccelConfig(rows=4, cols=4, dataflow="ws", **SMALL),

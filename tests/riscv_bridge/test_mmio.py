@@ -9,6 +9,7 @@ and latency) or the real `Accelerator`, checked against the golden model.
 
 import random
 
+import pytest
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
@@ -17,8 +18,8 @@ from accel.accelerator import Accelerator
 from accel.isa import Command
 from accel.riscv_bridge import (REGISTERS, STATUS_IN_FLIGHT, STATUS_RESULT_VALID,
                                 MMIOCommandPort)
-from tests.riscv_bridge.test_pcpi import (MASK32, SMALL, FakeAccelerator, echo, golden_answers,
 from sim.wishbone_memory import WishboneMemory
+from tests.riscv_bridge.test_pcpi import (MASK32, SMALL, FakeAccelerator, echo, golden_answers,
                                           is_status, real_program)
 from tests.support.wishbone_master import Request, burst
 
@@ -85,6 +86,7 @@ def random_command(rng: random.Random) -> Command:
                    rng.getrandbits(32))
 
 
+@pytest.mark.slow
 def test_random_commands_fake_accelerator():
     rng = random.Random(31)
     dut = MMIOCommandPort()
@@ -218,6 +220,7 @@ def test_dropping_cyc_during_a_held_issue_still_issues_once_without_ack():
     assert accel.commands == [first, second]
 
 
+@pytest.mark.slow
 def test_real_accelerator_through_mmio():
     rng = random.Random(61)
     program = real_program()

@@ -14,6 +14,7 @@ The accelerator side is either `FakeAccelerator` (random back-pressure and laten
 import random
 from collections import deque
 
+import pytest
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
@@ -201,6 +202,7 @@ def check_answers(insns, results, *, aborted=()):
             assert result[:3] == ("ready", 1, echo(cmd)), (index, result)
 
 
+@pytest.mark.slow
 def test_random_instructions_fake_accelerator():
     insns, commands, received, results = run_fake(seed=11, count=80)
     assert received == commands
@@ -219,6 +221,7 @@ def test_fast_accelerator_and_back_to_back():
     assert min(r[3] for r in results if r[0] == "ready") == 4
 
 
+@pytest.mark.slow
 def test_heavy_back_pressure():
     insns, commands, received, results = run_fake(seed=13, count=30, stall_prob=0.9,
                                                   max_latency=5)
@@ -226,6 +229,7 @@ def test_heavy_back_pressure():
     check_answers(insns, results)
 
 
+@pytest.mark.slow
 def test_abandoned_instruction_is_never_answered_to_the_next():
     rng = random.Random(14)
     insns, _ = random_program(rng, 30)
@@ -274,6 +278,7 @@ def is_status(cmd: Command) -> bool:
     return (cmd.funct7, cmd.funct3) == (BY_NAME["status"].funct7, BY_NAME["status"].funct3)
 
 
+@pytest.mark.slow
 def test_real_accelerator_through_pcpi():
     rng = random.Random(21)
     program = real_program()

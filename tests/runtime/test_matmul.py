@@ -16,6 +16,7 @@ def _config(rows, cols, dataflow, **kw):
     return AccelConfig(rows=rows, cols=cols, dataflow=dataflow, sp_banks=1, acc_banks=1, **kw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(4))
 def test_random_shapes_match_numpy(chunk):
     """220 random cases: M, K, N in 1..70, rows, cols in 1..9, both dataflows."""
@@ -44,6 +45,7 @@ def test_edge_shapes_extreme_values(dataflow, shape):
     np.testing.assert_array_equal(result, a @ b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
 def test_bias_and_requant_path(dataflow):
     rng = np.random.default_rng(7)
@@ -118,6 +120,7 @@ def test_requant_validation():
         Requant(multiplier=-1)
 
 
+@pytest.mark.rtl
 def test_rtl_backend_matches_numpy_and_reports_cycles():
     """The same call on the emitted Verilog (Verilator), ragged shape, bias and requant."""
     config = AccelConfig(rows=4, cols=4, dataflow="ws", sp_kib=1, acc_kib=1, sp_banks=1,

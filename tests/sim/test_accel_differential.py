@@ -16,6 +16,8 @@ from accel.config import AccelConfig
 from accel.verify.randprog import ProgramSpace, random_program
 from accel.runtime.rtl import BusModel, Program, run_programs
 
+pytestmark = pytest.mark.rtl
+
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 
 CONFIGS = {

@@ -17,6 +17,8 @@ from accel.runtime.rtl import BusModel, Program, run_programs
 from accel.runtime.tiler import plan_matmul
 from tests.sim.test_accel_differential import CONFIGS
 
+pytestmark = pytest.mark.rtl
+
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build
 MEMORY = 8192
 BUS_ERROR_WINDOW = (2048, 2304)

@@ -5,12 +5,15 @@ nothing else, and the accelerator runs the next program correctly once the error
 """
 
 import numpy as np
+import pytest
 
 from accel.isa import Command, ErrorCause, encode
 from accel.isa.spec import BY_NAME
 from accel.runtime.rtl import BusModel, Program, run_programs
 from accel.runtime.tiler import plan_matmul
 from tests.sim.test_accel_differential import CONFIGS
+
+pytestmark = pytest.mark.rtl
 
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build
 

@@ -15,6 +15,8 @@ from accel import generate_verilog
 from accel.config import AccelConfig, preset
 from accel.runtime.matmul import matmul
 
+pytestmark = pytest.mark.rtl
+
 _INPUTLESS_ALWAYS = re.compile(r"always @\*\n\s+[^\n]*= \d+'[hdb][0-9a-fA-F]+;\n")
 
 

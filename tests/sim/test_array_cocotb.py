@@ -9,6 +9,8 @@ import pytest
 from accel.systolic import SystolicArray
 from sim.runner import emit_cached, run_cocotb
 
+pytestmark = pytest.mark.rtl
+
 CASES = [
     # (simulator, rows, cols, dataflow, extra parameters)
     ("verilator", 4, 4, "ws", {}),

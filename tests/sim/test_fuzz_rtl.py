@@ -7,9 +7,13 @@ commands that still fail on the simulator, and write a reproducer that fails aga
 replayed against the same wrong model and passes against the real one.
 """
 
+import pytest
+
 from accel.verify.fuzz import FuzzOptions, Reproducer, fuzz
 from tests.sim.test_accel_differential import CONFIGS
 from tests.support.buggy_reference import ForgetfulAccumulate
+
+pytestmark = pytest.mark.rtl
 
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build
 

@@ -29,12 +29,14 @@ def _emit():
     return runner.emit_cached("selftest", SelfTestDut, name="selftest")
 
 
+@pytest.mark.rtl
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
 def test_selftest_bench_passes(simulator):
     runner.run_cocotb(sources=[_emit()], toplevel="selftest", test_module="sim.bench_selftest",
                       build_key="selftest", simulator=simulator)
 
 
+@pytest.mark.rtl
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
 def test_failing_cocotb_test_raises(simulator):
     expected = r"(?s)1 of 1 cocotb tests failed.*test_must_fail: 2 \+ 2"
@@ -45,6 +47,7 @@ def test_failing_cocotb_test_raises(simulator):
                           testcase="test_must_fail")
 
 
+@pytest.mark.rtl
 def test_no_matching_testcase_is_a_failure():
     with pytest.raises(AssertionError, match="no cocotb test ran"):
         runner.run_cocotb(sources=[_emit()], toplevel="selftest",
@@ -59,6 +62,7 @@ def test_emit_cached_is_stable():
     assert "module selftest" in path.read_text()
 
 
+@pytest.mark.rtl
 def test_build_is_cached(monkeypatch):
     path = _emit()
     first = runner._build("icarus", [path], "selftest", "selftest", False)
@@ -66,6 +70,7 @@ def test_build_is_cached(monkeypatch):
     assert runner._build("icarus", [path], "selftest", "selftest", False) == first
 
 
+@pytest.mark.rtl
 def test_build_cache_is_keyed_by_content_not_name(monkeypatch):
     path = _emit()
     first = runner._build("icarus", [path], "selftest", "selftest", False)

@@ -13,6 +13,7 @@ from tests.soc import assert_rejected
 from tests.support.wishbone_master import Request, burst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stall_prob,max_latency", [(0.0, 1), (0.4, 4)])
 def test_routes_by_memory_map_and_errors_unmapped(stall_prob, max_latency):
     config = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, soc_sram_kib=4)

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 
+import pytest
 from click.testing import CliRunner
 
 from accel.cli import main
@@ -20,6 +21,8 @@ def _build(out, *extra):
     return result
 
 
+@pytest.mark.rtl
+@pytest.mark.soc
 def test_soc_build_writes_core_headers_and_memory_map(tmp_path):
     out = tmp_path / "soc"
     _build(out)
@@ -42,6 +45,8 @@ def test_soc_build_writes_core_headers_and_memory_map(tmp_path):
     assert compiled.returncode == 0, compiled.stderr[-3000:]
 
 
+@pytest.mark.rtl
+@pytest.mark.soc
 def test_soc_build_bakes_firmware(tmp_path):
     config = AccelConfig(rows=8, cols=8)
     elf = build_firmware(config, "selftest", tmp_path / "fw")

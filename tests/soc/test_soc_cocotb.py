@@ -14,6 +14,8 @@ from sim.soc_runner import run_soc_image
 from tests.soc import SOC_TEST_CONFIG as CONFIG
 from tests.soc.rv32 import PROGRAMS, build, require_toolchain
 
+pytestmark = [pytest.mark.rtl, pytest.mark.soc]
+
 DIVISOR = 8
 
 

@@ -3,6 +3,7 @@ simulator."""
 
 import random
 
+import pytest
 from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
@@ -10,6 +11,7 @@ from accel.soc.soc import CommandMux, CoreBusAdapter
 from sim.wishbone_memory import WishboneMemory
 
 
+@pytest.mark.slow
 def test_core_bus_adapter_against_memory_model():
     """PicoRV32-style accesses (valid held until ready, a new one only after ready) through the
     adapter into a stalling, slow memory: reads see earlier writes, byte strobes apply, an
@@ -59,6 +61,7 @@ def test_core_bus_adapter_against_memory_model():
     assert bytes(mem.data[:512]) == bytes(shadow[:512])
 
 
+@pytest.mark.slow
 def test_command_mux_routes_responses_to_their_source():
     dut = CommandMux(depth=4)
     rng = random.Random(9)

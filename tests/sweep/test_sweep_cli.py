@@ -36,6 +36,8 @@ def _rows(results):
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 def test_writes_csv_json_and_png(swept):
     results, _ = swept
     rows = _rows(results)
@@ -50,6 +52,8 @@ def test_writes_csv_json_and_png(swept):
     assert width >= 400 and height >= 300 and len(png) > 10_000
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 def test_rows_come_in_sweep_order(swept):
     labels = [row["label"] for row in _rows(swept[0])]
     expected = [f"{r}x{c}/{d} sp{s}K" for r in (2, 4) for c in (2, 4) for d in ("ws", "os")
@@ -57,6 +61,8 @@ def test_rows_come_in_sweep_order(swept):
     assert labels == expected
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 def test_invalid_combinations_are_listed_not_run(swept):
     results, result = swept
     data = json.loads((results / "sweep.json").read_text())
@@ -71,6 +77,8 @@ def _by_label(rows):
     return {row["label"]: row for row in rows}
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 @pytest.mark.parametrize("dataflow", ["ws", "os"])
 def test_more_pes_means_fewer_cycles_and_more_luts(swept, dataflow):
     rows = _by_label(_rows(swept[0]))
@@ -85,6 +93,8 @@ def test_more_pes_means_fewer_cycles_and_more_luts(swept, dataflow):
             assert int(b["bound_cnn"]) <= int(b["cycles_cnn"])
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 def test_identical_arrays_get_identical_resources(swept):
     # The scratchpad size does not change the array: the second synthesis is a cache hit.
     rows = _rows(swept[0])
@@ -94,6 +104,8 @@ def test_identical_arrays_get_identical_resources(swept):
             [second[k] for k in ("lut", "ff", "dsp", "bram")]
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 def test_pareto_front_is_marked_and_printed(swept):
     results, result = swept
     rows = _rows(results)
@@ -112,11 +124,14 @@ def test_pareto_front_is_marked_and_printed(swept):
     assert "16 configurations (8 skipped) on LocalCluster, 2 workers" in result.stdout
 
 
+@pytest.mark.fpga
+@pytest.mark.slow
 def test_progress_goes_to_stderr(swept):
     _, result = swept
     assert "[16/16]" in result.stderr and "[16/16]" not in result.stdout
 
 
+@pytest.mark.slow
 def test_scheduler_option_uses_the_given_cluster(tmp_path):
     from distributed import LocalCluster
 

@@ -3,6 +3,8 @@
 import shutil
 import subprocess
 
+import pytest
+
 from accel.config import AccelConfig
 from accel.sweep import JobPlan, Workload, evaluate
 from accel.sweep.fmax import wrapper_verilog
@@ -28,6 +30,7 @@ def test_predicted_cycles_come_from_the_cycle_model():
     assert row["cycles_gemm_24x40x16"] == predict_matmul(config, 24, 40, 16).cycles
 
 
+@pytest.mark.fpga
 def test_ecp5_synthesis_of_an_array_is_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("ACCELGEN_SIM_CACHE", str(tmp_path))
     config = AccelConfig(rows=1, cols=2, sp_kib=4, acc_kib=4)
@@ -50,6 +53,7 @@ def test_resources_count_carry_cells_twice_and_every_ice40_flip_flop():
         {"lut": 5, "ff": 5, "dsp": 0, "bram": 0}
 
 
+@pytest.mark.rtl
 def test_fmax_shell_wraps_every_port_in_legal_verilog(tmp_path):
     from accel.build.verilog import generate
 

@@ -284,6 +284,7 @@ def offline():
     return load_offline(seed=0)
 
 
+@pytest.mark.slow
 def test_load_offline_shapes_and_ranges(offline):
     images, labels = offline
     assert images.shape == (5000, 28, 28) and images.dtype == np.uint8

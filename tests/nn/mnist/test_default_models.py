@@ -20,6 +20,7 @@ def dataset():
     return load_dataset()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["cnn", "mlp"])
 def test_default_model_accuracy_is_recorded_and_reproduced(name, dataset):
     network = load_default(name)
@@ -49,6 +50,7 @@ def test_default_cnn_fits_small_fpga_memories():
     assert all(layer.requant.relu for layer in network.layers if isinstance(layer, Conv2D))
 
 
+@pytest.mark.slow
 def test_training_the_default_mlp_reproduces_the_committed_file(dataset):
     """The default recipe (30 epochs, ~15 s) regenerates mlp.npz. Bit for bit where NumPy and
     BLAS are those that trained it; elsewhere float rounding differs, so the run must only be

@@ -12,11 +12,14 @@ unchanged, and returns every response to the source whose command it answers.
   taken. BMC to ``ROUTING_BMC_DEPTH`` (enough to fill the ``DEPTH``-entry queue and drain it).
 """
 
+import pytest
 from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, Signal, Value
 
 from accel.soc.soc import CommandMux
 from accel.verify.formal import run_sby
 from tests.support.formal import OrderWitness, drive_sink, drive_source, stream_rules
+
+pytestmark = pytest.mark.formal
 
 DEPTH = 4          # CommandMux's default (and the SoC's) responses in flight
 COMMAND_BMC_DEPTH = 16

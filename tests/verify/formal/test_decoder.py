@@ -9,12 +9,15 @@ the decoder, by the PCPI bridge, see test_pcpi.py). The decoder is combinational
 depth 1 is a complete proof.
 """
 
+import pytest
 from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Cat, Cover, Elaboratable, Module, Signal
 
 from accel.isa.decoder import COMMAND_LAYOUT, OPERANDS_LAYOUT, Decoder, Op
 from accel.isa.spec import BY_NAME, INSTRUCTIONS
 from accel.verify.formal import run_sby
+
+pytestmark = pytest.mark.formal
 
 MASK32 = 0xFFFF_FFFF
 

@@ -24,6 +24,7 @@ command is then discarded, as the error semantics say). The units act only on tr
 nothing is lost or duplicated, but it is a withdrawal the stream rules do not allow.
 """
 
+import pytest
 from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, Signal, Value
 
@@ -32,6 +33,8 @@ from accel.config import AccelConfig
 from accel.control.dispatcher import Dispatcher
 from accel.verify.formal import run_sby
 from tests.support.formal import bounded, drive_sink, drive_source, stream_rules
+
+pytestmark = pytest.mark.formal
 
 CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 UNIT_DEPTH = UNIT_QUEUE_DEPTH     # the Dispatcher's default per-unit depth

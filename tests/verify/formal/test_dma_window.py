@@ -19,6 +19,8 @@ from accel.memory.dma import DMA
 from accel.verify.formal import run_sby
 from tests.support.formal import drive_sink, drive_source
 
+pytestmark = pytest.mark.formal
+
 CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 MAX_ROW_BYTES = max(CONFIG.dim * CONFIG.in_bytes, CONFIG.cols * CONFIG.acc_bytes)
 

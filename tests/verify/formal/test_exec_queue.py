@@ -16,6 +16,7 @@ through every interleaving — so two runs split the work:
 The covers show both bounds reach a full queue and the witness passing through it.
 """
 
+import pytest
 from amaranth.hdl import Assert, Cover, Elaboratable, Module, Value
 from amaranth.lib import data
 
@@ -24,6 +25,8 @@ from accel.control.exec_unit import _Queue
 from accel.control.layouts import exec_command_layout
 from accel.verify.formal import run_sby
 from tests.support.formal import OrderWitness, bounded, drive_sink, drive_source, stream_rules
+
+pytestmark = pytest.mark.formal
 
 CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 DEPTH = 4           # ExecUnit's default queue_depth

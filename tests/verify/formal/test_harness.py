@@ -39,11 +39,13 @@ class Gated(wiring.Component):
         return m
 
 
+@pytest.mark.formal
 def test_inductive_property_passes(tmp_path):
     result = run_sby(Counter(5, 9), mode="prove", depth=8, workdir=tmp_path)
     assert result.passed and not result.failures, result.report()
 
 
+@pytest.mark.formal
 def test_non_inductive_property_is_unknown_with_induction_trace(tmp_path):
     result = run_sby(Counter(5, 9), mode="prove", depth=2, workdir=tmp_path)
     assert result.status == "UNKNOWN", result.report()
@@ -51,6 +53,7 @@ def test_non_inductive_property_is_unknown_with_induction_trace(tmp_path):
     assert result.failures[0].trace.name == "trace_induct.vcd"
 
 
+@pytest.mark.formal
 def test_failure_names_message_source_and_trace(tmp_path):
     result = run_sby(Counter(12, 9), mode="bmc", depth=12, workdir=tmp_path)
     assert result.status == "FAIL", result.report()
@@ -61,17 +64,20 @@ def test_failure_names_message_source_and_trace(tmp_path):
     assert failure.trace.is_file() and failure.trace.name == "trace.vcd"
 
 
+@pytest.mark.formal
 def test_component_inputs_are_free(tmp_path):
     result = run_sby(Gated(), mode="bmc", depth=6, workdir=tmp_path)
     assert result.status == "FAIL", result.report()
 
 
+@pytest.mark.formal
 def test_cover_reports_reached_and_unreached(tmp_path):
     assert run_sby(Counter(5, 9, cover=4), mode="cover", depth=6, workdir=tmp_path).passed
     result = run_sby(Counter(5, 9, cover=7), mode="cover", depth=6, workdir=tmp_path)
     assert result.status == "FAIL" and result.failures[0].kind == "cover", result.report()
 
 
+@pytest.mark.formal
 def test_design_without_properties_is_rejected():
     with pytest.raises(ValueError, match="could only pass vacuously"):
         run_sby(Counter(5, 9), mode="cover", depth=4)

@@ -14,6 +14,7 @@ Mode: prove (k-induction). The bridge holds no storage beyond registers the prop
 so the proof is unbounded.
 """
 
+import pytest
 from amaranth.asserts import AnySeq
 from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, Signal
 
@@ -21,6 +22,8 @@ from accel.isa.spec import CUSTOM0_OPCODE
 from accel.riscv_bridge import PCPIBridge
 from accel.verify.formal import run_sby
 from tests.support.formal import bounded, drive_source, past, stream_rules
+
+pytestmark = pytest.mark.formal
 
 CMD_LATENCY = 3
 RESP_LATENCY = 4
