@@ -8,8 +8,8 @@ from accel.verify.fuzz import MemoryImage, Reproducer
 from accel.verify.fuzz.coverage import Coverage
 from accel.isa import encode
 from accel.runtime.rtl import BusModel
-from tests.sim.test_accel_differential import CONFIGS
 from tests.support.cli import run_cli, write_config
+from tests.support.configs import CONFIGS
 
 CONFIG = CONFIGS["4x4-ws"]  # shares the differential test's cached build
 

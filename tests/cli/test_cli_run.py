@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from accel.cli import main
 from accel.isa import render_markdown
-from tests.sim.test_accel_differential import CONFIGS
+from tests.support.configs import CONFIGS
 
 
 def _run(*args):

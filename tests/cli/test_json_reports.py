@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests.sim.test_accel_differential import CONFIGS
 from tests.support.cli import run_cli, write_config
+from tests.support.configs import CONFIGS
 
 pytestmark = pytest.mark.rtl
 

@@ -24,8 +24,8 @@ from accel.nn.soc_image import (
 )
 from accel.runtime.tiler import Requant
 from tests.nn.nets import random_images, random_mlp
-from tests.soc import SOC_TEST_CONFIG as CONFIG
 from tests.soc.rv32 import require_toolchain
+from tests.support.configs import SOC_TEST_CONFIG as CONFIG
 
 pytestmark = [pytest.mark.rtl, pytest.mark.soc]
 

@@ -12,22 +12,11 @@ import random
 import numpy as np
 import pytest
 
-from accel.config import AccelConfig
 from accel.verify.randprog import ProgramSpace, random_program
 from accel.runtime.rtl import BusModel, Program, run_programs
+from tests.support.configs import CONFIGS
 
 pytestmark = pytest.mark.rtl
-
-SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
-
-CONFIGS = {
-    "4x4-ws": AccelConfig(rows=4, cols=4, dataflow="ws", **SMALL),
-    "4x4-os": AccelConfig(rows=4, cols=4, dataflow="os", **SMALL),
-    "3x5-ws": AccelConfig(rows=3, cols=5, dataflow="ws", sp_kib=1, acc_kib=1, sp_banks=2,
-                          acc_banks=2),
-    "2x3-os-bus64": AccelConfig(rows=2, cols=3, dataflow="os", bus_width=64, acc_width=24,
-                                **SMALL),
-}
 
 PROGRAMS_PER_CONFIG = 125
 

@@ -12,7 +12,7 @@ from accel.isa import ErrorCause, encode
 from accel.isa.spec import BY_NAME
 from accel.runtime.rtl import BusModel, Program, run_programs
 from accel.runtime.tiler import plan_matmul
-from tests.sim.test_accel_differential import CONFIGS
+from tests.support.configs import CONFIGS
 
 pytestmark = pytest.mark.rtl
 

@@ -10,8 +10,8 @@ replayed against the same wrong model and passes against the real one.
 import pytest
 
 from accel.verify.fuzz import FuzzOptions, Reproducer, fuzz
-from tests.sim.test_accel_differential import CONFIGS
 from tests.support.buggy_reference import ForgetfulAccumulate
+from tests.support.configs import CONFIGS
 
 pytestmark = pytest.mark.rtl
 

@@ -11,8 +11,8 @@ import pytest
 
 from accel.soc.memory_map import region
 from sim.soc_runner import run_soc_image
-from tests.soc import SOC_TEST_CONFIG as CONFIG
 from tests.soc.rv32 import PROGRAMS, build, require_toolchain
+from tests.support.configs import SOC_TEST_CONFIG as CONFIG
 
 pytestmark = [pytest.mark.rtl, pytest.mark.soc]
 
