@@ -12,7 +12,7 @@ from boards import BOARDS, BoardError
 from boards.build import build_board, elaborate
 from boards.image import plan_board_image
 from boards.top import uart_divisor
-from tests.soc.rv32 import require_toolchain
+from tests.support.riscv import require_toolchain
 
 pytestmark = [pytest.mark.fpga, pytest.mark.soc, pytest.mark.slow]
 

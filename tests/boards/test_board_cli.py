@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from accel.cli import main
-from tests.soc.rv32 import require_toolchain
+from tests.support.riscv import require_toolchain
 
 
 def run(*args, env=None):

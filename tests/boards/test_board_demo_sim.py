@@ -18,7 +18,7 @@ from accel.nn.network import reference
 from accel.nn.mnist.recipe import load_dataset
 from boards.protocol import frame, image_frame
 from sim.board_demo import run_demo_sim
-from tests.soc.rv32 import require_toolchain
+from tests.support.riscv import require_toolchain
 
 pytestmark = [pytest.mark.rtl, pytest.mark.soc, pytest.mark.slow]
 

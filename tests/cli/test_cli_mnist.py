@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from accel.cli import main
 from accel.nn.model_file import load, save
-from tests.nn.nets import random_cnn
+from tests.support.nets import random_cnn
 
 
 def run(*args):

@@ -9,7 +9,7 @@ from accel.nn.compiler import AccelStep, HostStep, compile_network
 from accel.nn.inference import bound_cycles, run_golden
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, reference
 from accel.runtime.tiler import Requant
-from tests.nn.nets import random_cnn, random_images, random_mlp
+from tests.support.nets import random_cnn, random_images, random_mlp
 
 FENCE = BY_NAME["fence"]
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from accel.cli import main
 from accel.config import AccelConfig
 from accel.nn.evaluate import confusion_matrix, evaluate
-from tests.nn.nets import random_cnn, random_images
+from tests.support.nets import random_cnn, random_images
 
 
 def test_evaluate_reports_accuracy_agreement_and_bound():

@@ -10,7 +10,7 @@ from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
 from accel.nn.inference import bound_cycles, run_golden, run_rtl
 from accel.nn.network import reference
-from tests.nn.nets import random_cnn, random_images, random_mlp
+from tests.support.nets import random_cnn, random_images, random_mlp
 
 pytestmark = pytest.mark.rtl
 

@@ -17,7 +17,7 @@ from accel.nn.model_file import (
     to_bytes,
 )
 from accel.nn.network import MaxPool2D, reference
-from tests.nn.nets import random_cnn, random_images, random_mlp
+from tests.support.nets import random_cnn, random_images, random_mlp
 
 
 def assert_same_network(a, b):

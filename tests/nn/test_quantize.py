@@ -13,7 +13,7 @@ from accel.nn.network import Conv2D, MaxPool2D, QuantizedNetwork, reference
 from accel.nn.network import Dense as QDense
 from accel.nn.quantize import fixed_point, quantize
 from accel.nn.train import TrainConfig, accuracy, float_input, input_scale, train
-from tests.nn.nets import random_cnn, random_images, random_mlp
+from tests.support.nets import random_cnn, random_images, random_mlp
 
 
 @pytest.mark.parametrize("real", [1.0, 0.5, 0.75, 1e-3, 3.3e-5, 123.456, 2.0 ** -33, 1.9999,

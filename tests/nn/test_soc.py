@@ -23,9 +23,9 @@ from accel.nn.soc_image import (
     plan_layout,
 )
 from accel.runtime.tiler import Requant
-from tests.nn.nets import random_images, random_mlp
-from tests.soc.rv32 import require_toolchain
 from tests.support.configs import SOC_TEST_CONFIG as CONFIG
+from tests.support.nets import random_images, random_mlp
+from tests.support.riscv import require_toolchain
 
 pytestmark = [pytest.mark.rtl, pytest.mark.soc]
 

@@ -14,7 +14,7 @@ from accel.nn.train import (
     shift_images,
     train,
 )
-from tests.nn.nets import random_images
+from tests.support.nets import random_images
 
 
 @pytest.mark.parametrize("shift", [0, 1, 2])

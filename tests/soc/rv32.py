@@ -1,25 +1,14 @@
 """Build small RV32IM programs for the SoC tests with Debian's riscv64-unknown-elf-gcc."""
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from accel.soc.memory_map import memory_map
+from tests.support.riscv import GCC, OBJCOPY
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-GCC = "riscv64-unknown-elf-gcc"
-OBJCOPY = "riscv64-unknown-elf-objcopy"
 FLAGS = ["-march=rv32im", "-mabi=ilp32", "-nostdlib", "-nostartfiles", "-ffreestanding"]
-
-
-def require_toolchain():
-    """Fail the calling test, saying how to install it, when the RISC-V GCC is missing
-    (scripts/test.sh installs it; a missing compiler must not turn into a silent skip)."""
-    if shutil.which(GCC) is None or shutil.which(OBJCOPY) is None:
-        pytest.fail(f"{GCC} not installed (apt-get install gcc-riscv64-unknown-elf)")
 
 
 def map_defines(config) -> list[str]:

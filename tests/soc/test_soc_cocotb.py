@@ -11,8 +11,9 @@ import pytest
 
 from accel.soc.memory_map import region
 from sim.soc_runner import run_soc_image
-from tests.soc.rv32 import PROGRAMS, build, require_toolchain
+from tests.soc.rv32 import PROGRAMS, build
 from tests.support.configs import SOC_TEST_CONFIG as CONFIG
+from tests.support.riscv import require_toolchain
 
 pytestmark = [pytest.mark.rtl, pytest.mark.soc]
 
