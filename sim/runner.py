@@ -295,8 +295,8 @@ def _build(simulator: str, sources: list[Path], toplevel: str, build_key: str,
     key = f"{simulator}-{digest}"
     build_dir = kind_dir("simulator") / key
     stamp = build_dir / ".built"
-    what = (f"{_SIMULATOR_NAMES[simulator]} model of {toplevel} ({build_key}"
-            + (f", {waves.upper()} waveforms" if waves else "") + ")")
+    what = (f"{_SIMULATOR_NAMES[simulator]} model of {build_key}"
+            + (f" with {waves.upper()} waveforms" if waves else ""))
     with _locked(kind_dir("simulator") / f"{key}.lock"):
         if stamp.is_file():
             _log.info("using cached %s in %s", what, build_dir)

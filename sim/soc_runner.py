@@ -72,7 +72,8 @@ def soc_verilog(config, *, with_accelerator: bool = True, uart_divisor: int = DE
 
 def run_soc_image(config, image: bytes, *, env: Mapping[str, str] | None = None,
                   with_accelerator: bool = True, uart_divisor: int = DEFAULT_DIVISOR,
-                  baked: bool = False, simulator: str = "verilator") -> SocRun:
+                  baked: bool = False, simulator: str = "verilator",
+                  waves: str | None = None, waves_file: Path | None = None) -> SocRun:
     """Run ``image`` (SRAM contents from address 0) on the SoC until the bench's ending line.
 
     Parameters
@@ -86,6 +87,9 @@ def run_soc_image(config, image: bytes, *, env: Mapping[str, str] | None = None,
     baked : bool
         Build the SoC with ``image`` as its initial SRAM (one build per image).
     simulator : {"verilator", "icarus"}
+    waves : {None, "fst", "vcd"}
+        Record the run's waveform into ``waves_file`` (see `sim.runner.run_cocotb`).
+    waves_file : Path, optional
 
     Raises
     ------
@@ -109,7 +113,8 @@ def run_soc_image(config, image: bytes, *, env: Mapping[str, str] | None = None,
         try:
             run_cocotb(sources=[verilog, picorv32_source()], toplevel="soc",
                        test_module="sim.bench_soc", build_key=verilog.parent.name,
-                       simulator=simulator, env={**settings, **dict(env or {})})
+                       simulator=simulator, env={**settings, **dict(env or {})},
+                       waves=waves, waves_file=waves_file)
         except AssertionError as exc:
             text = transcript.read_text() if transcript.is_file() else ""
             raise SocRunError(str(exc), _strip_header(text)[0]) from None

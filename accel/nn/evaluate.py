@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
 from accel.nn.inference import Inference, bound_cycles, run_golden, run_rtl
 from accel.nn.network import QuantizedNetwork, reference
+
+if TYPE_CHECKING:
+    from accel.runtime.rtl import Waves
 
 __all__ = ["BACKENDS", "EvalReport", "evaluate", "confusion_matrix"]
 
@@ -107,19 +110,25 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int =
 
 def evaluate(network: QuantizedNetwork, config: AccelConfig, images: np.ndarray,
              labels: np.ndarray, *, backend: str = "golden", simulator: str = "verilator",
-             progress: Callable[[int], None] | None = None) -> EvalReport:
+             progress: Callable[[int], None] | None = None,
+             waves: "Waves | None" = None) -> EvalReport:
     """Run ``images`` through ``network`` compiled for ``config`` on ``backend``.
+
+    ``progress`` is called with the number of images finished (per image on "golden", per
+    simulator run on "rtl" and "soc"); ``waves`` records each simulator run's waveform.
 
     Raises
     ------
     ValueError
-        Unknown backend, mismatched image and label counts, or a network that does not compile
-        for ``config``.
+        Unknown backend, mismatched image and label counts, a network that does not compile
+        for ``config``, or ``waves`` on the golden backend.
     RuntimeError
         The RTL disagrees with the golden model, or the SoC run failed.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if waves is not None and backend == "golden":
+        raise ValueError("waveforms need a simulator: use the rtl or soc backend")
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
@@ -133,11 +142,12 @@ def evaluate(network: QuantizedNetwork, config: AccelConfig, images: np.ndarray,
         golden = run_golden(compiled, images)
         wanted = [g.logits for g in golden]
         if backend == "rtl":
-            results = run_rtl(compiled, list(images), simulator=simulator, progress=progress)
+            results = run_rtl(compiled, list(images), simulator=simulator, progress=progress,
+                              waves=waves)
         else:
             from accel.nn.soc import run_soc
             results = run_soc(network, config, list(images), simulator=simulator,
-                              progress=progress)
+                              progress=progress, waves=waves)
     seconds = time.perf_counter() - start
     logits = np.array([r.logits for r in results], dtype=np.int32).reshape(len(images), -1)
     agree = sum(bool(np.array_equal(r.logits, w)) for r, w in zip(results, wanted))

@@ -8,13 +8,16 @@ firmware on PicoRV32 runs the same steps, lives in `accel.nn.soc`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
 from accel.golden import GoldenModel
 from accel.isa.spec import Counter
 from accel.nn.compiler import AccelStep, CompiledNetwork, HostStep
+
+if TYPE_CHECKING:
+    from accel.runtime.rtl import Waves
 
 __all__ = ["Inference", "run_golden", "run_rtl", "bound_cycles"]
 
@@ -85,12 +88,14 @@ def run_golden(compiled: CompiledNetwork, images: Iterable[np.ndarray],
 
 def run_rtl(compiled: CompiledNetwork, images: Sequence[np.ndarray], *,
             simulator: str = "verilator", batch: int = 8,
-            progress: Callable[[int], None] | None = None) -> list[Inference]:
+            progress: Callable[[int], None] | None = None,
+            waves: "Waves | None" = None) -> list[Inference]:
     """Run every image on the accelerator's RTL, checked against the golden model as it runs.
 
     Host steps (pooling) happen between programs in zero simulated time, so ``cycles`` counts
     the accelerator alone (from the first command offered to the last response of each
-    program). Images run ``batch`` per simulator invocation.
+    program). Images run ``batch`` per simulator invocation; ``progress`` is called with the
+    number of images each invocation finished, and ``waves`` records each invocation's waveform.
 
     Raises
     ------
@@ -122,7 +127,7 @@ def run_rtl(compiled: CompiledNetwork, images: Sequence[np.ndarray], *,
             programs[-1] = Program(last.commands, last.pokes, last.host_ops,
                                    ((compiled.logits_addr, 4 * compiled.classes),))
             per_image.append((first, len(programs)))
-        run = run_programs(compiled.config, memory, programs, simulator=simulator)
+        run = run_programs(compiled.config, memory, programs, simulator=simulator, waves=waves)
         if run.mismatches:
             raise RuntimeError("the RTL disagrees with the golden model: " + run.mismatches[0])
         for (first, end), reference in zip(per_image, golden[start:start + batch]):

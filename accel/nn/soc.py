@@ -16,7 +16,7 @@ import json
 import re
 import shutil
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from accel.nn.compiler import CompiledNetwork, HostStep
 from accel.nn.inference import Inference, bound_cycles, run_golden
 from accel.nn.network import QuantizedNetwork
 from accel.nn.soc_image import SocLayout, SramTooSmall, plan_layout
+
+if TYPE_CHECKING:
+    from accel.runtime.rtl import Waves
 
 __all__ = ["SocError", "SocInference", "SocImageResult", "SocFirmware", "SramTooSmall",
            "describe_status", "run_batch", "run_soc", "soc_firmware"]
@@ -151,10 +154,11 @@ def _parse(transcript: str, first: int, count: int) -> list[SocImageResult]:
 
 
 def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndarray], *,
-              first: int = 0, max_cycles: int, simulator: str = "verilator"
-              ) -> list[SocImageResult]:
+              first: int = 0, max_cycles: int, simulator: str = "verilator",
+              waves: "Waves | None" = None) -> list[SocImageResult]:
     """One simulator run: ``images`` (at most ``layout.capacity``), numbered from ``first``,
-    through the network of ``layout``; what the firmware printed, unchecked.
+    through the network of ``layout``; what the firmware printed, unchecked. ``waves`` records
+    the run's waveform.
 
     Raises
     ------
@@ -166,8 +170,10 @@ def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndar
 
     image = layout.sram_image(firmware.binary, images, first)
     env = {"SOC_END": r"^(DONE|ERROR.*)$", "SOC_MAX_CYCLES": str(max_cycles)}
+    trace = waves.next_path() if waves is not None else None
     try:
-        run = run_soc_image(layout.compiled.config, image, env=env, simulator=simulator)
+        run = run_soc_image(layout.compiled.config, image, env=env, simulator=simulator,
+                            waves=waves.format if waves is not None else None, waves_file=trace)
     except SocRunError as exc:
         reason = next((line.strip() for line in str(exc).splitlines()
                        if line.strip().startswith("run_firmware")), str(exc).splitlines()[0])
@@ -175,13 +181,16 @@ def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndar
         shown = "" if repr(tail)[1:-1] in reason else f"; transcript ends {tail!r}"
         raise SocError(f"the SoC run of images {first}..{first + len(images) - 1} failed "
                        f"({reason}){shown}") from None
+    finally:
+        if waves is not None and trace is not None:
+            waves.record(trace)
     return _parse(run.transcript, first, len(images))
 
 
 def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
             images: Sequence[np.ndarray], *, simulator: str = "verilator",
             progress: Callable[[int], None] | None = None, batch: int = MAX_BATCH,
-            check: bool = True) -> list[SocInference]:
+            check: bool = True, waves: "Waves | None" = None) -> list[SocInference]:
     """Run uint8 ``images`` through ``network`` on the SoC of ``config``.
 
     Parameters
@@ -200,6 +209,8 @@ def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
         Images per simulator run at most (fewer when the SRAM holds fewer).
     check : bool
         Raise `SocError` when a logit differs from the golden model's.
+    waves : accel.runtime.rtl.Waves, optional
+        Record each simulator run's waveform.
 
     Returns
     -------
@@ -229,7 +240,7 @@ def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
         chunk = images[first:first + layout.capacity]
         references = golden[first:first + len(chunk)]
         lines = run_batch(layout, firmware, chunk, first=first, simulator=simulator,
-                          max_cycles=_budget(layout, references))
+                          max_cycles=_budget(layout, references), waves=waves)
         for line, ref in zip(lines, references):
             if line.failed:
                 raise SocError(f"image {line.index}: the accelerator reported "

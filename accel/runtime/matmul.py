@@ -65,7 +65,7 @@ def _check_operand(name: str, value: np.ndarray, ndim: int, width: int) -> np.nd
 def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
            backend: str = "golden", bias: np.ndarray | None = None,
            requant: Requant | None = None, return_stats: bool = False,
-           simulator: str = "verilator"):
+           simulator: str = "verilator", waves=None):
     """Compute ``a @ b`` (+ ``bias``) on the accelerator through a tiled program.
 
     Parameters
@@ -88,6 +88,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
         Also return a `MatmulStats`.
     simulator : {"verilator", "icarus"}
         The simulator of the "rtl" backend.
+    waves : accel.runtime.rtl.Waves, optional
+        Record the "rtl" backend's waveform (one simulator run).
 
     Returns
     -------
@@ -98,13 +100,15 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     Raises
     ------
     ValueError
-        On bad shapes, out-of-range values, or an unknown backend.
+        On bad shapes, out-of-range values, an unknown backend, or ``waves`` on "golden".
     RuntimeError
         When the RTL's result differs from the golden model's (a hardware bug).
     """
     config = config if config is not None else preset("default")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if waves is not None and backend != "rtl":
+        raise ValueError("waveforms need a simulator: use the rtl backend")
     a = _check_operand("a", a, 2, config.input_width)
     b = _check_operand("b", b, 2, config.input_width)
     if a.shape[1] != b.shape[0]:
@@ -119,7 +123,7 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     plan = plan_matmul(config, m, k, n, bias=bias is not None, requant=requant)
     result, stats = _run_golden(plan, a, b, bias)
     if backend == "rtl":
-        result, stats = _run_rtl(plan, a, b, bias, stats, simulator)
+        result, stats = _run_rtl(plan, a, b, bias, stats, simulator, waves)
     return (result, stats) if return_stats else result
 
 
@@ -134,11 +138,11 @@ def _run_golden(plan: MatmulPlan, a: np.ndarray, b: np.ndarray,
 
 
 def _run_rtl(plan: MatmulPlan, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None,
-             golden: MatmulStats, simulator: str) -> tuple[np.ndarray, MatmulStats]:
+             golden: MatmulStats, simulator: str, waves) -> tuple[np.ndarray, MatmulStats]:
     from accel.runtime.rtl import Program, run_programs
 
     run = run_programs(plan.config, plan.memory_image(a, b, bias), [Program(plan.program)],
-                       simulator=simulator, return_memory=True)
+                       simulator=simulator, return_memory=True, waves=waves)
     if run.mismatches:
         raise RuntimeError("the RTL disagrees with the golden model: " + run.mismatches[0])
     stats = MatmulStats("rtl", golden.instructions, golden.macs, golden.load_bytes,

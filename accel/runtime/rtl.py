@@ -3,7 +3,7 @@
 `run_programs` is the one way host code runs programs on the RTL: it emits the accelerator's
 Verilog for the configuration (cached by content), writes a job file, runs the cocotb bench
 `sim.bench_accel` on it, and returns cycles, responses, golden-model mismatches and (optionally)
-the final main memory.
+the final main memory. A `Waves` passed to it records each simulator run's waveform.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ import numpy as np
 from accel.config import AccelConfig
 from accel.isa.encoding import Command
 
-__all__ = ["BusModel", "Program", "RunResult", "accelerator_verilog", "run_programs"]
+__all__ = ["WAVE_FORMATS", "BusModel", "Program", "RunResult", "Waves", "accelerator_verilog",
+           "run_programs"]
+
+#: Waveform formats (the same as `sim.runner.WAVE_FORMATS`, which this module imports lazily).
+WAVE_FORMATS = ("fst", "vcd")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,54 @@ class RunResult:
     bus_requests: list[np.ndarray] = field(default_factory=list)
 
 
+@dataclass
+class Waves:
+    """Record the waveform of every simulator run into files, in order.
+
+    The first run writes ``path``; a later run of the same `Waves` writes ``<stem>-2<suffix>``,
+    ``<stem>-3<suffix>`` ... beside it (a batched command runs the simulator more than once).
+    Without ``path`` the files go to the cache (kind ``runs``) as ``<label>.<format>``.
+
+    Members
+    -------
+    format : {"fst", "vcd"}
+    path : Path, optional
+        The first file; its folder must exist.
+    label : str
+        Names the default file.
+    written : list of Path
+        The files written so far (also by a run that then failed).
+    """
+
+    format: str
+    path: Path | None = None
+    label: str = "run"
+    written: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.format not in WAVE_FORMATS:
+            raise ValueError(f"waveform format must be one of {', '.join(WAVE_FORMATS)}, "
+                             f"not {self.format!r}")
+        if self.path is not None:
+            self.path = Path(self.path)
+
+    def next_path(self) -> Path:
+        """The file the next simulator run records into."""
+        if self.path is None:
+            from accel.build.cache import kind_dir
+
+            first = kind_dir("runs") / f"{self.label}.{self.format}"
+        else:
+            first = self.path
+        count = len(self.written)
+        return first if count == 0 else first.with_name(f"{first.stem}-{count + 1}{first.suffix}")
+
+    def record(self, path: Path) -> None:
+        """Note that a run wrote ``path`` (nothing happens if it did not)."""
+        if path.is_file():
+            self.written.append(path)
+
+
 def accelerator_verilog(config: AccelConfig) -> Path:
     """The accelerator's Verilog for ``config`` (top module ``accelerator``), emitted once."""
     from sim.runner import emit_cached
@@ -77,7 +129,7 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
                  check: bool = True, bus: BusModel = BusModel(), simulator: str = "verilator",
                  return_memory: bool = False, timeout_cycles: int = 2_000_000,
                  isolate: bool = False, reference: type | None = None,
-                 record_bus: bool = False) -> RunResult:
+                 record_bus: bool = False, waves: Waves | None = None) -> RunResult:
     """Run ``programs`` back to back on the RTL of ``config``.
 
     Parameters
@@ -102,6 +154,9 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
         Also return `RunResult.bus_requests`: per program, an int array of ``(we, byte address
         of the word, sel)`` rows, one per bus request the accelerator made from the program's
         first command until its last response.
+    waves : Waves, optional
+        Record this simulator run's waveform (into ``waves.next_path()``, noted in
+        ``waves.written`` even when the run fails).
 
     Raises
     ------
@@ -142,15 +197,20 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
                                                    dtype=np.int64).reshape(-1, 2)
         np.savez(job_path, **arrays)
         failure: AssertionError | None = None
+        trace = waves.next_path() if waves is not None else None
         try:
             run_cocotb(sources=[source], toplevel="accelerator", test_module="sim.bench_accel",
                        build_key=source.parent.name, simulator=simulator,
                        env={"ACCELGEN_JOB": str(job_path), "ACCELGEN_RESULT": str(result_path),
                             # The bench's asserts carry their messages; skipping cocotb's pytest
                             # assertion rewriting saves ~2.5 s per simulator start.
-                            "COCOTB_REWRITE_ASSERTION_FILES": ""})
+                            "COCOTB_REWRITE_ASSERTION_FILES": ""},
+                       waves=waves.format if waves is not None else None, waves_file=trace)
         except AssertionError as exc:
             failure = exc
+        finally:
+            if waves is not None and trace is not None:
+                waves.record(trace)
         if not result_path.is_file():
             raise failure or AssertionError("the bench wrote no result")
         result = np.load(result_path, allow_pickle=False)

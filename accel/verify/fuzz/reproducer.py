@@ -24,7 +24,7 @@ from accel.config import AccelConfig, ConfigError
 from accel.isa.assembler import AssemblyError, assemble, disassemble
 from accel.isa.encoding import Command
 from accel.isa.spec import ISA_VERSION
-from accel.runtime.rtl import BusModel, Program, RunResult, run_programs
+from accel.runtime.rtl import BusModel, Program, RunResult, Waves, run_programs
 from accel.verify.fuzz.reference import BusFaultModel
 
 __all__ = ["FORMAT", "MemoryImage", "Reproducer", "ReproducerError", "programs_text"]
@@ -98,12 +98,13 @@ class Reproducer:
         return sum(len(p) for p in self.programs)
 
     def run(self, *, simulator: str = "verilator", reference: type = BusFaultModel,
-            timeout_cycles: int = 1_000_000) -> RunResult:
-        """Run on the RTL, compared with ``reference``; mismatches are in the result."""
+            timeout_cycles: int = 1_000_000, waves: Waves | None = None) -> RunResult:
+        """Run on the RTL, compared with ``reference``; mismatches are in the result.
+        ``waves`` records the run's waveform (one simulator run: ``waves.written[0]``)."""
         return run_programs(self.config, self.memory.array(),
                             [Program(p) for p in self.programs], bus=self.bus,
                             simulator=simulator, isolate=self.isolate, reference=reference,
-                            timeout_cycles=timeout_cycles)
+                            timeout_cycles=timeout_cycles, waves=waves)
 
     # -- files --------------------------------------------------------------------------------
 
