@@ -15,6 +15,7 @@ import click
 from accel.cli.options import (CONFIG_FIELDS, config_flag, config_from_options, config_options,
                                json_option, seed_option, write_json)
 from accel.cli.paths import OutputDir, OutputFile
+from accel.cli.simulation import simulation_options
 
 __all__ = ["fuzz"]
 
@@ -41,9 +42,10 @@ __all__ = ["fuzz"]
               help="Re-run a reproducer file instead of fuzzing (no configuration options).")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True)
+@simulation_options("fuzz-replay")
 def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int, out: Path,
          json_path: Path | None, coverage_json: Path | None, no_minimize: bool,
-         replay: Path | None, simulator: str,
+         replay: Path | None, simulator: str, waves,
          **options: Any) -> None:
     """Random legal and illegal programs on the golden model and the RTL.
 
@@ -52,7 +54,10 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
     run: the failing program is minimized and written to --out as a reproducer that --replay
     re-runs. Prints programs, instructions, mismatches, programs/s and the functional coverage
     (instruction kinds x hazard kinds x error causes). Exits with status 1 on any mismatch.
+    --waves records the waveform of a --replay run.
     """
+    if waves is not None and replay is None:
+        raise click.UsageError("--waves records a --replay run: give --replay FILE")
     if replay is not None:
         flags = {**{name: config_flag(name) for name in CONFIG_FIELDS},
                  "preset_name": "--preset", "config_file": "--config"}
@@ -60,7 +65,7 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
         if given:
             raise click.UsageError(f"--replay takes its configuration from the file, not "
                                    f"{given[0]}")
-        _replay(replay, simulator)
+        _replay(replay, simulator, waves)
         return
     from accel.verify.fuzz import FuzzOptions
     from accel.verify.fuzz import fuzz as run_fuzz
@@ -118,7 +123,7 @@ def _describe(reproducer) -> None:
         click.echo(programs_text(reproducer.programs))
 
 
-def _replay(path: Path, simulator: str) -> None:
+def _replay(path: Path, simulator: str, waves) -> None:
     from accel.verify.fuzz import Reproducer, ReproducerError
 
     try:
@@ -127,7 +132,7 @@ def _replay(path: Path, simulator: str) -> None:
         raise click.UsageError(str(exc)) from None
     _describe(reproducer)
     try:
-        result = reproducer.run(simulator=simulator)
+        result = reproducer.run(simulator=simulator, waves=waves)
     except (RuntimeError, AssertionError) as exc:
         raise click.ClickException(str(exc).splitlines()[0]) from None
     for line in result.mismatches[:20]:

@@ -11,6 +11,7 @@ import numpy as np
 
 from accel.cli.options import (config_from_options, config_options, json_option, seed_option,
                                write_json)
+from accel.cli.simulation import simulation_options
 
 __all__ = ["matmul_command"]
 
@@ -30,8 +31,9 @@ __all__ = ["matmul_command"]
 @seed_option("Seed of the random A, B.")
 @click.option("--bias/--no-bias", default=False, help="Add a random int32 bias row.")
 @json_option()
+@simulation_options("matmul")
 def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: int, bias: bool,
-                   json_path: Path | None, **options: Any) -> None:
+                   json_path: Path | None, waves, **options: Any) -> None:
     """Multiply random int8 matrices on the accelerator and compare with NumPy.
 
     Prints instructions, MACs, cycles and utilization (rtl) next to the bound
@@ -39,6 +41,8 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
     """
     from accel.runtime.matmul import matmul
 
+    if waves is not None and backend != "rtl":
+        raise click.UsageError("--waves needs --backend rtl")
     config = config_from_options(options)
     rng = np.random.default_rng(seed)
     lo, hi = -(1 << (config.input_width - 1)), 1 << (config.input_width - 1)
@@ -50,7 +54,7 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
     start = time.perf_counter()
     try:
         result, stats = matmul(a, b, config=config, backend=backend, bias=bias_row,
-                               return_stats=True, simulator=simulator)
+                               return_stats=True, simulator=simulator, waves=waves)
     except (ValueError, RuntimeError, AssertionError) as exc:  # bad input, build, simulator
         raise click.ClickException(str(exc).splitlines()[0]) from None
     elapsed = time.perf_counter() - start

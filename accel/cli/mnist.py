@@ -16,6 +16,8 @@ import numpy as np
 from accel.cli.options import (config_from_options, config_options, json_option, model_option,
                                open_model, seed_option, write_json)
 from accel.cli.paths import OutputFile
+from accel.cli.simulation import progress as run_progress
+from accel.cli.simulation import simulation_options
 
 __all__ = ["mnist"]
 
@@ -198,14 +200,19 @@ def _eval_images(data_dir: Path | None, count: int, offset: int):
               show_default=True, help="Simulator of the rtl and soc backends.")
 @json_option("the figures (and predictions)")
 @config_options
+@simulation_options("mnist-eval")
 def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | None,
-          simulator: str, json_path: Path | None, **config_args) -> None:
+          simulator: str, json_path: Path | None, waves, **config_args) -> None:
     """Classify MNIST digits on a backend: accuracy, identical-logits agreement with the
     golden model, cycles per inference against its bound, simulated images per second.
 
-    Exits 1 when any image's logits differ from the golden model's.
+    The rtl and soc backends report progress after each simulator run (a batch of images) on
+    stderr. Exits 1 when any image's logits differ from the golden model's.
     """
     from accel.nn.evaluate import evaluate
+
+    if waves is not None and backend == "golden":
+        raise click.UsageError("--waves needs --backend rtl or soc")
 
     network = open_model(model)
     config = config_from_options(config_args)
@@ -213,9 +220,14 @@ def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | No
     click.echo(f"evaluating {network.name} on {len(labels)} {name} images, backend {backend}",
                err=True)
     try:
-        with click.progressbar(length=len(labels), label="images", file=sys.stderr) as bar:
+        if backend == "golden":
+            with click.progressbar(length=len(labels), label="images", file=sys.stderr) as bar:
+                report = evaluate(network, config, images, labels, backend=backend,
+                                  simulator=simulator, progress=bar.update)
+        else:
             report = evaluate(network, config, images, labels, backend=backend,
-                              simulator=simulator, progress=bar.update)
+                              simulator=simulator, progress=run_progress("images", len(labels)),
+                              waves=waves)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except RuntimeError as exc:  # a simulator missing or failing, a hardware mismatch

@@ -12,6 +12,7 @@ import numpy as np
 
 from accel.cli.options import (config_from_options, config_options, json_option, seed_option,
                                write_json)
+from accel.cli.simulation import progress, simulation_options
 
 __all__ = ["sim"]
 
@@ -35,11 +36,13 @@ def sim() -> None:
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True)
 @json_option("the counts and the first mismatches")
+@simulation_options("sim-random")
 def random_programs(programs: int, length: int, illegal_rate: float, seed: int, batch: int,
-                    simulator: str, json_path: Path | None, **options: Any) -> None:
+                    simulator: str, json_path: Path | None, waves, **options: Any) -> None:
     """Differential run: random programs on the RTL and on the golden model.
 
-    Exits with status 1 when any response or memory byte differs.
+    Prints progress after each batch (one simulator run) to stderr. Exits with status 1 when
+    any response or memory byte differs.
     """
     from accel.verify.randprog import ProgramSpace, random_program
     from accel.runtime.rtl import BusModel, Program, run_programs
@@ -50,29 +53,28 @@ def random_programs(programs: int, length: int, illegal_rate: float, seed: int, 
     done = mismatches = instructions = 0
     first_mismatches: list[str] = []
     start = time.perf_counter()
-    with click.progressbar(length=programs, label="programs", file=click.get_text_stream("stderr")
-                           ) as bar:
-        while done < programs:
-            count = min(batch, programs - done)
-            memory = np.frombuffer(rng.randbytes(space.memory_size(config)),
-                                   dtype=np.uint8).copy()
-            chunk = [Program(random_program(config, rng, length=rng.randint(4, length),
-                                            illegal_rate=illegal_rate, space=space))
-                     for _ in range(count)]
-            instructions += sum(len(p.commands) for p in chunk)
-            bus = BusModel(stall_prob=0.2, max_wait=3, cmd_gap_prob=0.2, resp_stall_prob=0.2,
-                           seed=rng.randrange(1 << 30))
-            try:
-                result = run_programs(config, memory, chunk, bus=bus, simulator=simulator)
-            except (RuntimeError, AssertionError) as exc:  # build failure, missing simulator
-                raise click.ClickException(str(exc).splitlines()[0]) from None
-            for line in result.mismatches[:20]:
-                click.echo(f"MISMATCH (batch at program {done}): {line}", err=True)
-                if len(first_mismatches) < 20:
-                    first_mismatches.append(f"batch at program {done}: {line}")
-            mismatches += len(result.mismatches)
-            done += count
-            bar.update(count)
+    report = progress("programs", programs)
+    while done < programs:
+        count = min(batch, programs - done)
+        memory = np.frombuffer(rng.randbytes(space.memory_size(config)), dtype=np.uint8).copy()
+        chunk = [Program(random_program(config, rng, length=rng.randint(4, length),
+                                        illegal_rate=illegal_rate, space=space))
+                 for _ in range(count)]
+        instructions += sum(len(p.commands) for p in chunk)
+        bus = BusModel(stall_prob=0.2, max_wait=3, cmd_gap_prob=0.2, resp_stall_prob=0.2,
+                       seed=rng.randrange(1 << 30))
+        try:
+            result = run_programs(config, memory, chunk, bus=bus, simulator=simulator,
+                                  waves=waves)
+        except (RuntimeError, AssertionError) as exc:  # build failure, missing simulator
+            raise click.ClickException(str(exc).splitlines()[0]) from None
+        for line in result.mismatches[:20]:
+            click.echo(f"MISMATCH (batch at program {done}): {line}", err=True)
+            if len(first_mismatches) < 20:
+                first_mismatches.append(f"batch at program {done}: {line}")
+        mismatches += len(result.mismatches)
+        done += count
+        report(count)
     elapsed = time.perf_counter() - start
     click.echo(f"programs {done}, instructions {instructions}, mismatches {mismatches}, "
                f"{elapsed:.0f} s, {done / elapsed:.1f} programs/s")

@@ -83,9 +83,9 @@ def test_builds_say_what_and_where(caplog):
     caplog.set_level(logging.INFO, logger="accelgen.sim")
     _run("icarus", "vcd")
     messages = [r.getMessage() for r in caplog.records if r.name == "accelgen.sim"]
-    assert any(m.startswith("using cached Icarus model of selftest (selftest, VCD waveforms) in ")
-               or m.startswith("building Icarus model of selftest (selftest, VCD waveforms) "
-                               "(cached in ") for m in messages), messages
+    assert any(m.startswith("using cached Icarus model of selftest with VCD waveforms in ")
+               or m.startswith("building Icarus model of selftest with VCD waveforms (cached in ")
+               for m in messages), messages
     caplog.clear()
     _run("icarus", "vcd")
     messages = [r.getMessage() for r in caplog.records if r.name == "accelgen.sim"]
