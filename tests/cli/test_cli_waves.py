@@ -128,6 +128,7 @@ def test_fuzz_replay_writes_vcd(tmp_path):
 
 
 @pytest.mark.rtl
+@pytest.mark.slow
 def test_a_failing_replay_still_writes_its_waveform(tmp_path):
     # a store past the bench's 4 KiB memory: the golden model refuses it, the bus errs
     path = _reproducer(tmp_path, [encode("store_sp", mem_addr=8192, sp_addr=0, rows=1, cols=2),
@@ -157,6 +158,7 @@ def test_mnist_eval_rtl_writes_vcd(tmp_path, tiny_model):
     assert "identical logits to the golden model: 1/1" in result.stdout
     assert _traces(result) == [path]
     assert_waveform(path, "vcd", "clk", 2)
+    path.unlink()  # tens of MB
 
 
 @pytest.mark.rtl
@@ -177,3 +179,4 @@ def test_mnist_eval_soc_on_verilator_writes_vcd(tmp_path, tiny_model):
     assert_waveform(path, "vcd", "clk", 2)
     _, values = read_vcd(path)
     assert any(name.endswith("mem_valid") and values[name].count(1) > 10 for name in values)
+    path.unlink()  # hundreds of MB
