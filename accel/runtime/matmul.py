@@ -9,6 +9,7 @@ import numpy as np
 from accel.config import AccelConfig, preset
 from accel.golden import GoldenModel
 from accel.isa.spec import Counter
+from accel.runtime.rtl import Waves
 from accel.runtime.tiler import MatmulPlan, Requant, plan_matmul
 
 __all__ = ["BACKENDS", "MatmulStats", "matmul"]
@@ -65,7 +66,7 @@ def _check_operand(name: str, value: np.ndarray, ndim: int, width: int) -> np.nd
 def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
            backend: str = "golden", bias: np.ndarray | None = None,
            requant: Requant | None = None, return_stats: bool = False,
-           simulator: str = "verilator", waves=None):
+           simulator: str = "verilator", waves: Waves | None = None):
     """Compute ``a @ b`` (+ ``bias``) on the accelerator through a tiled program.
 
     Parameters
@@ -88,7 +89,7 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
         Also return a `MatmulStats`.
     simulator : {"verilator", "icarus"}
         The simulator of the "rtl" backend.
-    waves : accel.runtime.rtl.Waves, optional
+    waves : Waves, optional
         Record the "rtl" backend's waveform (one simulator run).
 
     Returns
@@ -138,7 +139,8 @@ def _run_golden(plan: MatmulPlan, a: np.ndarray, b: np.ndarray,
 
 
 def _run_rtl(plan: MatmulPlan, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None,
-             golden: MatmulStats, simulator: str, waves) -> tuple[np.ndarray, MatmulStats]:
+             golden: MatmulStats, simulator: str, waves: Waves | None
+             ) -> tuple[np.ndarray, MatmulStats]:
     from accel.runtime.rtl import Program, run_programs
 
     run = run_programs(plan.config, plan.memory_image(a, b, bias), [Program(plan.program)],
