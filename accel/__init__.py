@@ -12,7 +12,7 @@ Heavy modules (Amaranth, the hardware blocks) are imported only when used.
 
 from accel.config import AccelConfig, ConfigError
 from accel.runtime.matmul import matmul
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 from accel.build.verilog import generate_verilog
 
 __all__ = ["AccelConfig", "ConfigError", "Requant", "__version__", "generate_verilog", "matmul"]

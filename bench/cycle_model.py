@@ -1,7 +1,7 @@
 """The analytical cycle model (`accel.perf`) against RTL cycles: a Markdown table and the errors.
 
 For each configuration, a set of GEMMs (square and ragged, with and without bias and
-requantization; the programs `accel.runtime.tiler.plan_matmul` emits) and every accelerator step of the
+requantization; the programs `accel.compiler.tiler.plan_matmul` emits) and every accelerator step of the
 default MNIST networks (`accel.nn.compiler.compile_network`) run on the RTL (Verilator, one
 simulator run per configuration and workload kind) and through the model; the table lists both
 and the error ``(model - RTL) / RTL``, then the worst and the mean absolute error per kind.
@@ -33,7 +33,7 @@ from accel.config import AccelConfig  # noqa: E402
 from accel.perf import predict_matmul, predict_network  # noqa: E402
 from accel.verify.cycle_model import (GemmCase, percent_error, rtl_gemm_cycles,  # noqa: E402
                                  rtl_network_cycles)
-from accel.runtime.tiler import Requant  # noqa: E402
+from accel.compiler.tiler import Requant  # noqa: E402
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 

@@ -1,7 +1,7 @@
 """Cycles per MNIST inference on the accelerator's RTL against the bound (and the cycle model).
 
 Each row is ``accelgen mnist eval --model NET --backend rtl --rows N --cols N --images I``: the
-committed default network, the first I held-out offline images, the same `accel.nn.evaluate`
+committed default network, the first I held-out offline images, the same `accel.runtime.evaluate`
 call, so cycles per inference (the mean over the images, rounded as the CLI prints it), the
 bound max(MACs / PEs, bytes moved / bus bytes per cycle) and accuracy are the CLI's. Host steps
 (max pooling) take no simulated time here; the SoC, where the firmware does them, is
@@ -48,7 +48,7 @@ def mnist_table(sizes: list[int], networks: tuple[str, ...] = ("cnn", "mlp"), *,
         When the RTL's logits differ from the golden model's.
     """
     from accel.nn.compiler import compile_network
-    from accel.nn.evaluate import evaluate
+    from accel.runtime.evaluate import evaluate
     from accel.nn.model_file import load_default
     from accel.perf import predict_network
 

@@ -4,7 +4,7 @@ SCALE-Sim (``pip install scalesim``, v3; the ``bench`` extra) simulates a systol
 same height, width and dataflow (ws, os) from a GEMM topology. Its GEMM is M x K times K x N:
 weight-stationary maps K onto the rows and N onto the columns, output-stationary M onto the rows
 and N onto the columns, as this accelerator does. The shapes are a few GEMMs (the programs
-`accel.runtime.tiler.plan_matmul` emits) and the steps of the default MNIST networks, whose layers
+`accel.compiler.tiler.plan_matmul` emits) and the steps of the default MNIST networks, whose layers
 SCALE-Sim gets as `accel.nn.compiler` lowers them: a convolution is one im2col GEMM with
 ``M = (oh - 1) * pitch + ow`` rows, ``K = kh * kw * cin``, ``N = cout``; a dense layer is
 ``1 x K x N`` (os) or, transposed, ``N x K x 1`` (ws).

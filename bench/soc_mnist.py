@@ -1,7 +1,7 @@
 """Cycles per MNIST inference on the SoC (firmware on PicoRV32 driving the accelerator over PCPI).
 
 For each configuration (``--size`` N: an N x N weight-stationary array) and network, runs a few
-images through `accel.nn.soc.run_soc` (logits checked against the golden model) and prints a
+images through `accel.runtime.network_soc.run_soc` (logits checked against the golden model) and prints a
 Markdown table: the firmware's cycles per inference, the bound max(MACs / PEs, bytes moved / bus
 bytes per cycle), their ratio, and where the core spent the cycles (input quantization, max
 pooling, issuing commands, waiting in the fences).
@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accel.config import AccelConfig  # noqa: E402
 from accel.nn.inference import bound_cycles  # noqa: E402
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork  # noqa: E402
-from accel.nn.soc import run_soc, soc_firmware  # noqa: E402
-from accel.nn.soc_image import plan_layout  # noqa: E402
-from accel.runtime.tiler import Requant  # noqa: E402
+from accel.runtime.network_soc import run_soc, soc_firmware  # noqa: E402
+from accel.runtime.soc_image import plan_layout  # noqa: E402
+from accel.compiler.tiler import Requant  # noqa: E402
 
 
 def random_networks(seed: int = 0) -> list[QuantizedNetwork]:

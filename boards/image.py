@@ -1,6 +1,6 @@
 """The SRAM image a board's bitstream carries: the ``mnist_uart`` firmware and, above it, the
 compiled network with room for one image (the blob of ``accel/build/firmware/src/mnist_net.h``,
-`accel.nn.soc_image`).
+`accel.runtime.soc_image`).
 
 `plan_board_image` also sizes the SoC for it: the smallest power-of-two SRAM that holds the
 image and the stack (``soc_sram_kib``), and a DMA address width that covers exactly that SRAM
@@ -40,7 +40,7 @@ class BoardImage:
         SRAM contents from address 0.
     firmware_bytes : int
         Size of the firmware image (the network starts at its ``__free_start``).
-    layout : accel.nn.soc_image.SocLayout
+    layout : accel.runtime.soc_image.SocLayout
         Where the network, its tables and the image slot are.
     elf : Path
         The built firmware.
@@ -88,7 +88,7 @@ def plan_board_image(config: AccelConfig, network, out_dir: Path, *, max_sram_ki
         firmware, network and stack need more than ``max_sram_kib`` of SRAM (the message says
         how much).
     """
-    from accel.nn.soc_image import SramTooSmall, plan_layout
+    from accel.runtime.soc_image import SramTooSmall, plan_layout
 
     # The firmware's size does not depend on the SRAM's (only its stack top does), so one
     # trial build tells where the network starts; a plan in the largest SRAM tells its end.

@@ -30,7 +30,7 @@ from cocotb.triggers import RisingEdge
 
 from accel.config import AccelConfig
 from accel.golden import GoldenModel
-from accel.runtime.hostops import host_op_from_dict
+from accel.compiler.hostops import host_op_from_dict
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import Counter
 from accel.verify.randprog import zero_state_commands

@@ -9,7 +9,7 @@ fixes these machines need:
   ``MAKEFLAGS=CFG_CXXFLAGS_PCH_I=-include`` (the PyPI make rules leave that flag empty, which breaks
   precompiled headers on large designs).
 * ``timescale=("1ns", "1ps")`` for every build: Amaranth emits no `` `timescale ``.
-* Builds are cached (kind ``simulator`` of `accel.build.cache`) in a directory named by a hash
+* Builds are cached (kind ``simulator`` of `accel.util.cache`) in a directory named by a hash
   of the Verilog content, the simulator, the top level and the waveform format; a stale
   ``sim.vvp`` can never be reused and a Verilator build of an unchanged design is never repeated.
   Building one key holds an ``fcntl`` lock, so pytest-xdist workers can share the cache.
@@ -40,7 +40,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from accel.build.cache import kind_dir
+from accel.util.cache import kind_dir
 
 __all__ = ["SimulatorNotFound", "WAVE_FORMATS", "emit_cached", "run_cocotb",
            "verilator_bin_dir"]

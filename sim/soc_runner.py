@@ -4,7 +4,7 @@ printed.
 By default one simulator build of an SoC with empty SRAM serves every image of a configuration:
 the bench loads the image into the SRAM during reset (``SOC_IMAGE``). ``baked=True`` instead
 emits the image as the SRAM's initial contents (one build per image). Builds are cached by
-`sim.runner`; the SoC tests (tests/soc) and `accel.nn.soc` run through here.
+`sim.runner`; the SoC tests (tests/soc) and `accel.runtime.network_soc` run through here.
 """
 
 from __future__ import annotations

@@ -33,32 +33,14 @@ ACCEL = REPO / "accel"
 #: Layers, lowest first: name -> module prefixes (folders, or single modules). The longest
 #: matching prefix decides, so `accel.isa.decoder` is gateware although `accel.isa` is base.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("accel.config", "accel.isa", "accel.arch"),
-    "model": ("accel.golden", "accel.perf", "accel.nn"),
+    "base": ("accel.config", "accel.isa", "accel.arch", "accel.util"),
+    "model": ("accel.golden", "accel.perf", "accel.compiler", "accel.nn"),
     "gateware": ("accel.hdl", "accel.systolic", "accel.memory", "accel.control", "accel.bus",
                  "accel.soc", "accel.riscv_bridge", "accel.isa.decoder", "accel.accelerator"),
     "tools": ("accel.build", "accel.runtime", "accel.verify"),
     "sweep": ("accel.sweep",),
     "cli": ("accel.cli", "accel"),
 }
-
-#: Modules whose folder does not (yet) tell their layer: module -> (its layer, why). Each is a
-#: move still to make; the test fails when an entry's module no longer exists.
-MISPLACED: dict[str, tuple[str, str]] = {
-    "accel.runtime.tiler": ("model", "a pure program emitter that the models compile with"),
-    "accel.runtime.hostops": ("model", "pure host steps (max pooling) of compiled networks"),
-    "accel.build.cache": ("base", "the user cache directory, which models (MNIST data) use"),
-    "accel.nn.soc": ("tools", "runs networks on the SoC: builds firmware, simulates it"),
-    "accel.nn.soc_image": ("tools", "lays out SoC images with the firmware's memory map"),
-    "accel.nn.evaluate": ("tools", "evaluates on every backend, the SoC among them"),
-}
-
-#: Upward imports inside functions that are known and not yet moved, as (importer, imported
-#: module). Each must still occur (a stale entry fails), so the list can only shrink.
-UPWARD_ALLOWED: frozenset[tuple[str, str]] = frozenset({
-    # `run_rtl` runs compiled networks on the RTL simulator; it belongs beside `accel.nn.soc`.
-    ("accel.nn.inference", "accel.runtime.rtl"),
-})
 
 LAYER_ORDER = tuple(LAYERS)
 PURE_LAYERS = ("base", "model")
@@ -87,8 +69,6 @@ def modules() -> dict[str, Path]:
 
 def layer_of(module: str) -> str | None:
     """The layer of an `accel` module (None outside `accel`)."""
-    if module in MISPLACED:
-        return MISPLACED[module][0]
     best, best_len = None, -1
     for layer, prefixes in LAYERS.items():
         for prefix in prefixes:
@@ -187,11 +167,11 @@ def pure_modules() -> list[str]:
 def test_the_layer_table_covers_every_module():
     unplaced = [m for m in modules() if m.startswith("accel") and layer_of(m) is None]
     assert unplaced == []
-    for folder in ("accel/golden", "accel/perf", "accel/nn", "accel/isa", "accel/arch"):
+    for folder in ("accel/golden", "accel/perf", "accel/compiler", "accel/nn", "accel/isa",
+                   "accel/arch", "accel/util"):
         assert any(modules()[m].is_relative_to(REPO / folder) for m in pure_modules()), folder
     assert layer_of("accel.isa.decoder") == "gateware"
     assert layer_of("accel.config") == "base"
-    assert [m for m in MISPLACED if m not in modules()] == []
 
 
 def _is_hardware(name: str) -> bool:
@@ -200,13 +180,8 @@ def _is_hardware(name: str) -> bool:
 
 @pytest.mark.parametrize("module", pure_modules())
 def test_pure_module_reaches_no_amaranth_and_no_gateware(module):
-    bad = {name: chain for name, chain in reach(module).items()
-           if _is_hardware(name) and not _through_allowed(chain)}
+    bad = {name: chain for name, chain in reach(module).items() if _is_hardware(name)}
     assert not bad, "\n".join(" -> ".join(chain) for chain in bad.values())
-
-
-def _through_allowed(chain: tuple[str, ...]) -> bool:
-    return any(pair in UPWARD_ALLOWED for pair in zip(chain, chain[1:]))
 
 
 def _upward_imports() -> set[tuple[str, str, int]]:
@@ -227,11 +202,8 @@ def _upward_imports() -> set[tuple[str, str, int]]:
 
 def test_imports_only_go_down():
     upward = _upward_imports()
-    unexpected = sorted(f"{m}:{line} imports {t} ({layer_of(m)} < {layer_of(t)})"
-                        for m, t, line in upward if (m, t) not in UPWARD_ALLOWED)
-    assert unexpected == []
-    stale = UPWARD_ALLOWED - {(m, t) for m, t, _ in upward}
-    assert not stale, f"allowed upward imports that no longer occur: {sorted(stale)}"
+    assert sorted(f"{m}:{line} imports {t} ({layer_of(m)} < {layer_of(t)})"
+                  for m, t, line in upward) == []
 
 
 def test_accel_root_holds_only_the_api_the_config_and_the_top():

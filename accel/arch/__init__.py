@@ -2,7 +2,7 @@
 
 Constants and small rules that both the Amaranth gateware (`accel.control`, `accel.memory`,
 `accel.systolic`, `accel.accelerator`) and the pure-Python models (`accel.perf`, `accel.nn`,
-`accel.runtime.tiler`) depend on are defined here, once. Nothing in this package imports Amaranth
+`accel.compiler.tiler`) depend on are defined here, once. Nothing in this package imports Amaranth
 or a gateware module, so the models run where Amaranth is not installed.
 """
 

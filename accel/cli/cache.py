@@ -1,5 +1,5 @@
 """``accelgen cache``: where accelgen caches builds, how big each kind is, and removing it
-(see `accel.build.cache`)."""
+(see `accel.util.cache`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from accel.build.cache import (
+from accel.util.cache import (
     CACHE_ENV, KINDS, CacheError, KindUsage, cache_root, clean, root_source, usage,
 )
 from accel.cli.options import json_option, write_json

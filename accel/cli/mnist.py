@@ -209,7 +209,7 @@ def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | No
     The rtl and soc backends report progress after each simulator run (a batch of images) on
     stderr. Exits 1 when any image's logits differ from the golden model's.
     """
-    from accel.nn.evaluate import evaluate
+    from accel.runtime.evaluate import evaluate
 
     if waves is not None and backend == "golden":
         raise click.UsageError("--waves needs --backend rtl or soc")

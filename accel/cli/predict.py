@@ -1,6 +1,6 @@
 """``accelgen predict``: cycles from the analytical model (`accel.perf`), without simulating.
 
-Exactly one workload: ``--gemm MxKxN`` (the program `accel.runtime.tiler.plan_matmul` emits,
+Exactly one workload: ``--gemm MxKxN`` (the program `accel.compiler.tiler.plan_matmul` emits,
 optionally with ``--bias`` and ``--requant``), ``--model`` (a compiled MNIST network: a model
 file or a committed default, ``cnn``/``mlp``) or ``--asm`` (an assembly program). Prints the
 predicted cycles, the lower bound and the breakdown (and a table of steps for a network);
@@ -46,7 +46,7 @@ def _echo_estimate(estimate) -> None:
 @click.command()
 @config_options
 @click.option("--gemm", metavar="MxKxN",
-              help="Predict C (MxN) = A (MxK) @ B (KxN) as accel.runtime.tiler plans it.")
+              help="Predict C (MxN) = A (MxK) @ B (KxN) as accel.compiler.tiler plans it.")
 @click.option("--bias", is_flag=True, help="--gemm: add a bias row.")
 @click.option("--requant", is_flag=True,
               help="--gemm: send C through the activation unit (int8 output).")
@@ -76,7 +76,7 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
 
     # Everything that can fail on bad input happens before anything is printed.
     if shape is not None:
-        from accel.runtime.tiler import Requant
+        from accel.compiler.tiler import Requant
 
         m, k, n = shape
         try:

@@ -50,7 +50,7 @@ def _show_logs() -> Iterator[None]:
 
 
 def progress(what: str, total: int) -> Callable[[int], None]:
-    """A callback for `accel.nn.evaluate.evaluate` and friends: called with the number of items
+    """A callback for `accel.runtime.evaluate.evaluate` and friends: called with the number of items
     just finished, it prints ``accelgen: <what> <done>/<total>`` to stderr."""
     done = 0
 

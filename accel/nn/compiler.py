@@ -1,6 +1,6 @@
 """Compile a `QuantizedNetwork` into accelerator programs, host steps and a memory image.
 
-Every matrix product goes through the tiler (`accel.runtime.tiler.emit_gemm`):
+Every matrix product goes through the tiler (`accel.compiler.tiler.emit_gemm`):
 
 * `Dense` is a 1-row GEMM: the flattened input (1 x K) times the weight matrix (K x N).
 * `Conv2D` is an im2col GEMM done by the DMA, with no copy: with the input stored as HWC rows of
@@ -10,7 +10,7 @@ Every matrix product goes through the tiler (`accel.runtime.tiler.emit_gemm`):
   whole convolution is one GEMM with ``M = (oh - 1) * pitch + ow`` rows. Rows with
   ``x >= ow`` straddle two image rows and are computed but never read: the output keeps the
   input's pitch, and a following convolution or pooling only reads the valid pixels.
-* `MaxPool2D` is a host step (`accel.runtime.hostops.MaxPool`) that also packs the tensor (pitch =
+* `MaxPool2D` is a host step (`accel.compiler.hostops.MaxPool`) that also packs the tensor (pitch =
   width), which a `Dense` layer needs.
 
 Consecutive accelerator layers share one program; each program ends with a fence, so the host
@@ -27,9 +27,9 @@ import numpy as np
 
 from accel.arch.microarch import align_up
 from accel.config import AccelConfig, Dataflow
-from accel.runtime.hostops import MaxPool
+from accel.compiler.hostops import MaxPool
 from accel.isa.encoding import Command
-from accel.runtime.tiler import APart, Gemm, ProgramBuilder, emit_gemm
+from accel.compiler.tiler import APart, Gemm, ProgramBuilder, emit_gemm
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, quantize_input
 
 __all__ = ["AccelStep", "HostStep", "CompiledNetwork", "compile_network"]

@@ -34,7 +34,7 @@ that `numpy.load` reads with ``allow_pickle=False``. Its members:
     int32, ``(cout,)`` / ``(outputs,)``, at the accumulator's scale.
 
 The semantics of every field are those of `accel.nn.network` (``requant`` is
-`accel.runtime.tiler.Requant`, executed by `accel.golden.arith.activate`). No other member is allowed.
+`accel.compiler.tiler.Requant`, executed by `accel.golden.arith.activate`). No other member is allowed.
 A reader rejects any other ``format`` and any ``version`` it does not know.
 
 Every problem while loading (missing, unreadable, truncated or non-zip file, pickled or missing
@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "default_model_path", "load", "load_default",

@@ -25,7 +25,7 @@ from typing import Union
 import numpy as np
 
 from accel.golden.arith import activate, wrap
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 
 __all__ = ["Conv2D", "MaxPool2D", "Dense", "Layer", "QuantizedNetwork", "quantize_input",
            "reference"]

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 from accel.nn._blas import single_threaded_blas
 from accel.nn.layers import Conv, Dense, FloatNetwork, MaxPool, ReLU
 from accel.nn.network import Conv2D, Dense as QDense, MaxPool2D, QuantizedNetwork

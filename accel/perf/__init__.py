@@ -2,7 +2,7 @@
 
 `predict_program` times one program from the ISA's semantics and the microarchitecture's
 pipeline latencies (`Timing`), unit overlap, scoreboard hazards and the DMA's bus sharing;
-`predict_matmul` times the program `accel.runtime.tiler.plan_matmul` emits; `predict_network` times
+`predict_matmul` times the program `accel.compiler.tiler.plan_matmul` emits; `predict_network` times
 every step of a compiled MNIST network (host steps cost no accelerator cycles). The model is
 checked against RTL cycles by ``tests/perf`` and ``bench/cycle_model.py``.
 """

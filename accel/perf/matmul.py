@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accel.config import AccelConfig
-from accel.runtime.tiler import Requant, plan_matmul
+from accel.compiler.tiler import Requant, plan_matmul
 from accel.perf.estimate import CycleEstimate
 from accel.perf.program import predict_program
 
@@ -17,7 +17,7 @@ def predict_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = 
     Raises
     ------
     ValueError
-        As `accel.runtime.tiler.plan_matmul` (a non-positive dimension, operands beyond the memory).
+        As `accel.compiler.tiler.plan_matmul` (a non-positive dimension, operands beyond the memory).
     """
     plan = plan_matmul(config, m, k, n, bias=bias, requant=requant)
     return predict_program(config, plan.program)

@@ -10,7 +10,7 @@ from accel.config import AccelConfig, preset
 from accel.golden import GoldenModel
 from accel.isa.spec import Counter
 from accel.runtime.rtl import Waves
-from accel.runtime.tiler import MatmulPlan, Requant, plan_matmul
+from accel.compiler.tiler import MatmulPlan, Requant, plan_matmul
 
 __all__ = ["BACKENDS", "MatmulStats", "matmul"]
 

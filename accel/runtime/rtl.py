@@ -30,7 +30,7 @@ WAVE_FORMATS = ("fst", "vcd")
 class Program:
     """Commands plus what happens to main memory around them.
 
-    Before the commands run, ``host_ops`` (`accel.runtime.hostops` operations, the control core's work)
+    Before the commands run, ``host_ops`` (`accel.compiler.hostops` operations, the control core's work)
     are applied in order, then the byte writes ``pokes``; both happen to the golden model's
     memory too. After the program, the byte ranges ``reads`` ((address, length) pairs) are
     captured into `RunResult.reads`.
@@ -101,7 +101,7 @@ class Waves:
     def next_path(self) -> Path:
         """The file the next simulator run records into."""
         if self.path is None:
-            from accel.build.cache import kind_dir
+            from accel.util.cache import kind_dir
 
             first = kind_dir("runs") / f"{self.label}.{self.format}"
         else:

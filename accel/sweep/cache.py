@@ -1,7 +1,7 @@
 """A content-addressed JSON cache for slow, deterministic results (synthesis, place and route).
 
 Entries live in ``<sweep>/<kind>/<key>.json`` where ``<sweep>`` is the ``sweep`` kind of the
-user's cache (`accel.build.cache`) and ``key`` is a hash of everything the result depends on (the
+user's cache (`accel.util.cache`) and ``key`` is a hash of everything the result depends on (the
 Verilog text, the script, the tool's version). Computing one key holds an ``fcntl`` lock on it, so
 when two sweep workers need the same result the second waits and reads the first's instead of
 computing it again.
@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from accel.build.cache import kind_dir
+from accel.util.cache import kind_dir
 
 __all__ = ["content_key", "cached"]
 

@@ -121,7 +121,7 @@ class Workload:
         """
         rng = np.random.default_rng(_SEED)
         if self.shape is None:
-            from accel.nn.inference import run_rtl
+            from accel.runtime.network_rtl import run_rtl
 
             image = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
             (inference,) = run_rtl(_compiled(self.kind, config), [image], simulator=simulator)

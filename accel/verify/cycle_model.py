@@ -1,6 +1,6 @@
 """Measure on the RTL what the cycle model (`accel.perf`) predicts, for checking the model.
 
-`rtl_gemm_cycles` runs the programs `accel.runtime.tiler.plan_matmul` emits;
+`rtl_gemm_cycles` runs the programs `accel.compiler.tiler.plan_matmul` emits;
 `rtl_network_cycles` runs every accelerator step of a compiled network as `accel.nn.inference.run_rtl` does (host steps
 applied between programs in zero time). Both use one simulator run per call and skip the
 golden-model comparison (timing does not depend on the data), so they need the ``sim`` extra
@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.runtime.tiler import Requant, plan_matmul
+from accel.compiler.tiler import Requant, plan_matmul
 
 __all__ = ["GemmCase", "rtl_gemm_cycles", "rtl_network_cycles", "percent_error"]
 

@@ -17,7 +17,7 @@ import numpy as np
 from accel.config import AccelConfig
 from accel.nn.mnist import data
 from accel.nn.compiler import AccelStep, compile_network
-from accel.nn.evaluate import confusion_matrix, evaluate
+from accel.runtime.evaluate import confusion_matrix, evaluate
 from accel.nn.model_file import load_default
 
 

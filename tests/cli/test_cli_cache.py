@@ -6,7 +6,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from accel.build.cache import CACHE_ENV, KINDS, LEGACY_CACHE_ENV
+from accel.util.cache import CACHE_ENV, KINDS, LEGACY_CACHE_ENV
 from accel.cli import main
 
 

@@ -67,7 +67,7 @@ def no_slow_work(request, monkeypatch):
     """
     if "real_build" in request.fixturenames:
         return
-    import accel.nn.evaluate
+    import accel.runtime.evaluate
     import accel.nn.mnist.recipe
     import accel.runtime.matmul
     import accel.runtime.rtl
@@ -77,7 +77,7 @@ def no_slow_work(request, monkeypatch):
     def ran(*args, **kwargs):
         raise AssertionError("the slow work started before the bad input was reported")
 
-    for module, name in ((accel.nn.evaluate, "evaluate"), (accel.nn.mnist.recipe, "make_model"),
+    for module, name in ((accel.runtime.evaluate, "evaluate"), (accel.nn.mnist.recipe, "make_model"),
                          (accel.runtime.matmul, "matmul"), (accel.runtime.rtl, "run_programs"),
                          (accel.sweep, "run_sweep"), (accel.verify.fuzz, "fuzz"),
                          (accel.cli.build, "render_artifacts")):

@@ -9,7 +9,7 @@ from accel.isa import disassemble
 from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network, predict_program
-from accel.runtime.tiler import Requant, plan_matmul
+from accel.compiler.tiler import Requant, plan_matmul
 from tests.support.cli import run_cli, write_config
 
 CONFIG = AccelConfig(rows=4, cols=4, dataflow="os", sp_kib=1, acc_kib=1, sp_banks=1,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from accel.build.cache import CACHE_ENV
+from accel.util.cache import CACHE_ENV
 from accel.config import AccelConfig
 from accel.nn.model_file import save
 from tests.support.cli import run_cli, write_config

@@ -84,7 +84,7 @@ def test_matmul_on_icarus_writes_the_named_vcd(tmp_path):
 @pytest.mark.rtl
 @pytest.mark.slow
 def test_matmul_on_verilator_writes_fst_into_the_cache_by_default(tmp_path):
-    from accel.build.cache import kind_dir
+    from accel.util.cache import kind_dir
 
     result = run_cli("matmul", "--config", write_config(tmp_path, SMALL), "--m", 3, "--k", 4,
                      "--n", 5, "--backend", "rtl", "--waves", "fst", "--json",

@@ -8,7 +8,7 @@ from accel.isa.spec import BY_NAME
 from accel.nn.compiler import AccelStep, HostStep, compile_network
 from accel.nn.inference import bound_cycles, run_golden
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, reference
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 from tests.support.nets import random_cnn, random_images, random_mlp
 
 FENCE = BY_NAME["fence"]

@@ -11,7 +11,7 @@ from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network
 from accel.verify.cycle_model import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 
 pytestmark = pytest.mark.rtl
 

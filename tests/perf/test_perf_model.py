@@ -13,7 +13,7 @@ from accel.perf import (CycleEstimate, NetworkEstimate, predict_matmul, predict_
 from accel.isa.spec import Unit
 from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.transfers import transfer
-from accel.runtime.tiler import Requant, plan_matmul
+from accel.compiler.tiler import Requant, plan_matmul
 
 SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 CONFIGS = [

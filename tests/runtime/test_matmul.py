@@ -7,7 +7,7 @@ from accel.config import AccelConfig
 from accel.golden import activate
 from accel.isa import decode
 from accel.runtime.matmul import matmul
-from accel.runtime.tiler import Requant, plan_matmul
+from accel.compiler.tiler import Requant, plan_matmul
 
 
 def _config(rows, cols, dataflow, **kw):

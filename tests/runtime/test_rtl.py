@@ -4,9 +4,9 @@ and the backends that cannot record refusing it."""
 import numpy as np
 import pytest
 
-from accel.build.cache import CACHE_ENV
+from accel.util.cache import CACHE_ENV
 from accel.config import AccelConfig
-from accel.nn.evaluate import evaluate
+from accel.runtime.evaluate import evaluate
 from accel.runtime.matmul import matmul
 from accel.runtime.rtl import Waves
 from tests.support.nets import random_images, random_mlp

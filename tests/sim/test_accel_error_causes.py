@@ -14,7 +14,7 @@ from accel.verify.fuzz.reference import BusFaultModel
 from accel.isa import Command, ErrorCause, encode
 from accel.isa.spec import STATUS_BITS
 from accel.runtime.rtl import BusModel, Program, run_programs
-from accel.runtime.tiler import plan_matmul
+from accel.compiler.tiler import plan_matmul
 from tests.support.configs import CONFIGS
 
 pytestmark = pytest.mark.rtl

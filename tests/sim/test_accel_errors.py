@@ -10,7 +10,7 @@ import pytest
 from accel.isa import Command, ErrorCause, encode
 from accel.isa.spec import BY_NAME
 from accel.runtime.rtl import BusModel, Program, run_programs
-from accel.runtime.tiler import plan_matmul
+from accel.compiler.tiler import plan_matmul
 from tests.support.configs import CONFIGS
 
 pytestmark = pytest.mark.rtl

@@ -3,7 +3,7 @@
 import numpy as np
 
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 
 
 def _w(rng, *shape):

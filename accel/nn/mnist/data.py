@@ -284,7 +284,7 @@ def download(cache_dir: str | os.PathLike | None = None, split: str = "test", *,
     ----------
     cache_dir : str or os.PathLike, optional
         Created if missing; default: the ``mnist`` kind of the user's cache
-        (`accel.build.cache`).
+        (`accel.util.cache`).
     split : {"test", "train"}
     fetch : callable, optional
         ``fetch(url) -> bytes``, raising :class:`OSError` on failure; default :func:`fetch_url`.
@@ -304,7 +304,7 @@ def download(cache_dir: str | os.PathLike | None = None, split: str = "test", *,
         to place the files by hand.
     """
     if cache_dir is None:
-        from accel.build.cache import kind_path
+        from accel.util.cache import kind_path
 
         cache_dir = kind_path("mnist")
     cache = Path(cache_dir)

@@ -15,7 +15,7 @@
 
 void matmul_tiling(uint32_t m, uint32_t k, uint32_t n, matmul_tiling_t *t)
 {
-    /* Mirrors accel/runtime/tiler.py:_tile_shape. */
+    /* Mirrors accel/compiler/tiler.py:_tile_shape. */
     t->tn = MIN((uint32_t)ACCEL_TILE_N_MAX, n);
 #if defined(ACCEL_DATAFLOW_WS)
     /* B tiles (tk <= rows, tn <= cols) stay in the array; up to 256 A rows stream. A slot holds

@@ -2,7 +2,7 @@
  *
  * C (m x n, int32, raw accumulator values) = A (m x k, int8) @ B (k x n, int8), all row-major
  * and packed, all in SRAM (the accelerator's DMA reads and writes SRAM byte addresses through
- * the bus arbiter). The tiling is accel/runtime/tiler.py's, for the configuration in accelgen.h:
+ * the bus arbiter). The tiling is accel/compiler/tiler.py's, for the configuration in accelgen.h:
  *
  *   weight-stationary (ACCEL_DATAFLOW_WS): per output block, for each k tile: load_sp an A block
  *     (tm rows of tk elements) and a B tile (tk rows of tn), preload B, compute (first k tile) or
@@ -42,7 +42,7 @@ typedef struct {
     uint32_t acc_slot_rows;  /* accumulator rows per slot */
 } matmul_tiling_t;
 
-/** The tile shape accel/runtime/tiler.py's _tile_shape picks; m, k, n >= 1. */
+/** The tile shape accel/compiler/tiler.py's _tile_shape picks; m, k, n >= 1. */
 void matmul_tiling(uint32_t m, uint32_t k, uint32_t n, matmul_tiling_t *t);
 
 /**

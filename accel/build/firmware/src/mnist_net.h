@@ -1,7 +1,7 @@
 /* mnist_net.h: the interpreter of compiled networks, shared by the apps that run them
  * (apps/mnist.c: batches of images in SRAM; apps/mnist_uart.c: images from the UART).
  *
- * The firmware knows no network. The host (accel/nn/soc_image.py) places, beside the image,
+ * The firmware knows no network. The host (accel/runtime/soc_image.py) places, beside the image,
  * a "blob" at the linker symbol __free_start (the first free byte above .bss):
  *
  *   header   struct mnist_blob (below), little-endian 32-bit words
@@ -11,7 +11,7 @@
  *
  *   step     8 words: kind, then for MNIST_STEP_ACCEL: command count, command table address;
  *            for MNIST_STEP_MAXPOOL: src, pitch, height, width, channels, size, dst (exactly
- *            accel/runtime/hostops.py MaxPool's fields, in that order)
+ *            accel/compiler/hostops.py MaxPool's fields, in that order)
  *   command  3 words: funct7 << 3 | funct3, rs1, rs2 (accel.isa.encoding.Command)
  *   image    input_bytes uint8 pixels (HWC), each image starting on a 4-byte boundary
  */

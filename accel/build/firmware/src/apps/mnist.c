@@ -1,7 +1,7 @@
 /* mnist.c: run a compiled network (accel/nn/compiler.py) on a batch of images.
  *
- * The firmware knows no network: the host (accel/nn/soc.py) loads, beside this image,
- * the blob mnist_net.h describes (accel/nn/soc_image.py writes it), and mnist_net.c
+ * The firmware knows no network: the host (accel/runtime/network_soc.py) loads, beside this image,
+ * the blob mnist_net.h describes (accel/runtime/soc_image.py writes it), and mnist_net.c
  * interprets it.
  *
  * For each image it times, with the SoC timer, the quantization (pixel >> input_shift into

@@ -15,14 +15,14 @@ from accel.isa.encoding import Command
 from accel.isa.spec import BY_NAME, STATUS_BITS, ErrorCause
 from accel.nn.inference import bound_cycles, run_golden
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, reference
-from accel.nn.soc import (
+from accel.runtime.network_soc import (
     SocError, SramTooSmall, describe_status, run_batch, run_soc, soc_firmware,
 )
-from accel.nn.soc_image import (
+from accel.runtime.soc_image import (
     BLOB_MAGIC, BLOB_VERSION, COMMAND_WORDS, HEADER_WORDS, STEP_ACCEL, STEP_MAXPOOL, STEP_WORDS,
     plan_layout,
 )
-from accel.runtime.tiler import Requant
+from accel.compiler.tiler import Requant
 from tests.support.configs import SOC_TEST_CONFIG as CONFIG
 from tests.support.nets import random_images, random_mlp
 from tests.support.riscv import require_toolchain

@@ -8,7 +8,8 @@ import pytest
 
 from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
-from accel.nn.inference import bound_cycles, run_golden, run_rtl
+from accel.nn.inference import bound_cycles, run_golden
+from accel.runtime.network_rtl import run_rtl
 from accel.nn.network import reference
 from tests.support.nets import random_cnn, random_images, random_mlp
 

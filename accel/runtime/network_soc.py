@@ -2,7 +2,7 @@
 through PCPI custom-0 instructions, pools on the core, and prints each image's logits.
 
 `run_soc` builds the firmware for the configuration, compiles the network into the SRAM above
-it (`accel.nn.soc_image`), runs batches of images on the SoC's Verilog (one simulator build
+it (`accel.runtime.soc_image`), runs batches of images on the SoC's Verilog (one simulator build
 per configuration, SRAM loaded at reset), parses the UART transcript and checks every image's
 logits against the golden model. Cycles are the firmware's own measurement (SoC timer) of
 quantizing the input, running every step and reading the logits back; printing is excluded.
@@ -26,7 +26,7 @@ from accel.isa.status import decode_status
 from accel.nn.compiler import CompiledNetwork, HostStep
 from accel.nn.inference import Inference, bound_cycles, run_golden
 from accel.nn.network import QuantizedNetwork
-from accel.nn.soc_image import SocLayout, SramTooSmall, plan_layout
+from accel.runtime.soc_image import SocLayout, SramTooSmall, plan_layout
 
 if TYPE_CHECKING:
     from accel.runtime.rtl import Waves
@@ -77,9 +77,9 @@ class SocFirmware:
 @functools.lru_cache(maxsize=None)
 def soc_firmware(config: AccelConfig) -> SocFirmware:
     """Build the ``mnist`` firmware for ``config`` (once per process) into
-    ``<cache>/firmware/mnist-<config digest>`` (`accel.build.cache`), under a lock shared with
+    ``<cache>/firmware/mnist-<config digest>`` (`accel.util.cache`), under a lock shared with
     other processes."""
-    from accel.build.cache import kind_dir
+    from accel.util.cache import kind_dir
     from accel.build.firmware import build_firmware, is_firmware_build
 
     out = kind_dir("firmware") / f"{APP}-{config.hardware_digest()}"

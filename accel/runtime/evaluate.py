@@ -16,7 +16,8 @@ import numpy as np
 
 from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
-from accel.nn.inference import Inference, bound_cycles, run_golden, run_rtl
+from accel.nn.inference import Inference, bound_cycles, run_golden
+from accel.runtime.network_rtl import run_rtl
 from accel.nn.network import QuantizedNetwork, reference
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def evaluate(network: QuantizedNetwork, config: AccelConfig, images: np.ndarray,
             results = run_rtl(compiled, list(images), simulator=simulator, progress=progress,
                               waves=waves)
         else:
-            from accel.nn.soc import run_soc
+            from accel.runtime.network_soc import run_soc
             results = run_soc(network, config, list(images), simulator=simulator,
                               progress=progress, waves=waves)
     seconds = time.perf_counter() - start

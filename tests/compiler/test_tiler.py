@@ -5,7 +5,7 @@ import pytest
 
 from accel.config import AccelConfig
 from accel.golden import GoldenModel
-from accel.runtime.tiler import APart, Gemm, ProgramBuilder, Requant, emit_gemm
+from accel.compiler.tiler import APart, Gemm, ProgramBuilder, Requant, emit_gemm
 from accel.golden.arith import activate
 
 CONFIGS = [

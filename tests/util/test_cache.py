@@ -1,4 +1,4 @@
-"""accel.build.cache: one cache root (environment, older variable, platformdirs), one folder per
+"""accel.util.cache: one cache root (environment, older variable, platformdirs), one folder per
 kind, sizes, and a clean that never touches anything but the kinds' folders."""
 
 import json
@@ -8,8 +8,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from accel.build import cache
-from accel.build.cache import (
+from accel.util import cache
+from accel.util.cache import (
     CACHE_ENV, KINDS, LEGACY_CACHE_ENV, CacheError, cache_root, clean, kind_dir, kind_path,
     root_source, usage,
 )

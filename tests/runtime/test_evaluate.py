@@ -1,4 +1,4 @@
-"""`accelgen mnist eval` and `accel.nn.evaluate` on the golden backend."""
+"""`accelgen mnist eval` and `accel.runtime.evaluate` on the golden backend."""
 
 import json
 
@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from accel.cli import main
 from accel.config import AccelConfig
-from accel.nn.evaluate import confusion_matrix, evaluate
+from accel.runtime.evaluate import confusion_matrix, evaluate
 from tests.support.nets import random_cnn, random_images
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from accel.runtime.hostops import MaxPool, host_op_from_dict
+from accel.compiler.hostops import MaxPool, host_op_from_dict
 
 
 @pytest.mark.parametrize("height,width,pitch,channels,size", [

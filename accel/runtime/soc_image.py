@@ -10,7 +10,7 @@ From address 0 of the SRAM::
     base          the compiled network's memory image (`compile_network` at ``base``: weights,
                   biases and buffers at absolute addresses)
     steps_addr    step table, 8 words per step: STEP_ACCEL, command count, command table
-                  address, 0...; or STEP_MAXPOOL and `accel.runtime.hostops.MaxPool`'s seven fields
+                  address, 0...; or STEP_MAXPOOL and `accel.compiler.hostops.MaxPool`'s seven fields
     ...           command tables, 3 words per command: funct7 << 3 | funct3, rs1, rs2
     images_addr   the images' uint8 pixels (HWC), one every `image_stride` bytes
     ...           free, then at least `STACK_MIN` bytes of stack below the top of SRAM
@@ -28,7 +28,7 @@ import numpy as np
 
 from accel.config import AccelConfig
 from accel.build.firmware.headers import STACK_MIN, sram_region
-from accel.runtime.hostops import MaxPool
+from accel.compiler.hostops import MaxPool
 from accel.nn.compiler import AccelStep, CompiledNetwork, HostStep, compile_network
 from accel.nn.network import QuantizedNetwork
 
