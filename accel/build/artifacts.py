@@ -13,7 +13,7 @@ from accel import __version__
 from accel.config import AccelConfig
 from accel.build.verilog import DEFAULT_TOP, generate
 
-__all__ = ["FIRMWARE_NAME", "HEADER_NAME", "MANIFEST_NAME", "render_artifacts",
+__all__ = ["FIRMWARE_NAME", "HEADER_NAME", "MANIFEST_NAME", "render_artifacts", "write_build",
            "write_atomically"]
 
 HEADER_NAME = "accelgen.h"
@@ -99,3 +99,31 @@ def write_atomically(out: Path, files: dict[str, bytes]) -> None:
         for _, tmp in temps:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+
+
+def write_build(out: Path, files: dict[str, bytes]) -> None:
+    """Write a build's ``files`` (from `render_artifacts`) into ``out``, replacing an earlier one.
+
+    The files are written as by `write_atomically`. Then the files an earlier build's manifest
+    in ``out`` listed and this build does not write are removed, so a reused directory holds one
+    build, never a mix (a ``soc`` build's ``picorv32.v`` beside a later ``accelerator.v``). Files
+    no accelgen manifest names are left alone.
+    """
+    earlier = _listed_files(out / MANIFEST_NAME)
+    write_atomically(out, files)
+    for name in earlier - files.keys():
+        with contextlib.suppress(FileNotFoundError):
+            (out / name).unlink()
+
+
+def _listed_files(manifest: Path) -> set[str]:
+    """The plain file names an accelgen manifest lists (none when it is missing or not ours)."""
+    try:
+        record = json.loads(manifest.read_bytes())
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(record, dict) or record.get("generator") != "accelgen" \
+            or not isinstance(record.get("files"), dict):
+        return set()
+    return {name for name in record["files"]
+            if isinstance(name, str) and name == Path(name).name and not name.startswith(".")}

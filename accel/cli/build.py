@@ -12,7 +12,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from accel.build.artifacts import render_artifacts, write_atomically
+from accel.build.artifacts import render_artifacts, write_build
 from accel.build.verilog import DEFAULT_TOP, TOPS
 from accel.cli.build_inputs import firmware_image, manifest_of
 from accel.cli.options import config_from_options, config_options
@@ -65,7 +65,7 @@ def build(top: str, out: Path, firmware: Path | None, **options: Any) -> None:
     except (ConfigError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        write_atomically(out, files)
+        write_build(out, files)
     except OSError as exc:
         raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
             from None

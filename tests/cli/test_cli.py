@@ -41,6 +41,16 @@ def test_build_writes_verilog_header_and_manifest(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_reused_out_holds_only_the_new_build(tmp_path):
+    out = tmp_path / "out"
+    _build(out, "--preset", "tiny")
+    (out / "notes.txt").write_text("mine")
+    _build(out, *TINY)
+    assert set(os.listdir(out)) == FILES | {"notes.txt"}
+    assert json.loads((out / "manifest.json").read_text())["top"] == "array"
+
+
+@pytest.mark.slow
 def test_default_top_is_the_accelerator(tmp_path):
     out = tmp_path / "out"
     result = _build(out, "--preset", "tiny")

@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import accel.cli.build
+import accel.cli.build  # noqa: F401  (monkeypatch target; local imports rebind accel)
 from accel.build.firmware import list_apps
 from accel.cli import main
 
@@ -77,7 +77,8 @@ def no_slow_work(request, monkeypatch):
     def ran(*args, **kwargs):
         raise AssertionError("the slow work started before the bad input was reported")
 
-    for module, name in ((accel.runtime.evaluate, "evaluate"), (accel.nn.mnist.recipe, "make_model"),
+    for module, name in ((accel.runtime.evaluate, "evaluate"),
+                         (accel.nn.mnist.recipe, "make_model"),
                          (accel.runtime.matmul, "matmul"), (accel.runtime.rtl, "run_programs"),
                          (accel.sweep, "run_sweep"), (accel.verify.fuzz, "fuzz"),
                          (accel.cli.build, "render_artifacts")):
@@ -226,8 +227,8 @@ def test_a_failure_exits_1_not_2(here, real_build, monkeypatch):
     def disk_full(out, files):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(accel.cli.build, "write_atomically", disk_full)
-    assert accel.build.artifacts.write_atomically is not disk_full
+    monkeypatch.setattr(accel.cli.build, "write_build", disk_full)
+    assert accel.build.artifacts.write_build is not disk_full
     line = _error_line(_run("build", "--preset", "tiny", "--top", "array", "--out", "o"), code=1)
     assert "No space left on device" in line
 
