@@ -1,8 +1,8 @@
 """The analytical cycle model (`accel.perf`) against RTL cycles: a Markdown table and the errors.
 
 For each configuration, a set of GEMMs (square and ragged, with and without bias and
-requantization; the programs `accel.compiler.tiler.plan_matmul` emits) and every accelerator step of the
-default MNIST networks (`accel.nn.compiler.compile_network`) run on the RTL (Verilator, one
+requantization; the programs `accel.compiler.tiler.plan_matmul` emits) and every accelerator step of
+the default MNIST networks (`accel.nn.compiler.compile_network`) run on the RTL (Verilator, one
 simulator run per configuration and workload kind) and through the model; the table lists both
 and the error ``(model - RTL) / RTL``, then the worst and the mean absolute error per kind.
 

@@ -4,8 +4,8 @@ For each configuration: the accelerator's Verilog (`accel.generate_verilog`), Yo
 ``synth_ecp5``, then ``nextpnr-ecp5 --85k --out-of-context`` (no I/O buffers: the accelerator's
 ports stay internal nets, as they are inside the SoC) with ``--report``. Resources and the
 achieved Fmax come from nextpnr's report (`boards.report.place_and_route_figures`, percentages of
-the ULX3S-85F's device). Tools are found and run by `accel.build.fpga_tools` (``YOSYS``/``NEXTPNR_ECP5``
-variables, ``PATH``, then the YoWASP builds). Every multiply maps to a
+the ULX3S-85F's device). Tools are found and run by `accel.build.fpga_tools`
+(``YOSYS``/``NEXTPNR_ECP5`` variables, ``PATH``, then the YoWASP builds). Every multiply maps to a
 hard MULT18X18D here, so arrays past 156 PEs do not place; the SoC board build
 (``accelgen board build``) moves the excess into LUTs.
 

@@ -108,8 +108,8 @@ SECTIONS: dict[str, Section] = {
         "GEMM utilization", "Verilator, default configuration per array (scratchpad 64 KiB, "
         "accumulator 64 KiB, 32-bit bus). Resident: A and B already in the scratchpad, the "
         "timed program only preloads and computes; its bound is MACs / PEs (100%). End to end: "
-        "`accel.runtime.matmul`'s tiled program from main memory, exactly `accelgen matmul --rows D "
-        "--cols D --m S --k S --n S --backend rtl` (same operands, same figures); bound = "
+        "`accel.runtime.matmul`'s tiled program from main memory, exactly `accelgen matmul "
+        "--rows D --cols D --m S --k S --n S --backend rtl` (same operands, same figures); bound = "
         "max(MACs / PEs, bytes moved / bus bytes per cycle). Every run is checked against the "
         "golden model.", _gemm),
     "mnist": Section(
@@ -120,10 +120,10 @@ SECTIONS: dict[str, Section] = {
         "Bound = max(MACs / PEs, bytes moved / bus bytes per cycle).", _mnist),
     "simspeed": Section(
         "Simulation speed", "Marginal clock cycles per second of a cocotb run of "
-        "`accel.runtime.rtl.run_programs` (bench Python included): (cycles with R copies of a program - "
-        "cycles with one) / (time difference), so start-up and builds cancel out. Time is the "
-        "simulator process's CPU time (robust to other jobs on the machine); wall time beside "
-        "it.", _simspeed),
+        "`accel.runtime.rtl.run_programs` (bench Python included): (cycles with R copies of a "
+        "program - cycles with one) / (time difference), so start-up and builds cancel out. "
+        "Time is the simulator process's CPU time (robust to other jobs on the machine); wall time "
+        "beside it.", _simspeed),
     "fpga": Section(
         "FPGA resources and Fmax", "The accelerator alone, default configuration per array: "
         "Yosys `synth_ecp5`, then `nextpnr-ecp5 --85k --out-of-context` (ports stay internal, "

@@ -1,7 +1,7 @@
 """Firmware-driven matmul on the SoC (PCPI and MMIO) against the same matmul on the command port.
 
-The firmware ``accel/build/firmware/src/apps/bench_matmul.c`` fills A and B from a fixed-seed LCG, runs
-``accel_matmul`` through PCPI and then through MMIO, timing each with the SoC timer, and prints
+The firmware ``accel/build/firmware/src/apps/bench_matmul.c`` fills A and B from a fixed-seed LCG,
+runs ``accel_matmul`` through PCPI and then through MMIO, timing each with the SoC timer, and prints
 ``pcpi_cycles=``, ``mmio_cycles=``, ``checksum_pcpi=``, ``checksum_mmio=`` (plus the
 accelerator's counters), then ``DONE``. This script
 
@@ -9,8 +9,8 @@ accelerator's counters), then ``DONE``. This script
    under Verilator through ``sim.bench_soc`` (one SoC build with empty SRAM; the image is loaded
    at reset through ``SOC_IMAGE``);
 2. replays the LCG in Python and checks both checksums (and the MAC counters) against NumPy;
-3. runs ``accel.runtime.matmul(a, b, config=config, backend="rtl")`` on the same A and B: the same tiled
-   program driven straight into the accelerator's command port from cocotb;
+3. runs ``accel.runtime.matmul(a, b, config=config, backend="rtl")`` on the same A and B: the same
+   tiled program driven straight into the accelerator's command port from cocotb;
 4. prints a Markdown table: path, cycles, MACs / (cycles x PEs), overhead vs the direct run,
    and the bound max(MACs / PEs, bytes moved / bus bytes per cycle).
 
@@ -41,7 +41,8 @@ from sim.runner import emit_cached, run_cocotb  # noqa: E402
 #: The firmware's problem size and LCG (accel/build/firmware/src/apps/bench_matmul.c).
 M = K = N = 64
 SEED = 12345
-APP = Path(__file__).resolve().parent.parent / "accel" / "build" / "firmware" / "src" / "apps" / "bench_matmul.c"
+APP = (Path(__file__).resolve().parent.parent / "accel" / "build" / "firmware" / "src" / "apps"
+       / "bench_matmul.c")
 
 
 def lcg_int8(count: int, state: int) -> tuple[np.ndarray, int]:

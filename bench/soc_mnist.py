@@ -1,10 +1,10 @@
 """Cycles per MNIST inference on the SoC (firmware on PicoRV32 driving the accelerator over PCPI).
 
 For each configuration (``--size`` N: an N x N weight-stationary array) and network, runs a few
-images through `accel.runtime.network_soc.run_soc` (logits checked against the golden model) and prints a
-Markdown table: the firmware's cycles per inference, the bound max(MACs / PEs, bytes moved / bus
-bytes per cycle), their ratio, and where the core spent the cycles (input quantization, max
-pooling, issuing commands, waiting in the fences).
+images through `accel.runtime.network_soc.run_soc` (logits checked against the golden model) and
+prints a Markdown table: the firmware's cycles per inference, the bound max(MACs / PEs, bytes
+moved / bus bytes per cycle), their ratio, and where the core spent the cycles (input quantization,
+max pooling, issuing commands, waiting in the fences).
 
 Networks are trained models when given (``--model FILE``, `accel.nn.model_file`), else random
 int8 networks of the demo's shapes: CNN conv3x3 1->8, pool, conv3x3 8->16, pool, dense 400->10;

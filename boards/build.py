@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Callable
 
 from accel.config import AccelConfig
-from accel.build.fpga_tools import ToolError, ecp5_synth_abc_lut, yosys_failed_in_pass, yosys_stat_cells
+from accel.build.fpga_tools import (ToolError, ecp5_synth_abc_lut, yosys_failed_in_pass,
+                                    yosys_stat_cells)
 
 from boards import BoardError
 from boards.flow import STEP_NAMES, find_tool, run_plan_commands

@@ -1,4 +1,5 @@
-"""The MNIST demo's UART protocol, host side (``accel/build/firmware/src/apps/mnist_uart.c`` is the board side).
+"""The MNIST demo's UART protocol, host side (``accel/build/firmware/src/apps/mnist_uart.c`` is the
+board side).
 
 Host to board, one frame per image::
 

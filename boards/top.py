@@ -1,7 +1,7 @@
 """The board top: the SoC on a board's clock, reset, UART and LEDs.
 
-Status LEDs. The firmware's LED register (``accel/build/firmware/src/apps/mnist_uart.c``) and the SoC's status
-outputs make eight status bits, which `Board.leds` maps to the board's LEDs:
+Status LEDs. The firmware's LED register (``accel/build/firmware/src/apps/mnist_uart.c``) and the
+SoC's status outputs make eight status bits, which `Board.leds` maps to the board's LEDs:
 
 ====  ==========================================================================
 bit   meaning

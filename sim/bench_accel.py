@@ -1,7 +1,7 @@
 """cocotb bench for the whole accelerator: runs a job of programs, checks against the golden model.
 
-The job file (``$ACCELGEN_JOB``, written by `accel.runtime.rtl.write_job`) holds the configuration, the
-initial main memory, a list of programs, each with byte "pokes" applied to main memory before it
+The job file (``$ACCELGEN_JOB``, written by `accel.runtime.rtl.write_job`) holds the configuration,
+the initial main memory, a list of programs, each with byte "pokes" applied to main memory before it
 runs, and bus-model settings. Programs run back to back on one accelerator (its scratchpad and
 accumulator carry over, as they do in the golden model, which is one instance for the whole job).
 With ``isolate`` set, every program instead starts as if on a fresh accelerator: reset, zeroed

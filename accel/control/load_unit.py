@@ -17,7 +17,8 @@ from accel.arch.microarch import dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, read_row_layout
 from accel.memory.ports import AccWritePortSignature, WritePortSignature
-from accel.control.layouts import COUNT_BITS, DONE_LAYOUT, ROW_ADDR_BITS, LoadKind, load_command_layout
+from accel.control.layouts import (COUNT_BITS, DONE_LAYOUT, ROW_ADDR_BITS, LoadKind,
+                                   load_command_layout)
 
 __all__ = ["LoadUnit"]
 

@@ -14,7 +14,8 @@ from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import fifo, stream
 from amaranth.lib.wiring import Out
 
-from accel.memory.dma_common import DMAChannel, max_row_words, read_row_layout, row_words, word_in_window
+from accel.memory.dma_common import (DMAChannel, max_row_words, read_row_layout, row_words,
+                                     word_in_window)
 
 __all__ = ["DMAReader"]
 

@@ -12,8 +12,8 @@ from amaranth.hdl import Cat, Const, Module, Signal
 from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
-from accel.memory.dma_common import (DMAChannel, done_layout, max_row_words, row_words, word_in_window,
-                         write_row_layout)
+from accel.memory.dma_common import (DMAChannel, done_layout, max_row_words, row_words,
+                                     word_in_window, write_row_layout)
 
 __all__ = ["DMAWriter"]
 

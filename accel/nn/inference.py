@@ -1,7 +1,7 @@
 """Run a compiled network on the golden model; what every backend returns per image.
 
-Every backend returns an `Inference` per image: its int32 logits plus what the accelerator did (MACs and
-bytes moved from the golden model's counters, cycles on the RTL). The SoC backend, where the
+Every backend returns an `Inference` per image: its int32 logits plus what the accelerator did (MACs
+and bytes moved from the golden model's counters, cycles on the RTL). The SoC backend, where the
 firmware on PicoRV32 runs the same steps, lives in `accel.runtime.network_soc`; the RTL backend
 in `accel.runtime.network_rtl`.
 """

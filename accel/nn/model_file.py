@@ -34,8 +34,8 @@ that `numpy.load` reads with ``allow_pickle=False``. Its members:
     int32, ``(cout,)`` / ``(outputs,)``, at the accumulator's scale.
 
 The semantics of every field are those of `accel.nn.network` (``requant`` is
-`accel.compiler.tiler.Requant`, executed by `accel.golden.arith.activate`). No other member is allowed.
-A reader rejects any other ``format`` and any ``version`` it does not know.
+`accel.compiler.tiler.Requant`, executed by `accel.golden.arith.activate`). No other member is
+allowed. A reader rejects any other ``format`` and any ``version`` it does not know.
 
 Every problem while loading (missing, unreadable, truncated or non-zip file, pickled or missing
 members, bad JSON, unknown version, wrong dtypes or shapes, invalid layer parameters) raises a

@@ -15,8 +15,8 @@ class CycleEstimate:
     -------
     cycles : int
         Clock cycles from the first command offered to the last response, as
-        `accel.runtime.rtl.run_programs` counts them (programs end with a fence, so that is until the
-        accelerator is idle).
+        `accel.runtime.rtl.run_programs` counts them (programs end with a fence, so that is until
+        the accelerator is idle).
     breakdown : dict of str to int
         Where the time goes: ``load``, ``compute`` and ``store`` are the cycles in which that
         unit had a command in flight (they overlap); ``bus`` the cycles the Wishbone bus moved a

@@ -17,7 +17,8 @@ def predict_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = 
     Raises
     ------
     ValueError
-        As `accel.compiler.tiler.plan_matmul` (a non-positive dimension, operands beyond the memory).
+        As `accel.compiler.tiler.plan_matmul` (a non-positive dimension, operands beyond the
+        memory).
     """
     plan = plan_matmul(config, m, k, n, bias=bias, requant=requant)
     return predict_program(config, plan.program)

@@ -6,7 +6,8 @@
 * `stream_port` — the plain command/response stream protocol (RoCC/CFU-like) both build on.
 """
 
-from accel.riscv_bridge.mmio import REGISTERS, STATUS_IN_FLIGHT, STATUS_RESULT_VALID, MMIOCommandPort
+from accel.riscv_bridge.mmio import (REGISTERS, STATUS_IN_FLIGHT, STATUS_RESULT_VALID,
+                                     MMIOCommandPort)
 from accel.riscv_bridge.pcpi import PCPIBridge
 from accel.riscv_bridge.stream_port import command_signature, response_signature
 

@@ -1,4 +1,5 @@
-"""`accel.runtime.matmul`: one call that tiles, runs and checks a matrix multiplication on a backend."""
+"""`accel.runtime.matmul`: one call that tiles, runs and checks a matrix multiplication on a
+backend."""
 
 from __future__ import annotations
 

@@ -30,8 +30,8 @@ WAVE_FORMATS = ("fst", "vcd")
 class Program:
     """Commands plus what happens to main memory around them.
 
-    Before the commands run, ``host_ops`` (`accel.compiler.hostops` operations, the control core's work)
-    are applied in order, then the byte writes ``pokes``; both happen to the golden model's
+    Before the commands run, ``host_ops`` (`accel.compiler.hostops` operations, the control core's
+    work) are applied in order, then the byte writes ``pokes``; both happen to the golden model's
     memory too. After the program, the byte ranges ``reads`` ((address, length) pairs) are
     captured into `RunResult.reads`.
     """

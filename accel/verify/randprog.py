@@ -12,8 +12,8 @@ memory, so comparing main memory compares all architectural state.
 
 Bus errors need a bus that answers ``err``: with ``ProgramSpace.fault_size`` > 0 a window of that
 many bytes past the dump region is reserved for it (`ProgramSpace.error_windows`), and only
-dedicated sequences touch it (see `accel.verify.fuzz.reference` for why they look as they do). When the
-ISA has a DMA window (``config_window``, ``lock_window``), programs sometimes narrow the window
+dedicated sequences touch it (see `accel.verify.fuzz.reference` for why they look as they do). When
+the ISA has a DMA window (``config_window``, ``lock_window``), programs sometimes narrow the window
 and restore it before the dump; a program made with ``lock=True`` locks it (only a reset unlocks
 it, so such a program should be the last one before a reset).
 """

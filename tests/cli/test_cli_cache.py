@@ -104,7 +104,8 @@ def test_clean_is_safe_on_a_missing_cache(root):
     for args in ((), ("simulator", "runs")):
         result = _cli("clean", *args)
         assert result.exit_code == 0, result.output
-        assert result.output.strip() == f"accelgen cache: removed 0 B (0 files: nothing) from {root}"
+        assert result.output.strip() == \
+            f"accelgen cache: removed 0 B (0 files: nothing) from {root}"
     assert not root.exists()
 
 

@@ -5,7 +5,6 @@ Every check walks the command tree, so a command added later is held to the same
 
 import json
 from dataclasses import fields
-from pathlib import Path
 
 import click
 import numpy as np

@@ -149,7 +149,6 @@ def test_full_idle_and_in_order_retire(depth):
         assert ctx.get(dut.idle) and ctx.get(dut.full) == 0
         for step in range(80):
             unit = rng.choice(UNITS)
-            index = UNITS.index(unit)
             retire_mask = 0
             for u in UNITS:
                 if flight[u] and rng.random() < 0.35:

@@ -78,7 +78,6 @@ def simulate(cfg, mem, sp, acc, cmds, rng, *, p_cmd=0.7, p_data=0.7, p_done=0.8,
     async def bench(ctx):
         cmd_i, wr_q, done_q = 0, [], []     # wr_q: [cmd, rows received, err]
         sp_req = acc_req = None
-        presenting = False
         cycle = 0
         while len(dones) < len(cmds):
             cycle += 1
@@ -96,7 +95,6 @@ def simulate(cfg, mem, sp, acc, cmds, rng, *, p_cmd=0.7, p_data=0.7, p_done=0.8,
             ctx.set(dut.dma_cmd.ready, rng.random() < p_cmd)
             ctx.set(dut.dma_data.ready, bool(wr_q) and rng.random() < p_data)
             if done_q and done_q[0][0] <= cycle:
-                presenting = True
                 ctx.set(dut.dma_done.valid, 1)
                 ctx.set(dut.dma_done.payload.err, done_q[0][1])
             else:
@@ -125,7 +123,6 @@ def simulate(cfg, mem, sp, acc, cmds, rng, *, p_cmd=0.7, p_data=0.7, p_done=0.8,
                     wr_q.pop(0)
             if ctx.get(dut.dma_done.valid) and ctx.get(dut.dma_done.ready):
                 done_q.pop(0)
-                presenting = False
             if ctx.get(dut.done.valid) and ctx.get(dut.done.ready):
                 done = ctx.get(dut.done.payload)
                 dones.append((int(done.err), int(done.funct3)))

@@ -540,7 +540,7 @@ def test_error(case):
                       "err_funct3": bad.funct3}
 
     # while the error is set, everything but status/clear_error/counters is discarded
-    discarded = assemble(f"""
+    discarded = assemble("""
         config_load 4
         config_store 4
         config_act 1, 0, 0, 0

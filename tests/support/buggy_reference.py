@@ -1,8 +1,8 @@
 """Deliberately wrong reference models, to prove that the fuzzer finds and minimizes differences.
 
 They are injected through the library API (`accel.verify.fuzz.FuzzOptions.reference`,
-`accel.verify.fuzz.Reproducer.run`), never through the CLI. The bench imports them by module path, so
-they live in an importable module rather than in a test file.
+`accel.verify.fuzz.Reproducer.run`), never through the CLI. The bench imports them by module path,
+so they live in an importable module rather than in a test file.
 """
 
 from accel.verify.fuzz.reference import BusFaultModel

@@ -8,9 +8,9 @@ response back-pressure and, in most batches, a bus error window.
 
 On the first failing batch the campaign stops and minimizes (`minimize_failure`): it looks for
 the shortest run of the batch's programs that still fails on a fresh accelerator, then removes
-commands (`accel.verify.fuzz.minimize.ddmin`) and lowers counts (`shrink_counts`), each step trying many
-candidates in one simulator run (`accel.runtime.rtl.run_programs` with ``isolate``). The result is a
-`Reproducer`; when the failure does not survive isolation, the reproducer is the batch itself.
+commands (`accel.verify.fuzz.minimize.ddmin`) and lowers counts (`shrink_counts`), each step trying
+many candidates in one simulator run (`accel.runtime.rtl.run_programs` with ``isolate``). The result
+is a `Reproducer`; when the failure does not survive isolation, the reproducer is the batch itself.
 """
 
 from __future__ import annotations

@@ -213,8 +213,8 @@ HOST_CONFIGS = {
 
 @pytest.mark.parametrize("name", HOST_CONFIGS)
 def test_matmul_tiling_on_host_model(tmp_path, name):
-    """accel/build/firmware/src/matmul.c, compiled for the host against host/accelgen.h (a C model of the
-    golden semantics that checks every operand limit), equals the core reference."""
+    """accel/build/firmware/src/matmul.c, compiled for the host against host/accelgen.h (a C model
+    of the golden semantics that checks every operand limit), equals the core reference."""
     cc = _host_cc()
     assert cc is not None, "no host C compiler (apt-get install gcc)"
     config = HOST_CONFIGS[name]

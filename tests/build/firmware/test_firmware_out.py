@@ -160,8 +160,8 @@ def test_unknown_app_and_missing_source_are_usage_errors(tmp_path):
 
 def test_soc_firmware_cache_replaces_an_older_layout(tmp_path, monkeypatch):
     """`accel.runtime.network_soc.soc_firmware` builds into the cache's firmware folder with its
-    lock beside the build; an entry of the older layout (a lock inside, no manifest) is rebuilt, not an
-    error."""
+    lock beside the build; an entry of the older layout (a lock inside, no manifest) is rebuilt, not
+    an error."""
     monkeypatch.setenv("ACCELGEN_CACHE", str(tmp_path))
     from accel.runtime import network_soc as soc
 

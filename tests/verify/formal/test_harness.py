@@ -1,5 +1,5 @@
-"""`accel.verify.formal.run_sby`: verdicts, failure reports, vacuity guard and missing-tool errors, on a
-tiny counter whose properties are known to hold, fail or be non-inductive."""
+"""`accel.verify.formal.run_sby`: verdicts, failure reports, vacuity guard and missing-tool errors,
+on a tiny counter whose properties are known to hold, fail or be non-inductive."""
 
 import pytest
 from amaranth.hdl import Assert, Cover, Elaboratable, Module, Mux, Signal
