@@ -19,7 +19,7 @@ def step_name(compiled: CompiledNetwork, layers: tuple[int, ...], host: bool = F
 def predict_network(config, compiled: CompiledNetwork) -> NetworkEstimate:
     """Predict every step of ``compiled`` on ``config``: accelerator programs with
     `predict_program`, host steps (pooling on the control core) as 0 accelerator cycles, as
-    `accel.nn.inference.run_rtl` counts them."""
+    `accel.runtime.network_rtl.run_rtl` counts them."""
     out = []
     for step in compiled.steps:
         if isinstance(step, AccelStep):

@@ -2,9 +2,9 @@
 
 `rtl_gemm_cycles` runs the programs `accel.compiler.tiler.plan_matmul` emits;
 `rtl_network_cycles` runs every accelerator step of a compiled network as
-`accel.nn.inference.run_rtl` does (host steps applied between programs in zero time). Both use one
-simulator run per call and skip the golden-model comparison (timing does not depend on the data), so
-they need the ``sim`` extra and a simulator.
+`accel.runtime.network_rtl.run_rtl` does (host steps applied between programs in zero time). Both
+use one simulator run per call and skip the golden-model comparison (timing does not depend on the
+data), so they need the ``sim`` extra and a simulator.
 """
 
 from __future__ import annotations
