@@ -15,7 +15,11 @@ from tests.support.nets import random_mlp
 
 pytestmark = pytest.mark.rtl
 
-SMALL = AccelConfig(rows=2, cols=2)
+#: Small memories keep every simulator run short (Icarus spends ~30 s per run initializing the
+#: default 64 KiB memories).
+SMALL = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
+#: The networks' configuration: their tiles need the default memories.
+NETWORK = AccelConfig(rows=2, cols=2)
 _BUILDING = re.compile(r"^accelgen: building Icarus model of accel-2x2-ws-\w+ \(cached in (.+)\)$",
                        re.M)
 _CACHED = re.compile(r"^accelgen: using cached Icarus model of accel-2x2-ws-\w+ in (.+)$", re.M)
@@ -71,7 +75,7 @@ def test_mnist_eval_rtl_reports_images_per_simulator_run(tmp_path):
     model = tmp_path / "tiny.npz"
     save(random_mlp(seed=3, hidden=4), model)
     result = run_cli("mnist", "eval", "--model", model, "--backend", "rtl", "--simulator",
-                     "icarus", "--images", 1, "--config", write_config(tmp_path, SMALL),
+                     "icarus", "--images", 1, "--config", write_config(tmp_path, NETWORK),
                      "--json", tmp_path / "eval.json")
     assert result.exit_code == 0, result.output
     assert "accelgen: images 1/1" in result.stderr.splitlines()

@@ -16,7 +16,11 @@ from tests.support.cli import run_cli, write_config
 from tests.support.nets import random_mlp
 from tests.support.waves import assert_fst, assert_waveform, read_vcd
 
-SMALL = AccelConfig(rows=2, cols=2)
+#: Small memories keep every simulator run short (Icarus spends ~30 s per run initializing the
+#: default 64 KiB memories).
+SMALL = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
+#: The networks' configuration: their tiles need the default memories.
+NETWORK = AccelConfig(rows=2, cols=2)
 _WAVEFORM = re.compile(r"^accelgen: waveform in (.+)$", re.M)
 
 
@@ -152,7 +156,7 @@ def tiny_model(tmp_path):
 def test_mnist_eval_rtl_writes_vcd(tmp_path, tiny_model):
     path = tmp_path / "mnist.vcd"
     result = run_cli("mnist", "eval", "--model", tiny_model, "--backend", "rtl", "--simulator",
-                     "icarus", "--images", 1, "--config", write_config(tmp_path, SMALL),
+                     "icarus", "--images", 1, "--config", write_config(tmp_path, NETWORK),
                      "--waves-file", path)
     assert result.exit_code == 0, result.output
     assert "identical logits to the golden model: 1/1" in result.stdout
