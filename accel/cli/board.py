@@ -16,7 +16,8 @@ from typing import Any
 import click
 
 from accel.cli.options import (AliasOption, config_from_options, config_options, json_option,
-                               model_option, open_model, replace_config, write_json)
+                               model_option, open_model, replace_config, reported_errors,
+                               write_json)
 from accel.cli.paths import require_output_dir
 from accel.config import AccelConfig
 
@@ -115,16 +116,9 @@ def build_command(board_name: str, model: str, baud: int | None, out: Path | Non
     source = str(Path(model).resolve()) if Path(model).exists() else model
     out = _out_dir(out, target)
     require_output_dir(out, "--out")
-    try:
+    with reported_errors(out, usage=(BoardError,), failure=(ToolError,)):
         report = build_board(target, config, out, network=network, model=source,
                              baud=baud or DEFAULT_BAUD, progress=click.echo)
-    except BoardError as exc:
-        raise click.UsageError(str(exc)) from None
-    except ToolError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
-            from None
     click.echo(render_table(report), nl=False)
     click.echo(f"bitstream: {out / report['bitstream']}")
     if json_path is not None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from accel.cli.options import config_from_options, config_options, json_option, write_json
+from accel.cli.options import (config_from_options, config_options, json_option, reported_errors,
+                               write_json)
 
 __all__ = ["firmware", "build_command"]
 
@@ -35,15 +36,8 @@ def build_command(app: str, out: Path, json_path: Path | None, **options: Any) -
     from accel.build.firmware import FirmwareError, FirmwareUsageError, build_firmware
 
     config = config_from_options(options)
-    try:
+    with reported_errors(out, usage=(FirmwareUsageError,), failure=(FirmwareError,)):
         elf = build_firmware(config, app, out)
-    except FirmwareUsageError as exc:
-        raise click.UsageError(str(exc)) from None
-    except FirmwareError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
-            from None
     import json
     info = json.loads(elf.with_suffix(".json").read_text())
     click.echo(f"accelgen firmware: {info['app']} for {config.rows}x{config.cols} "

@@ -6,6 +6,7 @@ command module nor from `accel.cli` itself, so the package has no import circle.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -21,7 +22,7 @@ from accel.config import DATAFLOWS, INT_RANGES, PRESETS, AccelConfig, ConfigErro
 
 __all__ = ["AliasOption", "CONFIG_FIELDS", "config_flag", "config_from_options", "config_options",
            "flag_names", "json_option", "model_option", "open_model", "replace_config",
-           "seed_option", "write_json"]
+           "reported_errors", "seed_option", "write_json"]
 
 
 def _range(name: str) -> str:
@@ -220,4 +221,20 @@ def write_json(path: Path, data: Any) -> None:
         write_atomically(path.parent, {path.name: text.encode()})
     except OSError as exc:
         raise click.ClickException(f"cannot write {str(path)!r}: {exc.strerror or exc}") \
+            from None
+
+
+@contextlib.contextmanager
+def reported_errors(out: Path, *, usage: tuple[type[Exception], ...] = (),
+                    failure: tuple[type[Exception], ...] = ()):
+    """Report the work's exceptions as the CLI does: ``usage`` ones are a bad request (exit 2),
+    ``failure`` ones and an `OSError` (naming ``out``) a failure of the work (exit 1)."""
+    try:
+        yield
+    except usage as exc:
+        raise click.UsageError(str(exc)) from None
+    except failure as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {str(out)!r}: {exc.strerror or exc}") \
             from None
