@@ -34,7 +34,7 @@ ACCEL = REPO / "accel"
 #: matching prefix decides, so `accel.isa.decoder` is gateware although `accel.isa` is base.
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("accel.config", "accel.isa", "accel.arch", "accel.util"),
-    "model": ("accel.golden", "accel.perf", "accel.compiler", "accel.nn"),
+    "model": ("accel.golden", "accel.perf", "accel.compiler", "accel.nn", "accel.frontend"),
     "gateware": ("accel.hdl", "accel.systolic", "accel.memory", "accel.control", "accel.bus",
                  "accel.soc", "accel.riscv_bridge", "accel.isa.decoder", "accel.accelerator"),
     "tools": ("accel.build", "accel.runtime", "accel.verify"),

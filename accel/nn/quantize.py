@@ -24,10 +24,9 @@ folding per-channel scales into the weights is not exact).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from accel.compiler.fixedpoint import fixed_point
 from accel.compiler.tiler import Requant
 from accel.nn._blas import single_threaded_blas
 from accel.nn.layers import Conv, Dense, FloatNetwork, MaxPool, ReLU
@@ -38,38 +37,6 @@ __all__ = ["fixed_point", "quantize"]
 
 _INT8_MAX = 127
 _INT32 = (-(1 << 31), (1 << 31) - 1)
-
-
-def fixed_point(real: float) -> tuple[int, int]:
-    """``(multiplier, shift)`` with ``multiplier x 2**-shift`` nearest to ``real``.
-
-    Parameters
-    ----------
-    real : float
-        A positive factor between ``2**-33`` and ``2**31`` (exclusive) or so.
-
-    Returns
-    -------
-    multiplier : int
-        In ``[2**30, 2**31)``: 31 significant bits.
-    shift : int
-        In ``0 .. 63``.
-
-    Raises
-    ------
-    ValueError
-        ``real`` is not positive and finite, or needs a shift outside ``0 .. 63``.
-    """
-    if not (math.isfinite(real) and real > 0):
-        raise ValueError(f"a requantization factor must be positive and finite, not {real!r}")
-    fraction, exponent = math.frexp(real)  # real = fraction * 2**exponent, 0.5 <= fraction < 1
-    multiplier = round(fraction * (1 << 31))
-    if multiplier == 1 << 31:
-        multiplier, exponent = 1 << 30, exponent + 1
-    shift = 31 - exponent
-    if not 0 <= shift <= 63:
-        raise ValueError(f"requantization factor {real!r} needs shift {shift}, outside 0..63")
-    return multiplier, shift
 
 
 def _quantize_weight(weight: np.ndarray) -> tuple[np.ndarray, float]:
