@@ -44,18 +44,15 @@ members, bad JSON, unknown version, wrong dtypes or shapes, invalid layer parame
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import tempfile
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from accel.compiler.tiler import Requant
+from accel.util.npz_archive import (ArchiveError, archive_bytes, archive_error, read_archive,
+                                     write_atomically)
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "default_model_path", "load", "load_default",
@@ -70,16 +67,15 @@ MODELS_DIR = Path(__file__).parent / "mnist" / "models"
 #: Names of the committed default models.
 DEFAULT_MODELS = ("cnn", "mlp")
 
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _KINDS = {Conv2D: "conv2d", MaxPool2D: "maxpool2d", Dense: "dense"}
 
 
-class ModelFileError(ValueError):
+class ModelFileError(ArchiveError):
     """A model file is missing or malformed; the message is one line naming the file."""
 
 
 def _error(path: object, problem: str) -> ModelFileError:
-    return ModelFileError(" ".join(f"{path}: {problem}".split()))
+    return archive_error(path, problem, ModelFileError)
 
 
 def _header(network: QuantizedNetwork) -> tuple[dict, dict[str, np.ndarray]]:
@@ -112,83 +108,21 @@ def to_bytes(network: QuantizedNetwork) -> bytes:
         The metadata is not JSON-serializable.
     """
     header, arrays = _header(network)
-    try:
-        text = json.dumps(header, indent=1, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"model metadata is not JSON-serializable: {exc}") from None
-    members = {"header": np.array(text), **arrays}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, array in members.items():
-            data = io.BytesIO()
-            np.lib.format.write_array(data, array, allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data.getvalue())
-    return buffer.getvalue()
+    return archive_bytes(header, arrays)
 
 
 def save(network: QuantizedNetwork, path: str | os.PathLike) -> None:
     """Write ``network`` to ``path`` (atomically: a failure leaves no partial file)."""
-    data = to_bytes(network)
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".part",
-                               dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; give it a new file's mode
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(to_bytes(network), path)
 
 
-def _read_members(path: Path) -> dict[str, np.ndarray]:
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise _error(path, "is a .npy array, not an .npz model file")
-        with loaded:
-            return {name: loaded[name] for name in loaded.files}
-    except FileNotFoundError:
-        raise _error(path, "no such file") from None
-    except IsADirectoryError:
-        raise _error(path, "is a directory, not a model file") from None
-    except ModelFileError:
-        raise
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "pickle" in problem:  # NumPy tries any file that is neither .npz nor .npy as a pickle
-            problem = ("holds pickled data, which model files never contain"
-                       if zipfile.is_zipfile(path) else "not a zip archive")
-        raise _error(path, f"not a valid .npz model file ({problem})") from None
-
-
-def _parse_header(path: Path, members: dict[str, np.ndarray]) -> dict:
-    raw = members.get("header")
-    if raw is None:
-        raise _error(path, "no 'header' member: not an accelgen model file")
-    if raw.ndim != 0 or raw.dtype.kind != "U":
-        raise _error(path, f"'header' must be a 0-d string array, not {raw.dtype} {raw.shape}")
-    try:
-        header = json.loads(str(raw))
-    except json.JSONDecodeError as exc:
-        raise _error(path, f"header is not valid JSON ({exc})") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise _error(path, f"header does not declare format {FORMAT!r}")
-    version = header.get("version")
-    if version != VERSION:
-        raise _error(path, f"unsupported model format version {version!r} "
-                           f"(this accelgen reads version {VERSION})")
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    header, members = read_archive(path, FORMAT, (VERSION,), ModelFileError)
     for key, kind in (("name", str), ("input_shape", list), ("input_shift", int),
                       ("layers", list), ("metadata", dict)):
         if not isinstance(header.get(key), kind) or isinstance(header.get(key), bool):
             raise _error(path, f"header field {key!r} is missing or not a {kind.__name__}")
-    return header
+    return header, members
 
 
 def _array(path: Path, members: dict[str, np.ndarray], spec: dict, key: str,
@@ -235,11 +169,10 @@ def load(path: str | os.PathLike) -> QuantizedNetwork:
         For any problem (see the module docstring); one line naming the file.
     """
     path = Path(path)
-    members = _read_members(path)
-    header = _parse_header(path, members)
+    header, members = _read(path)
     try:
         layers = [_layer(path, members, spec, i) for i, spec in enumerate(header["layers"])]
-        referenced = {"header"} | {spec[key] for spec in header["layers"]
+        referenced = {spec[key] for spec in header["layers"]
                                    for key in ("weight", "bias") if key in spec}
         extra = sorted(set(members) - referenced)
         if extra:
