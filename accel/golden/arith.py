@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["wrap", "saturate", "round_shift", "activate"]
+__all__ = ["wrap", "saturate", "round_shift", "activate", "activate_channels"]
 
 
 def wrap(values: np.ndarray, width: int) -> np.ndarray:
@@ -80,3 +80,28 @@ def activate(acc: np.ndarray, *, multiplier: int, shift: int, relu: bool, zero_p
     # first to a range that keeps the addition exact and the saturation unchanged.
     y = np.clip(y, -(1 << 40), 1 << 40)
     return saturate(y + np.int64(zero_point), out_width)
+
+
+def activate_channels(acc: np.ndarray, *, multipliers, shifts, relu: bool, zero_point: int,
+                      acc_width: int, out_width: int) -> np.ndarray:
+    """The activation unit in per-channel mode: column ``c`` of ``acc`` (rows, cols) goes
+    through `activate` with ``multipliers[c]`` and ``shifts[c]``; ReLU and the zero point are
+    shared.
+
+    Raises
+    ------
+    ValueError
+        If ``multipliers`` or ``shifts`` does not hold one value per column.
+    """
+    acc = np.asarray(acc, dtype=np.int64)
+    multipliers, shifts = np.asarray(multipliers), np.asarray(shifts)
+    cols = acc.shape[-1]
+    if multipliers.shape != (cols,) or shifts.shape != (cols,):
+        raise ValueError(f"multipliers and shifts need {cols} values (one per column), not "
+                         f"{multipliers.shape} and {shifts.shape}")
+    out = np.empty(acc.shape, dtype=np.int64)
+    for c in range(cols):
+        out[..., c] = activate(acc[..., c], multiplier=int(multipliers[c]), shift=int(shifts[c]),
+                               relu=relu, zero_point=zero_point, acc_width=acc_width,
+                               out_width=out_width)
+    return out

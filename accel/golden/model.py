@@ -15,7 +15,7 @@ from accel.config import AccelConfig, Dataflow
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
 from accel.isa.status import status_word
-from accel.golden.arith import activate, wrap
+from accel.golden.arith import activate, activate_channels, wrap
 
 __all__ = ["AccelError", "GoldenModel"]
 
@@ -65,6 +65,11 @@ class GoldenModel:
         The DMA window: loads and stores may touch only bytes ``window_base .. window_last``.
     window_locked : bool
         LOCK_WINDOW has run since the last reset.
+    act_per_channel : bool
+        STORE_ACT uses ``act_multipliers[c]``/``act_shifts[c]`` for column ``c`` (set by
+        CONFIG_ACT_CHANNELS) instead of ``act_multiplier``/``act_shift`` (set by CONFIG_ACT).
+    act_multipliers, act_shifts : tuple of int, one per array column
+        The per-column requantization registers.
     """
 
     def __init__(self, config: AccelConfig, mem_size: int = 1 << 20):
@@ -85,6 +90,9 @@ class GoldenModel:
         self.act_shift = 0
         self.act_function = Activation.NONE
         self.act_zero_point = 0
+        self.act_per_channel = False
+        self.act_multipliers = (1,) * self.config.cols
+        self.act_shifts = (0,) * self.config.cols
         self.weights: tuple[int, int, int] | None = None
         self.error = ErrorCause.NONE
         self.err_funct7 = 0
@@ -225,6 +233,7 @@ class GoldenModel:
     def _op_config_act(self, multiplier: int, shift: int, act: int, zero_point: int) -> None:
         self.act_multiplier, self.act_shift = multiplier, shift
         self.act_function, self.act_zero_point = Activation(act), zero_point
+        self.act_per_channel = False
 
     def _op_config_window(self, base: int, last: int) -> None:
         if self.window_locked:
@@ -289,13 +298,26 @@ class GoldenModel:
         cfg = self.config
         self._check_count("cols", cols, cfg.cols)
         self._check_rows("acc", acc_addr, rows)
-        out = activate(self.acc[acc_addr:acc_addr + rows, :cols],
-                       multiplier=self.act_multiplier, shift=self.act_shift,
-                       relu=self.act_function == Activation.RELU,
-                       zero_point=self.act_zero_point, acc_width=cfg.acc_width,
-                       out_width=cfg.input_width)
+        values = self.acc[acc_addr:acc_addr + rows, :cols]
+        common = dict(relu=self.act_function == Activation.RELU, zero_point=self.act_zero_point,
+                      acc_width=cfg.acc_width, out_width=cfg.input_width)
+        if self.act_per_channel:
+            out = activate_channels(values, multipliers=self.act_multipliers[:cols],
+                                    shifts=self.act_shifts[:cols], **common)
+        else:
+            out = activate(values, multiplier=self.act_multiplier, shift=self.act_shift,
+                           **common)
         self.write_block(mem_addr, out, self.store_stride, cfg.in_bytes)
         self.counters[Counter.STORE_BYTES] += rows * cols * cfg.in_bytes
+
+    def _op_config_act_channels(self, act: int, zero_point: int, acc_addr: int) -> None:
+        self._check_rows("acc", acc_addr, 2)
+        # Python's & on a negative int acts on its infinite two's complement: the bits of the
+        # sign-extended accumulator value, as the hardware takes them.
+        self.act_multipliers = tuple(int(v) & ((1 << 31) - 1) for v in self.acc[acc_addr])
+        self.act_shifts = tuple(int(v) & 63 for v in self.acc[acc_addr + 1])
+        self.act_function, self.act_zero_point = Activation(act), zero_point
+        self.act_per_channel = True
 
     # -- execute ------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bumped whenever an encoding or a semantic changes.
-ISA_VERSION = "1.1"
+ISA_VERSION = "1.2"
 
 #: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
 #: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
@@ -247,10 +247,10 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          Field("act", "rs2", 6, 2, "activation: 0 none, 1 ReLU (2, 3 reserved)",
                choices=tuple(int(a) for a in Activation)),
          Field("zero_point", "rs2", 16, 16, "output zero point (signed)", signed=True)),
-        False, "Set the activation unit used by STORE_ACT.",
-        "act_multiplier, act_shift, act_function, act_zero_point := operands. An act value of 2 "
-        "or 3 is illegal. Reset values: multiplier 1, shift 0, act none, zero point 0 "
-        "(identity with saturation)."),
+        False, "Set the activation unit used by STORE_ACT (per tensor).",
+        "act_multiplier, act_shift, act_function, act_zero_point := operands; mode := "
+        "per-tensor. An act value of 2 or 3 is illegal. Reset values: multiplier 1, shift 0, "
+        "act none, zero point 0, per-tensor (identity with saturation)."),
     Instruction(
         "config_window", 0x10, 3, Unit.CONFIG,
         (Field("base", "rs1", 0, 32, "first main-memory byte address of the window"),
@@ -333,7 +333,26 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "activate(acc[acc_addr + r][c]), where activate(x) = saturate_in(relu?(round_shift(x * "
         "act_multiplier, act_shift)) + act_zero_point); round_shift(p, 0) = p and "
         "round_shift(p, s) = floor((p + 2**(s-1)) / 2**s) (round half up); relu?(y) = max(y, 0) "
-        "when act is ReLU; saturate_in clamps to the signed input_width range."),
+        "when act is ReLU; saturate_in clamps to the signed input_width range. In per-channel mode "
+        "(after CONFIG_ACT_CHANNELS) column c uses act_multiplier[c] and act_shift[c]; in "
+        "per-tensor mode (after CONFIG_ACT, and at reset) every column uses act_multiplier and "
+        "act_shift."),
+    Instruction(
+        "config_act_channels", 0x12, 3, Unit.STORE,
+        (Field("act", "rs1", 6, 2, "activation: 0 none, 1 ReLU (2, 3 reserved)",
+               choices=tuple(int(a) for a in Activation)),
+         Field("zero_point", "rs1", 16, 16, "output zero point (signed)", signed=True),
+         Field("acc_addr", "rs2", 0, 16, "accumulator row of the multipliers (the shifts "
+               "follow in the next row)")),
+        False, "Set per-column requantization for STORE_ACT from two accumulator rows.",
+        "for c < array cols: act_multiplier[c] := acc[acc_addr][c] & (2**31 - 1); "
+        "act_shift[c] := acc[acc_addr + 1][c] & 63 (two's complement bits of the "
+        "sign-extended accumulator value); act_function, act_zero_point := operands; mode := "
+        "per-channel. Executed by the store unit in program order with the other stores, so it "
+        "never changes the settings of an earlier STORE_ACT. Requires acc_addr + 2 <= acc_rows "
+        "(else ACC_RANGE). An act value of 2 or 3 is illegal. CONFIG_ACT sets mode := per-tensor. "
+        "A LOAD_ACC of rows 2, cols n, with load_stride 4 * n, from a table of int32 multipliers "
+        "followed by int32 shifts fills the two rows."),
     Instruction(
         "preload", 0x13, 0, Unit.EXECUTE,
         (Field("b_addr", "rs1", 0, 16, "first scratchpad row of the B (weight) operand"),

@@ -9,7 +9,7 @@ import pytest
 
 from accel.config import AccelConfig, preset
 from accel.isa import (
-    CUSTOM0_OPCODE, INSTRUCTIONS, STATUS_BITS, Activation, Counter, ErrorCause, encode,
+    CUSTOM0_OPCODE, INSTRUCTIONS, STATUS_BITS, Counter, ErrorCause, encode,
     render_c_header, split_word,
 )
 
@@ -22,8 +22,9 @@ RISCV_OBJDUMP = "riscv64-unknown-elf-objdump"
 
 def _args(ins, rng):
     ops = {f.name: rng.randint(f.min_value, f.max_value) for f in ins.fields}
-    if ins.name == "config_act":
-        ops["act"] = rng.choice([a.value for a in Activation])
+    for f in ins.fields:
+        if f.choices:
+            ops[f.name] = rng.choice(f.choices)
     return ops
 
 
@@ -115,8 +116,7 @@ def test_field_macros_match_encode(tmp_path):
             # include the extremes now and then
             if rng.random() < 0.3:
                 ops = {f.name: rng.choice((f.min_value, f.max_value)) for f in ins.fields}
-                if ins.name == "config_act":
-                    ops["act"] = 1
+                ops.update({f.name: 1 for f in ins.fields if f.choices})
             cmd = encode(ins.name, **ops)
             for reg in ("rs1", "rs2"):
                 parts = [f"ACCEL_{ins.name.upper()}_{f.name.upper()}({_c_value(ops[f.name])})"

@@ -16,8 +16,7 @@ def _random_commands(rng, count):
         ins = INSTRUCTIONS[rng.integers(0, len(INSTRUCTIONS))]
         if choice == 0:  # a legal command with random operands
             ops = {f.name: int(rng.integers(f.min_value, f.max_value + 1)) for f in ins.fields}
-            if ins.name == "config_act":
-                ops["act"] = int(rng.integers(0, 2))
+            ops.update({f.name: int(rng.integers(0, 2)) for f in ins.fields if f.choices})
             commands.append(encode(ins.name, **ops))
         elif choice == 1:  # a legal command with one random reserved bit set (often illegal)
             legal = encode(ins.name, **{f.name: f.min_value for f in ins.fields})

@@ -5,17 +5,15 @@ import random
 import pytest
 
 from accel.isa import (
-    BY_CODE, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, Activation, Command, IllegalInstruction,
+    BY_CODE, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, Command, IllegalInstruction,
     decode, encode, riscv_word, split_word,
 )
 
 
 def random_operands(ins, rng):
-    """Random legal operand values (config_act's act only takes defined activations)."""
-    ops = {f.name: rng.randint(f.min_value, f.max_value) for f in ins.fields}
-    if ins.name == "config_act":
-        ops["act"] = rng.choice([a.value for a in Activation])
-    return ops
+    """Random legal operand values (a field with choices takes one of them)."""
+    return {f.name: rng.choice(f.choices) if f.choices else rng.randint(f.min_value, f.max_value)
+            for f in ins.fields}
 
 
 @pytest.mark.parametrize("ins", INSTRUCTIONS, ids=lambda i: i.name)
@@ -36,10 +34,9 @@ def test_round_trip_random(ins):
 
 @pytest.mark.parametrize("ins", INSTRUCTIONS, ids=lambda i: i.name)
 def test_field_extremes(ins):
-    legal_act = [a.value for a in Activation]
     for f in ins.fields:
         for value in (f.min_value, f.max_value):
-            if ins.name == "config_act" and f.name == "act" and value not in legal_act:
+            if f.choices is not None and value not in f.choices:
                 continue
             ops = {g.name: (g.min_value if g is not f else value) for g in ins.fields}
             cmd = encode(ins.name, **ops)
@@ -126,13 +123,17 @@ def test_decode_reserved_bits(ins):
         assert ins.reserved_mask("rs1") == ins.reserved_mask("rs2") == 0xFFFF_FFFF
 
 
-def test_config_act_reserved_activation():
-    ins = BY_NAME["config_act"]
-    for act in (2, 3):
+@pytest.mark.parametrize("name", ["config_act", "config_act_channels"])
+def test_config_act_reserved_activation(name):
+    ins = BY_NAME[name]
+    act = ins.field("act")
+    other = "rs1" if act.reg == "rs2" else "rs2"
+    for value in (2, 3):
         with pytest.raises(IllegalInstruction, match="reserved"):
-            decode(Command(ins.funct7, ins.funct3, 1, act << 6))
-    for act in (0, 1):
-        assert decode(Command(ins.funct7, ins.funct3, 1, act << 6))[1]["act"] == act
+            decode(Command(ins.funct7, ins.funct3, **{act.reg: value << act.lsb, other: 1}))
+    for value in (0, 1):
+        cmd = Command(ins.funct7, ins.funct3, **{act.reg: value << act.lsb, other: 1})
+        assert decode(cmd)[1]["act"] == value
 
 
 def test_riscv_word_layout():
