@@ -19,7 +19,7 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import Activation
 
-__all__ = ["Requant", "MatmulLayout", "MatmulPlan", "plan_matmul", "APart", "Gemm",
+__all__ = ["Requant", "ChannelRequant", "MatmulLayout", "MatmulPlan", "plan_matmul", "APart", "Gemm",
            "ProgramBuilder", "emit_gemm"]
 
 @dataclass(frozen=True)
@@ -57,6 +57,77 @@ class Requant:
         return encode("config_act", multiplier=self.multiplier, shift=self.shift,
                       act=int(Activation.RELU if self.relu else Activation.NONE),
                       zero_point=self.zero_point)
+
+
+@dataclass(frozen=True)
+class ChannelRequant:
+    """Per-channel (per output column) activation-unit settings (``config_act_channels``).
+
+    Output column ``j`` of the GEMM is requantized with ``multipliers[j]`` and ``shifts[j]``;
+    ReLU and the zero point are shared (see `accel.golden.arith.activate_channels`).
+
+    Parameters
+    ----------
+    params_addr : int
+        Main-memory byte address of ``channels`` little-endian int32 multipliers (0 .. 2**31 -
+        1) followed by ``channels`` int32 shifts (0 .. 63); the caller writes the table
+        (`table_bytes`).
+    channels : int
+        Entries of each table: the GEMM's ``n``.
+    zero_point : int
+        Signed 16-bit output zero point.
+    relu : bool
+        Apply ReLU before adding the zero point.
+    """
+
+    params_addr: int
+    channels: int
+    zero_point: int = 0
+    relu: bool = False
+
+    def __post_init__(self) -> None:
+        for name, low in (("params_addr", 0), ("channels", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer of at least {low}, not {value!r}")
+        if not -(1 << 15) <= self.zero_point < (1 << 15):
+            raise ValueError(f"zero_point must be between -32768 and 32767, "
+                             f"not {self.zero_point!r}")
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the table at ``params_addr``."""
+        return 8 * self.channels
+
+    @staticmethod
+    def table_bytes(multipliers, shifts) -> bytes:
+        """The table for ``params_addr``: int32 multipliers then int32 shifts, little-endian.
+
+        Raises
+        ------
+        ValueError
+            If the lengths differ, or a multiplier or shift is out of its range.
+        """
+        mult = np.asarray(multipliers, dtype=np.int64).ravel()
+        shift = np.asarray(shifts, dtype=np.int64).ravel()
+        if mult.size != shift.size or mult.size < 1:
+            raise ValueError(f"multipliers and shifts need the same positive length, not "
+                             f"{mult.size} and {shift.size}")
+        if mult.min() < 0 or mult.max() >= (1 << 31):
+            raise ValueError(f"multipliers must be between 0 and {(1 << 31) - 1}")
+        if shift.min() < 0 or shift.max() > 63:
+            raise ValueError("shifts must be between 0 and 63")
+        return np.concatenate([mult, shift]).astype("<i4").tobytes()
+
+    def command(self, acc_addr: int) -> Command:
+        """The ``config_act_channels`` reading the two accumulator rows at ``acc_addr``."""
+        return encode("config_act_channels", acc_addr=acc_addr,
+                      act=int(Activation.RELU if self.relu else Activation.NONE),
+                      zero_point=self.zero_point)
+
+
+#: Accumulator rows a `ChannelRequant` GEMM reserves (at the top) for its multipliers and shifts.
+CHANNEL_ROWS = 2
 
 
 @dataclass(frozen=True)
@@ -146,7 +217,9 @@ class ProgramBuilder:
         self.program: list[Command] = []
         self._load_stride: int | None = None
         self._store_stride: int | None = None
-        self._requant: Requant | None = None
+        # What the activation unit holds: a Requant, or the (table slice, columns, acc row,
+        # zero point, relu) of the last load_acc + config_act_channels; None when unknown.
+        self._requant: Requant | tuple | None = None
         self.sp_turn = 0
         self.acc_turn = 0
 
@@ -155,6 +228,21 @@ class ProgramBuilder:
         if requant != self._requant:
             self.program.append(requant.command())
             self._requant = requant
+
+    def channel_requant(self, config: AccelConfig, requant: ChannelRequant, n0: int,
+                        cols: int) -> None:
+        """Load columns ``n0 .. n0 + cols`` of ``requant``'s table into the reserved top two
+        accumulator rows and apply them (``load_acc`` + ``config_act_channels``), unless that
+        slice is already in effect."""
+        acc_addr = config.acc_rows - CHANNEL_ROWS
+        state = (requant.params_addr + 4 * n0, 4 * requant.channels, cols, acc_addr,
+                 requant.zero_point, requant.relu)
+        if state == self._requant:
+            return
+        self.load("load_acc", 4 * requant.channels, mem_addr=state[0], acc_addr=acc_addr,
+                  rows=CHANNEL_ROWS, cols=cols)
+        self.program.append(requant.command(acc_addr))
+        self._requant = state
 
     def op(self, name: str, **operands: int) -> None:
         self.program.append(encode(name, **operands))
@@ -202,11 +290,13 @@ class Gemm:
         Where C goes: ``acc_bytes`` per element raw, ``in_bytes`` through the activation unit.
     bias_addr : int or None
         ``n`` accumulator-width values added to every row.
-    requant : Requant or None
-        Send C through the activation unit.
+    requant : Requant, ChannelRequant or None
+        Send C through the activation unit, with one multiplier and shift for all of C
+        (`Requant`) or one per column (`ChannelRequant`, ``channels == n``; it reserves the top
+        two accumulator rows and needs ``acc_width`` 32).
     bias_per_row : bool
         The bias is instead ``m`` values, one per row (only for ``n == 1``: a matrix-vector
-        product computed as a column).
+        product computed as a column; not with a `ChannelRequant`).
     """
 
     m: int
@@ -217,13 +307,19 @@ class Gemm:
     c_addr: int
     c_stride: int
     bias_addr: int | None = None
-    requant: Requant | None = None
+    requant: Requant | ChannelRequant | None = None
     bias_per_row: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "a_parts", tuple(self.a_parts))
         if self.bias_per_row and self.n != 1:
             raise ValueError("a per-row bias needs n == 1")
+        if isinstance(self.requant, ChannelRequant):
+            if self.bias_per_row:
+                raise ValueError("a per-row bias cannot go with a per-channel requant")
+            if self.requant.channels != self.n:
+                raise ValueError(f"a per-channel requant of {self.requant.channels} channels "
+                                 f"does not fit a GEMM of n = {self.n}")
         for name in ("m", "n"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -266,8 +362,10 @@ def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = Fal
     return plan
 
 
-def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, int, int, int]:
-    """(tm, tk, tn, scratchpad slots, accumulator slots) for this dataflow.
+def _tile_shape(config: AccelConfig, m: int, k: int, n: int,
+                acc_rows: int) -> tuple[int, int, int, int, int]:
+    """(tm, tk, tn, scratchpad slots, accumulator slots) for this dataflow, with accumulator
+    rows ``[0, acc_rows)`` for results.
 
     Weight-stationary: B tiles (tk <= rows, tn <= cols) are held in the array and up to 256 A
     rows stream; a scratchpad slot holds an A block (tm rows) and a B tile (tk rows).
@@ -278,14 +376,13 @@ def _tile_shape(config: AccelConfig, m: int, k: int, n: int) -> tuple[int, int, 
     if config.dataflow is Dataflow.WS:
         tk = min(config.rows, k)
         sp_slots = 2 if config.sp_rows >= 2 * (tk + 1) else 1
-        acc_slots = 2 if config.acc_rows >= 2 else 1
-        tm = min(MAX_BLOCK_ROWS, m, config.sp_rows // sp_slots - tk,
-                 config.acc_rows // acc_slots)
+        acc_slots = 2 if acc_rows >= 2 else 1
+        tm = min(MAX_BLOCK_ROWS, m, config.sp_rows // sp_slots - tk, acc_rows // acc_slots)
     else:
-        tm = min(config.rows, m)
+        tm = min(config.rows, m, acc_rows)
         sp_slots = 2 if config.sp_rows >= 4 else 1
         tk = min(MAX_BLOCK_ROWS, k, config.sp_rows // sp_slots // 2)
-        acc_slots = 2 if config.acc_rows >= 2 * tm else 1
+        acc_slots = 2 if acc_rows >= 2 * tm else 1
     return tm, tk, tn, sp_slots, acc_slots
 
 
@@ -293,10 +390,16 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
     """Append the loads, preloads, computes and stores of ``gemm`` to ``builder``, in either
     dataflow (no trailing fence).
 
+    With a `ChannelRequant`, the top two accumulator rows hold the multipliers and shifts of
+    the current column tile: before the tile's computes, ``load_acc`` (2 rows, ``tn`` columns,
+    stride ``4 * channels``) from the table and ``config_act_channels`` (both skipped when that
+    slice is already in effect).
+
     Raises
     ------
     ValueError
-        When an operand view reaches beyond the addressable memory.
+        When an operand view reaches beyond the addressable memory, or a `ChannelRequant` meets
+        an accelerator without 32-bit accumulators or with too few accumulator rows.
     """
     cfg = config
     eb = cfg.in_bytes
@@ -307,21 +410,34 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
     if gemm.bias_addr is not None:
         extents.append((gemm.bias_addr, (gemm.m if gemm.bias_per_row else gemm.n)
                         * cfg.acc_bytes))
+    channels = gemm.requant if isinstance(gemm.requant, ChannelRequant) else None
+    acc_rows = cfg.acc_rows
+    if channels is not None:
+        extents.append((channels.params_addr, channels.nbytes))
+        if cfg.acc_width != 32:
+            raise ValueError(f"a per-channel requant loads int32 multipliers into the "
+                             f"accumulator and needs acc_width 32, not {cfg.acc_width}")
+        acc_rows -= CHANNEL_ROWS
+        if acc_rows < 1:
+            raise ValueError(f"a per-channel requant needs more than {CHANNEL_ROWS} "
+                             f"accumulator rows, not {cfg.acc_rows}")
     for addr, size in extents:
         if addr < 0 or addr + size > cfg.mem_size_limit:
             raise ValueError(f"an operand at {addr:#x} ({size} bytes) lies outside the "
                              f"{cfg.mem_size_limit} bytes of addressable memory")
-    if gemm.requant is not None:
+    if gemm.requant is not None and channels is None:
         builder.requant(gemm.requant)
     max_k = max(p.k for p in gemm.a_parts)
-    tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, gemm.m, max_k, gemm.n)
+    tm, tk, tn, sp_slots, acc_slots = _tile_shape(cfg, gemm.m, max_k, gemm.n, acc_rows)
     a_rows = tm if cfg.dataflow is Dataflow.WS else tk  # scratchpad rows of one A block
     a_load = "load_sp" if cfg.dataflow is Dataflow.WS else "load_sp_t"
     slot_rows = cfg.sp_rows // sp_slots
     store = "store_act" if gemm.requant is not None else "store_acc"
     for n0, tn_i in _ranges(gemm.n, tn):
+        if channels is not None:
+            builder.channel_requant(cfg, channels, n0, tn_i)
         for m0, tm_i in _ranges(gemm.m, tm):
-            c_addr = (builder.acc_turn % acc_slots) * (cfg.acc_rows // acc_slots)
+            c_addr = (builder.acc_turn % acc_slots) * (acc_rows // acc_slots)
             builder.acc_turn += 1
             if gemm.bias_addr is not None and gemm.bias_per_row:
                 builder.load("load_acc", cfg.acc_bytes, mem_addr=gemm.bias_addr
