@@ -19,8 +19,8 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import Activation
 
-__all__ = ["Requant", "ChannelRequant", "MatmulLayout", "MatmulPlan", "plan_matmul", "APart", "Gemm",
-           "ProgramBuilder", "emit_gemm"]
+__all__ = ["Requant", "ChannelRequant", "CHANNEL_ROWS", "MatmulLayout", "MatmulPlan",
+           "plan_matmul", "APart", "Gemm", "ProgramBuilder", "emit_gemm"]
 
 @dataclass(frozen=True)
 class Requant:
