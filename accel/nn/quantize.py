@@ -60,6 +60,11 @@ def _pairs(network: FloatNetwork) -> list[tuple[object, bool]]:
             if not pairs or not isinstance(pairs[-1][0], (Conv, Dense)) or pairs[-1][1]:
                 raise ValueError(f"layer {index}: a ReLU must follow a conv or dense layer")
             pairs[-1] = (pairs[-1][0], True)
+        elif isinstance(layer, Conv) and (layer.stride != (1, 1) or any(layer.pads((64, 64)))):
+            raise ValueError(f"layer {index}: the native int8 conv is 'valid' with stride 1; "
+                             "export padded or strided networks to ONNX instead")
+        elif isinstance(layer, MaxPool) and layer.stride != layer.size:
+            raise ValueError(f"layer {index}: the native int8 max-pool has stride = size")
         elif isinstance(layer, (Conv, Dense, MaxPool)):
             pairs.append((layer, False))
         else:

@@ -5,7 +5,11 @@ Two architectures, both built from the layers of `accel.nn.layers` and mapped on
 
 * ``mlp``: dense 784 -> 128, ReLU, dense 128 -> 10;
 * ``cnn``: conv 3x3 1 -> 8, ReLU, max-pool 2, conv 3x3 8 -> 16, ReLU, max-pool 2,
-  dense 400 -> 10 (all "valid", stride 1, HWC).
+  dense 400 -> 10 (all "valid", stride 1, HWC);
+* ``cnn5``: conv 5x5 SAME 1 -> 8, ReLU, max-pool 3x3 stride 3 (28 -> 9), conv 5x5 SAME 8 -> 16,
+  ReLU, max-pool 3x3 stride 3 (9 -> 3), dense 144 -> 10: the "bring your own model" network,
+  which leaves through ONNX (`accel.nn.onnx_export`) rather than `accel.nn.quantize` (whose
+  native integer layers have neither padding nor pooling strides; see `NATIVE_ARCHITECTURES`).
 
 The float model sees exactly what the integer model sees: the input is ``pixel >> input_shift``
 (0..127 for the default shift 1) times the fixed scale `input_scale` (1/127), so the quantized
@@ -32,11 +36,13 @@ import numpy as np
 from accel.nn._blas import single_threaded_blas
 from accel.nn.layers import DTYPE, Conv, Dense, FloatNetwork, MaxPool, ReLU, softmax_cross_entropy
 
-__all__ = ["ARCHITECTURES", "EpochReport", "TrainConfig", "accuracy", "build_network",
+__all__ = ["ARCHITECTURES", "NATIVE_ARCHITECTURES", "EpochReport", "TrainConfig", "accuracy", "build_network",
            "float_input", "input_scale", "shift_images", "train"]
 
 #: Names accepted by `build_network`.
-ARCHITECTURES = ("cnn", "mlp")
+ARCHITECTURES = ("cnn", "cnn5", "mlp")
+#: Architectures that `accel.nn.quantize` maps onto the native `accel.nn.network` layers.
+NATIVE_ARCHITECTURES = ("cnn", "mlp")
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class TrainConfig:
 
     Parameters
     ----------
-    arch : {"cnn", "mlp"}
+    arch : {"cnn", "cnn5", "mlp"}
     epochs : int
         Passes over the training set.
     seed : int
@@ -112,13 +118,17 @@ def float_input(images: np.ndarray, input_shift: int = 1) -> np.ndarray:
 
 
 def build_network(arch: str, rng: np.random.Generator) -> FloatNetwork:
-    """A freshly initialized float network of architecture ``arch`` ("cnn" or "mlp")."""
+    """A freshly initialized float network of architecture ``arch`` (see `ARCHITECTURES`)."""
     if arch == "mlp":
         layers = [Dense.init(rng, 784, 128), ReLU(), Dense.init(rng, 128, 10)]
     elif arch == "cnn":
         layers = [Conv.init(rng, 3, 1, 8), ReLU(), MaxPool(2),
                   Conv.init(rng, 3, 8, 16), ReLU(), MaxPool(2),
                   Dense.init(rng, 5 * 5 * 16, 10)]
+    elif arch == "cnn5":
+        layers = [Conv.init(rng, 5, 1, 8, padding="same"), ReLU(), MaxPool(3, 3),
+                  Conv.init(rng, 5, 8, 16, padding="same"), ReLU(), MaxPool(3, 3),
+                  Dense.init(rng, 3 * 3 * 16, 10)]
     else:
         raise ValueError(f"arch must be one of {', '.join(ARCHITECTURES)}, not {arch!r}")
     return FloatNetwork(arch, layers)

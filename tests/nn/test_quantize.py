@@ -130,6 +130,11 @@ def test_cnn_layers_map_one_to_one():
     (lambda rng: [Dense.init(rng, 784, 4), ReLU(), ReLU(), Dense.init(rng, 4, 10)],
      "a ReLU must follow"),
     (lambda rng: [Dense.init(rng, 784, 10), MaxPool(2)], "last layer must be a dense layer"),
+    (lambda rng: [Conv.init(rng, 5, 1, 2, padding="same"), Dense.init(rng, 1568, 10)],
+     "'valid' with stride 1"),
+    (lambda rng: [Conv.init(rng, 2, 1, 2, stride=2), Dense.init(rng, 392, 10)],
+     "'valid' with stride 1"),
+    (lambda rng: [MaxPool(3, 2), Dense.init(rng, 169, 10)], "max-pool has stride = size"),
 ])
 def test_unmappable_networks_are_refused(layers, message):
     network = FloatNetwork("x", layers(np.random.default_rng(0)))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from accel.nn.layers import Conv, MaxPool
 from accel.nn.mnist.data import load_offline, split_offline
 from accel.nn.network import quantize_input
 from accel.nn.train import (
@@ -56,8 +57,23 @@ def test_architectures_fit_the_budget():
     mlp = build_network("mlp", rng)
     assert [layer.params["weight"].shape for layer in mlp.layers if layer.params] == [
         (784, 128), (128, 10)]
-    with pytest.raises(ValueError, match="arch must be one of cnn, mlp"):
+    with pytest.raises(ValueError, match="arch must be one of cnn, cnn5, mlp"):
         build_network("rnn", rng)
+
+
+def test_cnn5_has_same_convolutions_and_3x3_stride_3_pools():
+    network = build_network("cnn5", np.random.default_rng(0))
+    shapes, x = [], np.zeros((1, 28, 28, 1), np.float32)
+    for layer in network.layers:
+        x = layer.forward(x)
+        shapes.append(x.shape[1:])
+    assert shapes == [(28, 28, 8), (28, 28, 8), (9, 9, 8), (9, 9, 16), (9, 9, 16), (3, 3, 16),
+                      (10,)]
+    convs = [layer for layer in network.layers if isinstance(layer, Conv)]
+    assert [c.params["weight"].shape for c in convs] == [(5, 5, 1, 8), (5, 5, 8, 16)]
+    assert all(c.padding == "same" and c.stride == (1, 1) for c in convs)
+    assert [(p.size, p.stride) for p in network.layers if isinstance(p, MaxPool)] == [
+        (3, 3), (3, 3)]
 
 
 @pytest.mark.parametrize("field, value, message", [

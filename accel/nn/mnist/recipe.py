@@ -21,10 +21,10 @@ from accel.nn.batch_reference import int8_accuracy
 from accel.nn.layers import FloatNetwork
 from accel.nn.network import Conv2D, Dense, QuantizedNetwork
 from accel.nn.quantize import quantize
-from accel.nn.train import TrainConfig, accuracy, float_input, train
+from accel.nn.train import NATIVE_ARCHITECTURES, TrainConfig, accuracy, float_input, train
 
-__all__ = ["CALIBRATION_IMAGES", "Dataset", "TrainedModel", "load_dataset", "make_model",
-           "weight_bytes"]
+__all__ = ["CALIBRATION_IMAGES", "Dataset", "FloatModel", "TrainedModel", "load_dataset",
+           "make_float_model", "make_model", "weight_bytes"]
 
 #: Training images whose float activations set the activation scales.
 CALIBRATION_IMAGES = 1000
@@ -53,6 +53,16 @@ class TrainedModel:
     float_network: FloatNetwork
     float_accuracy: float
     int8_accuracy: float
+
+
+@dataclass(frozen=True)
+class FloatModel:
+    """The outcome of `make_float_model`: the float network, its accuracy on the evaluation
+    images and the provenance metadata (what `accel.nn.float_file.save_float` records)."""
+
+    network: FloatNetwork
+    float_accuracy: float
+    metadata: dict
 
 
 def load_dataset(data_dir: str | os.PathLike | None = None) -> Dataset:
@@ -95,9 +105,39 @@ def make_model(config: TrainConfig, dataset: Dataset, progress=None,
     command : str, optional
         The command line that reproduces the run (recorded in the metadata).
     """
-    float_network = train(config, dataset.train_images, dataset.train_labels,
-                          dataset.eval_images, dataset.eval_labels, progress=progress)
-    float_acc = accuracy(float_network, float_input(dataset.eval_images, config.input_shift),
+    if config.arch not in NATIVE_ARCHITECTURES:
+        raise ValueError(f"make_model quantizes to the native int8 layers, which cannot run "
+                         f"{config.arch!r}; use make_float_model and export it to ONNX")
+    float_model = make_float_model(config, dataset, progress, command)
+    float_network, float_acc, metadata = (float_model.network, float_model.float_accuracy,
+                                          float_model.metadata)
+    network = quantize(float_network, dataset.train_images[:CALIBRATION_IMAGES],
+                       input_shift=config.input_shift, percentile=CALIBRATION_PERCENTILE,
+                       metadata=metadata)
+    int8_acc = int8_accuracy(network, dataset.eval_images, dataset.eval_labels)
+    network = replace(network, metadata={**network.metadata, "int8_accuracy": int8_acc,
+                                         "macs": network.macs(),
+                                         "weight_bytes": weight_bytes(network)})
+    return TrainedModel(network, float_network, float_acc, int8_acc)
+
+
+
+def make_float_model(config: TrainConfig, dataset: Dataset, progress=None,
+                     command: str | None = None) -> FloatModel:
+    """Train ``config`` (any architecture) on ``dataset`` and evaluate the float network.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    dataset : Dataset
+    progress : callable, optional
+        Receives an `accel.nn.train.EpochReport` after every epoch.
+    command : str, optional
+        The command line that reproduces the run (recorded in the metadata).
+    """
+    network = train(config, dataset.train_images, dataset.train_labels, dataset.eval_images,
+                    dataset.eval_labels, progress=progress)
+    float_acc = accuracy(network, float_input(dataset.eval_images, config.input_shift),
                          dataset.eval_labels)
     metadata = {
         "arch": config.arch,
@@ -111,12 +151,4 @@ def make_model(config: TrainConfig, dataset: Dataset, progress=None,
     }
     if command is not None:
         metadata["command"] = command
-    network = quantize(float_network, dataset.train_images[:CALIBRATION_IMAGES],
-                       input_shift=config.input_shift, percentile=CALIBRATION_PERCENTILE,
-                       metadata=metadata)
-    int8_acc = int8_accuracy(network, dataset.eval_images, dataset.eval_labels)
-    network = replace(network, metadata={**network.metadata, "int8_accuracy": int8_acc,
-                                         "macs": network.macs(),
-                                         "weight_bytes": weight_bytes(network)})
-    return TrainedModel(network, float_network, float_acc, int8_acc)
-
+    return FloatModel(network, float_acc, metadata)
