@@ -21,20 +21,30 @@ from accel.config import INT_RANGES
 from accel.hdl.checked import CheckedConstruction
 from accel.isa.spec import BY_NAME
 
-__all__ = ["ActivationParams", "ActivationUnit"]
+__all__ = ["ActivationParams", "LaneParams", "ActivationUnit"]
 
 
 _CONFIG_ACT = BY_NAME["config_act"]
 _MULTIPLIER_BITS = _CONFIG_ACT.field("multiplier").width
 _ZERO_POINT_BITS = _CONFIG_ACT.field("zero_point").width
 
+_SHIFT_BITS = _CONFIG_ACT.field("shift").width
+
 #: Static configuration of the unit (the ``config_act`` registers, as wide as the instruction's
-#: fields), sampled with every beat.
+#: fields, and the mode: ``per_channel`` selects each lane's `LaneParams` over ``multiplier``
+#: and ``shift``), sampled with every beat.
 ActivationParams = data.StructLayout({
     "multiplier": unsigned(_MULTIPLIER_BITS),
-    "shift": unsigned(_CONFIG_ACT.field("shift").width),
+    "shift": unsigned(_SHIFT_BITS),
     "relu": unsigned(1),
     "zero_point": signed(_ZERO_POINT_BITS),
+    "per_channel": unsigned(1),
+})
+
+#: One lane's requantization in per-channel mode (the ``config_act_channels`` registers).
+LaneParams = data.StructLayout({
+    "multiplier": unsigned(_MULTIPLIER_BITS),
+    "shift": unsigned(_SHIFT_BITS),
 })
 
 
@@ -46,8 +56,10 @@ def _check_range(name: str, value: int, lo: int, hi: int) -> None:
 class ActivationUnit(CheckedConstruction, wiring.Component):
     """Requantize, ReLU, add zero point and saturate a vector of accumulator values per beat.
 
-    For every lane of every accepted vector, with the ``params`` present on the cycle that
-    vector was accepted (``i.valid & i.ready``)::
+    For every lane ``n`` of every accepted vector, with the ``params`` and ``channels`` present
+    on the cycle that vector was accepted (``i.valid & i.ready``), ``multiplier`` and ``shift``
+    being ``channels[n].multiplier`` and ``channels[n].shift`` when ``params.per_channel`` is set and
+    ``params.multiplier`` and ``params.shift`` otherwise::
 
         p = x * multiplier                                  (exact, acc_width + 32 bits)
         r = p if shift == 0 else (p >> shift) + ((p >> (shift - 1)) & 1)
@@ -80,9 +92,12 @@ class ActivationUnit(CheckedConstruction, wiring.Component):
     Members
     -------
     params : In(ActivationParams)
-        ``multiplier`` (unsigned 31), ``shift`` (unsigned 6, 0..63), ``relu`` (1 bit) and
-        ``zero_point`` (signed 16). Held by the caller; sampled together with each beat of ``i``,
-        so it may change from one accepted beat to the next.
+        ``multiplier`` (unsigned 31), ``shift`` (unsigned 6, 0..63), ``relu`` (1 bit),
+        ``zero_point`` (signed 16) and ``per_channel`` (1 bit). Held by the caller; sampled
+        together with each beat of ``i``, so it may change from one accepted beat to the next.
+    channels : In(data.ArrayLayout(LaneParams, lanes))
+        Per-lane multiplier and shift, used when ``params.per_channel``; sampled like
+        ``params``.
     i : In(stream.Signature(data.ArrayLayout(signed(acc_width), lanes)))
         Accumulator vectors.
     o : Out(stream.Signature(data.ArrayLayout(signed(out_width), lanes)))
@@ -111,6 +126,7 @@ class ActivationUnit(CheckedConstruction, wiring.Component):
         self.out_width = out_width
         super().__init__({
             "params": In(ActivationParams),
+            "channels": In(data.ArrayLayout(LaneParams, lanes)),
             "i": In(stream.Signature(data.ArrayLayout(signed(acc_width), lanes))),
             "o": Out(stream.Signature(data.ArrayLayout(signed(out_width), lanes))),
         })
@@ -138,19 +154,29 @@ class ActivationUnit(CheckedConstruction, wiring.Component):
             with m.If(load[k]):
                 m.d.sync += valid[k].eq(upstream[k])
 
-        # Stage 1: input registers (value and the params sampled with it).
+        # Stage 1: input registers (value and the params sampled with it; each lane's
+        # multiplier and shift resolved from the mode).
         x1 = [Signal(signed(self.acc_width), name=f"s1_x{n}") for n in range(lanes)]
+        lane1 = [Signal(LaneParams, name=f"s1_lane{n}") for n in range(lanes)]
         p1 = Signal(ActivationParams, name="s1_params")
         with m.If(load[0]):
             m.d.sync += p1.eq(self.params)
             m.d.sync += [x1[n].eq(self.i.payload[n]) for n in range(lanes)]
+            for n in range(lanes):
+                with m.If(self.params.per_channel):
+                    m.d.sync += lane1[n].eq(self.channels[n])
+                with m.Else():
+                    m.d.sync += [lane1[n].multiplier.eq(self.params.multiplier),
+                                 lane1[n].shift.eq(self.params.shift)]
 
         # Stage 2: product.
         prod2 = [Signal(signed(prod_width), name=f"s2_prod{n}") for n in range(lanes)]
+        shift2 = [Signal(unsigned(_SHIFT_BITS), name=f"s2_shift{n}") for n in range(lanes)]
         p2 = Signal(ActivationParams, name="s2_params")
         with m.If(load[1]):
             m.d.sync += p2.eq(p1)
-            m.d.sync += [prod2[n].eq(x1[n] * p1.multiplier) for n in range(lanes)]
+            m.d.sync += [prod2[n].eq(x1[n] * lane1[n].multiplier) for n in range(lanes)]
+            m.d.sync += [shift2[n].eq(lane1[n].shift) for n in range(lanes)]
 
         # Stage 3: rounding shift, one arithmetic shifter on 2 * p (see the module docstring).
         round3 = [Signal(signed(prod_width + 1), name=f"s3_round{n}") for n in range(lanes)]
@@ -159,7 +185,7 @@ class ActivationUnit(CheckedConstruction, wiring.Component):
             m.d.sync += p3.eq(p2)
         for n in range(lanes):
             t = Signal(signed(prod_width + 1), name=f"s3_t{n}")
-            m.d.comb += t.eq((prod2[n] << 1) >> p2.shift)
+            m.d.comb += t.eq((prod2[n] << 1) >> shift2[n])
             with m.If(load[2]):
                 m.d.sync += round3[n].eq((t >> 1) + t[0])
 

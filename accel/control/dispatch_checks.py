@@ -56,6 +56,7 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
         Op.STORE_SP: sp_block,
         Op.STORE_ACC: acc_block,
         Op.STORE_ACT: acc_block,
+        Op.CONFIG_ACT_CHANNELS: [(ops.acc_addr + 2 > acc_rows, ErrorCause.ACC_RANGE)],
         Op.PRELOAD: [(ops.k > config.tile_limits[1], ErrorCause.SHAPE),
                      (ops.n > config.cols, ErrorCause.SHAPE),
                      (ops.b_addr + ops.k > sp_rows, ErrorCause.SP_RANGE)],

@@ -37,6 +37,8 @@ def command_ranges(m: Module, config: AccelConfig, op, ops, regs, mem_end) -> Si
             m.d.comb += span(new.sp_r, ops.sp_addr, ops.rows)
         with m.Case(Op.STORE_ACC, Op.STORE_ACT):
             m.d.comb += span(new.acc_r, ops.acc_addr, ops.rows)
+        with m.Case(Op.CONFIG_ACT_CHANNELS):
+            m.d.comb += span(new.acc_r, ops.acc_addr, 2)
         with m.Case(*COMPUTES):
             m.d.comb += [*span(new.sp_r, ops.a_addr, a_rows(config, ops, regs)),
                          *span(new.sp_r2, weights.b_addr, weights.k),

@@ -68,7 +68,11 @@ def update_registers(m: Module, regs, op, ops, sp_written) -> None:
         with m.Case(Op.CONFIG_ACT):
             m.d.sync += [regs.act.multiplier.eq(ops.multiplier), regs.act.shift.eq(ops.shift),
                          regs.act.relu.eq(ops.act == 1),
-                         regs.act.zero_point.eq(ops.zero_point)]
+                         regs.act.zero_point.eq(ops.zero_point), regs.act.per_channel.eq(0)]
+        with m.Case(Op.CONFIG_ACT_CHANNELS):
+            # the per-column multipliers and shifts live in the store unit, which loads them
+            m.d.sync += [regs.act.relu.eq(ops.act == 1), regs.act.zero_point.eq(ops.zero_point),
+                         regs.act.per_channel.eq(1)]
         with m.Case(Op.PRELOAD):
             m.d.sync += [weights.valid.eq(1), weights.b_addr.eq(ops.b_addr),
                          weights.k.eq(ops.k), weights.n.eq(ops.n)]

@@ -29,7 +29,8 @@ from amaranth.lib.wiring import In, Out
 from accel.arch.microarch import UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig
 from accel.control.dispatch_checks import check_table, first_failure
-from accel.control.dispatch_ops import COMPUTES, LOADS, STORES, elem_bytes, is_op, transfer_end
+from accel.control.dispatch_ops import (COMPUTES, LOADS, STORE_UNIT, STORES, elem_bytes, is_op,
+                                        transfer_end)
 from accel.control.dispatch_ranges import command_ranges
 from accel.control.dispatch_registers import (ERROR_LAYOUT, registers_init, registers_layout,
                                               update_registers)
@@ -152,11 +153,11 @@ class Dispatcher(wiring.Component):
         for code, kind in LOADS.items():
             with m.If(op == code):
                 m.d.comb += load_kind.eq(kind)
-        for code, kind in STORES.items():
+        for code, kind in STORE_UNIT.items():
             with m.If(op == code):
                 m.d.comb += store_kind.eq(kind)
-        row_addr = Mux(is_op(op, Op.LOAD_ACC, Op.STORE_ACC, Op.STORE_ACT), ops.acc_addr,
-                       ops.sp_addr)
+        row_addr = Mux(is_op(op, Op.LOAD_ACC, Op.STORE_ACC, Op.STORE_ACT,
+                             Op.CONFIG_ACT_CHANNELS), ops.acc_addr, ops.sp_addr)
         load, store, execute = self.load.payload, self.store.payload, self.execute.payload
         weights = regs.weights
         m.d.comb += [
@@ -175,8 +176,8 @@ class Dispatcher(wiring.Component):
     def _issue(self, m, board, responses, op, held_valid, executes, fire):
         """When the held command goes: to its unit once the scoreboard allows, or answered
         here (FENCE and CONFIG_WINDOW once every unit is idle); never without response space."""
-        is_load, is_store, is_compute = is_op(op, *LOADS), is_op(op, *STORES), is_op(op,
-                                                                                   *COMPUTES)
+        is_load, is_store = is_op(op, *LOADS), is_op(op, *STORE_UNIT)
+        is_compute = is_op(op, *COMPUTES)
         needs_unit = executes & (is_load | is_store | is_compute)
         load, execute, store = (UNITS.index(u) for u in (Unit.LOAD, Unit.EXECUTE, Unit.STORE))
         unit_index = Mux(is_load, load, Mux(is_compute, execute, store))

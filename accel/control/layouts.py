@@ -26,11 +26,16 @@ class LoadKind(enum.Enum, shape=2):
 
 
 class StoreKind(enum.Enum, shape=2):
-    """Which store instruction a store-unit command came from (value = its funct3)."""
+    """Which store-unit instruction a store-unit command came from (value = its funct3).
+
+    ``CHANNELS`` (``config_act_channels``) moves no data: it loads the per-column activation
+    registers from accumulator rows ``addr`` and ``addr + 1``.
+    """
 
     SP = 0
     ACC = 1
     ACT = 2
+    CHANNELS = 3
 
 
 #: A unit's completion report, one per command, in command order: ``err`` when a bus access of
@@ -57,7 +62,8 @@ def load_command_layout(config: AccelConfig) -> data.StructLayout:
 
 def store_command_layout(config: AccelConfig) -> data.StructLayout:
     """A DMA store from scratchpad or accumulator rows at ``addr``; ``act`` holds the activation
-    settings in force when the instruction was dispatched (used by ``ACT``)."""
+    settings in force when the instruction was dispatched (used by ``ACT``). For ``CHANNELS``
+    only ``kind`` and ``addr`` matter."""
     return data.StructLayout({"kind": StoreKind, **_transfer_fields(config),
                               "act": ActivationParams})
 

@@ -10,10 +10,10 @@ previous command's rows are sent (the DMA takes it once it has reported the prev
 """
 
 from amaranth import Cat, Module, Mux, Signal
-from amaranth.lib import enum, fifo, stream, wiring
+from amaranth.lib import data, enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from accel.control.activation import ActivationUnit
+from accel.control.activation import ActivationUnit, LaneParams
 from accel.arch.microarch import dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, done_layout, write_row_layout
@@ -37,6 +37,10 @@ class _State(enum.Enum):
     IDLE = 0    # waiting for a command
     ISSUE = 1   # offering the DMA write command
     STREAM = 2  # reading rows and sending them
+    MULT = 3    # CHANNELS: reading the multiplier row
+    SHIFT = 4   # CHANNELS: reading the shift row (the multipliers arrive)
+    TAKE = 5    # CHANNELS: the shifts arrive
+    REPORT = 6  # CHANNELS: queueing the command's completion
 
 
 class StoreUnit(wiring.Component):
@@ -51,7 +55,14 @@ class StoreUnit(wiring.Component):
     - ``SP``: scratchpad rows (``sp_read``);
     - ``ACC``: raw accumulator rows (``acc_read``);
     - ``ACT``: accumulator rows through the internal `ActivationUnit` with the command's ``act``
-      parameters (multiplier, shift, relu, zero point; output width ``input_width``).
+      parameters (multiplier, shift, relu, zero point; output width ``input_width``) or, when
+      ``act.per_channel`` is set, the per-column registers for multiplier and shift.
+
+    A ``CHANNELS`` command moves no data: it reads accumulator rows ``addr`` and ``addr + 1``
+    and sets the per-column registers, ``multiplier[c]`` to the low 31 bits and ``shift[c]``
+    to the low 6 bits of element ``c`` (sign-extended), then reports done without the DMA. The
+    unit takes a command only when the previous one has sent all its rows (so the activation
+    pipeline is empty): the registers never change under a ``store_act``.
 
     Lanes of a beat at or above ``cols * eb`` bytes are don't-care (zero-padded elements).
     Reads are issued one per cycle as long as the skid FIFO (``SKID_DEPTH`` rows, counting the
@@ -61,7 +72,8 @@ class StoreUnit(wiring.Component):
 
     One ``done`` beat per command, in order, ``funct3 = kind``, passed through from the DMA's
     ``wr_done`` (so ``err`` is the DMA's bus-error flag and ``done`` means the bytes are
-    written). ``done`` is combinationally coupled to ``dma_done``.
+    written), or for ``CHANNELS`` produced here (``err`` 0) once every earlier command's is.
+    ``done`` is combinationally coupled to ``dma_done``.
 
     Commands are assumed valid (the dispatcher checks ranges): ``1 <= rows``, ``1 <= cols <=
     dim`` (``SP``) or ``<= cols`` of the array (``ACC``, ``ACT``), source rows in range.
@@ -109,8 +121,10 @@ class StoreUnit(wiring.Component):
         acc_shift = (cfg.acc_bytes - 1).bit_length()
         m.submodules.act = act = ActivationUnit(lanes=cfg.cols, acc_width=cfg.acc_width,
                                                 out_width=cfg.input_width)
-        # Kinds of the commands whose DMA write is issued but not yet reported done.
+        # Kinds of the commands whose DMA write is issued (or CHANNELS command is finished) but
+        # not yet reported done.
         m.submodules.kinds = kinds = fifo.SyncFIFO(width=2, depth=2)
+        local = kinds.r_data == StoreKind.CHANNELS    # reported here, not by the DMA
         raw_width = max(cfg.sp_row_bits, cfg.acc_row_bits)
         m.submodules.skid = skid = fifo.SyncFIFO(width=raw_width, depth=SKID_DEPTH)
 
@@ -122,6 +136,7 @@ class StoreUnit(wiring.Component):
         pend_sp = Signal()                          # ... from the scratchpad
 
         # -- command and completion ------------------------------------------------------------
+        report = (state == _State.REPORT) & kinds.w_rdy
         m.d.comb += [
             self.cmd.ready.eq(state == _State.IDLE),
             self.dma_cmd.valid.eq((state == _State.ISSUE) & kinds.w_rdy),
@@ -130,30 +145,33 @@ class StoreUnit(wiring.Component):
             self.dma_cmd.payload.rows.eq(cur.rows),
             self.dma_cmd.payload.row_bytes.eq(
                 Mux(cur.kind == StoreKind.ACC, cur.cols << acc_shift, cur.cols << in_shift)),
-            kinds.w_en.eq(self.dma_cmd.valid & self.dma_cmd.ready),
+            kinds.w_en.eq((self.dma_cmd.valid & self.dma_cmd.ready) | report),
             kinds.w_data.eq(cur.kind),
-            self.done.valid.eq(self.dma_done.valid & kinds.r_rdy),
-            self.done.payload.err.eq(self.dma_done.payload.err),
+            self.done.valid.eq((self.dma_done.valid | local) & kinds.r_rdy),
+            self.done.payload.err.eq(self.dma_done.payload.err & ~local),
             self.done.payload.funct3.eq(kinds.r_data),
-            self.dma_done.ready.eq(self.done.ready & kinds.r_rdy),
-            kinds.r_en.eq(self.dma_done.valid & self.dma_done.ready),
+            self.dma_done.ready.eq(self.done.ready & kinds.r_rdy & ~local),
+            kinds.r_en.eq(self.done.valid & self.done.ready),
         ]
         with m.If(self.cmd.valid & self.cmd.ready):
-            m.d.sync += [cur.eq(self.cmd.payload), state.eq(_State.ISSUE),
-                         issued.eq(0), sent.eq(0)]
-        with m.If(kinds.w_en):
+            m.d.sync += [cur.eq(self.cmd.payload), issued.eq(0), sent.eq(0),
+                         state.eq(Mux(self.cmd.payload.kind == StoreKind.CHANNELS, _State.MULT,
+                                      _State.ISSUE))]
+        with m.If(self.dma_cmd.valid & self.dma_cmd.ready):
             m.d.sync += state.eq(_State.STREAM)
+        lanes = self._channels(m, cur, state, report)
 
         # -- reads into the skid FIFO ----------------------------------------------------------
         from_sp = cur.kind == StoreKind.SP
         read = Signal()
         m.d.comb += read.eq((state == _State.STREAM) & (issued != cur.rows)
                             & (skid.level + pending < SKID_DEPTH))
+        chan_read = (state == _State.MULT) | (state == _State.SHIFT)
         m.d.comb += [
             self.sp_read.en.eq(read & from_sp),
             self.sp_read.addr.eq(cur.addr + issued),
-            self.acc_read.en.eq(read & ~from_sp),
-            self.acc_read.addr.eq(cur.addr + issued),
+            self.acc_read.en.eq((read & ~from_sp) | chan_read),
+            self.acc_read.addr.eq(cur.addr + Mux(chan_read, state == _State.SHIFT, issued)),
         ]
         with m.If(read):
             m.d.sync += issued.eq(issued + 1)
@@ -172,6 +190,7 @@ class StoreUnit(wiring.Component):
         is_act = cur.kind == StoreKind.ACT
         m.d.comb += [
             act.params.eq(cur.act),
+            act.channels.eq(lanes),
             act.i.payload.eq(Cat(*acc_elems)),
             act.i.valid.eq(is_act & skid.r_rdy),
             act.o.ready.eq(is_act & self.dma_data.ready),
@@ -190,3 +209,27 @@ class StoreUnit(wiring.Component):
             with m.If(sent == cur.rows - 1):
                 m.d.sync += state.eq(_State.IDLE)
         return m
+
+    def _channels(self, m, cur, state, report):
+        """The per-column multiplier and shift registers and the CHANNELS sequence (MULT reads
+        row ``addr``, SHIFT reads row ``addr + 1`` and takes the multipliers, TAKE takes the
+        shifts, REPORT queues the completion). Returns the registers."""
+        cfg = self.config
+        lanes = Signal(data.ArrayLayout(LaneParams, cfg.cols), name="channel_params",
+                       init=[{"multiplier": 1}] * cfg.cols)
+        words = [self.acc_read.data[c] for c in range(cfg.cols)]
+        with m.Switch(state):
+            with m.Case(_State.MULT):
+                m.d.sync += state.eq(_State.SHIFT)
+            with m.Case(_State.SHIFT):
+                # assigning a signed element to a narrower or wider unsigned register takes
+                # its low bits of the sign-extended value
+                m.d.sync += [lanes[c].multiplier.eq(words[c]) for c in range(cfg.cols)]
+                m.d.sync += state.eq(_State.TAKE)
+            with m.Case(_State.TAKE):
+                m.d.sync += [lanes[c].shift.eq(words[c]) for c in range(cfg.cols)]
+                m.d.sync += state.eq(_State.REPORT)
+            with m.Case(_State.REPORT):
+                with m.If(report):
+                    m.d.sync += state.eq(_State.IDLE)
+        return lanes

@@ -264,3 +264,55 @@ def test_converts_to_verilog():
     dut = ActivationUnit(lanes=16, acc_width=32, out_width=8)
     text = verilog.convert(dut, name="activation_unit")
     assert "module activation_unit" in text
+
+
+@pytest.mark.parametrize("lanes, acc_width, out_width", [(3, 32, 8), (1, 16, 8), (4, 20, 6)])
+def test_per_channel_lanes(lanes, acc_width, out_width):
+    """``params.per_channel`` picks each lane's multiplier and shift from ``channels``, sampled
+    with the beat; per-tensor beats in between ignore ``channels``."""
+    rng = random.Random(f"lanes-{lanes}-{acc_width}")
+    dut = ActivationUnit(lanes=lanes, acc_width=acc_width, out_width=out_width)
+    lo, hi = -(1 << (acc_width - 1)), (1 << (acc_width - 1)) - 1
+    beats = []
+    for _ in range(120):
+        params = {**_param(rng), "per_channel": rng.randrange(2)}
+        chans = [{"multiplier": rng.choice([0, 1, MAX_MULT, rng.randrange(1 << 31)]),
+                  "shift": rng.randrange(64)} for _ in range(lanes)]
+        beats.append((params, chans, [rng.randint(lo, hi) for _ in range(lanes)]))
+    got = []
+
+    async def producer(ctx):
+        for params, chans, xs in beats:
+            ctx.set(dut.params, params)
+            ctx.set(dut.channels, chans)
+            ctx.set(dut.i.payload, xs)
+            ctx.set(dut.i.valid, 1)
+            await ctx.tick().until(dut.i.ready)
+            ctx.set(dut.i.valid, 0)
+            ctx.set(dut.channels, [{"multiplier": rng.randrange(1 << 31),
+                                    "shift": rng.randrange(64)} for _ in range(lanes)])
+            if rng.random() < 0.3:
+                await ctx.tick()
+
+    async def consumer(ctx):
+        while len(got) < len(beats):
+            ready = int(rng.random() < 0.7)
+            ctx.set(dut.o.ready, ready)
+            _, _, valid, payload = await ctx.tick().sample(dut.o.valid, dut.o.payload)
+            if valid and ready:
+                got.append([int(v) for v in payload])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(producer)
+    sim.add_testbench(consumer)
+    sim.run()
+    for index, ((params, chans, xs), g) in enumerate(zip(beats, got)):
+        want = []
+        for n, x in enumerate(xs):
+            source = chans[n] if params["per_channel"] else params
+            want += activate(np.array([x], dtype=np.int64), multiplier=source["multiplier"],
+                             shift=source["shift"], relu=bool(params["relu"]),
+                             zero_point=params["zero_point"], acc_width=acc_width,
+                             out_width=out_width).tolist()
+        assert g == want, f"beat {index}: {params} {chans} {xs}"

@@ -61,7 +61,7 @@ def reference(cfg: AccelConfig, program) -> Expected:
                                                     or ins.name not in ALWAYS_EXECUTED)
         pre = dict(load_stride=g.load_stride, store_stride=g.store_stride,
                    act=(g.act_multiplier, g.act_shift, int(g.act_function == Activation.RELU),
-                        g.act_zero_point),
+                        g.act_zero_point, int(g.act_per_channel)),
                    weights=g.weights)
         try:
             rd = g.execute(cmd)
@@ -84,6 +84,8 @@ def reference(cfg: AccelConfig, program) -> Expected:
                 hi = lo + (ops["rows"] if name == "load_sp" else ops["cols"])
                 if lo < w[0] + w[1] and w[0] < hi:
                     dirty = True
+        elif name == "config_act_channels":     # the store unit loads the registers
+            exp.units["store"].append((index, dict(kind=ins.funct3, addr=ops["acc_addr"])))
         elif ins.unit == "store":
             addr = ops["sp_addr"] if name == "store_sp" else ops["acc_addr"]
             exp.units["store"].append((index, dict(
@@ -119,6 +121,8 @@ def ranges(cfg: AccelConfig, unit: str, c: dict) -> dict:
             n = c["rows"] if c["kind"] == 0 else c["cols"]
             out[("sp", "w")] = [(c["addr"], c["addr"] + n)]
             out[("mem", "r")] = mem(cfg.in_bytes)
+    elif unit == "store" and c["kind"] == 3:     # CHANNELS: two accumulator rows
+        out[("acc", "r")] = [(c["addr"], c["addr"] + 2)]
     elif unit == "store":
         if c["kind"] == 0:
             out[("sp", "r")] = [(c["addr"], c["addr"] + c["rows"])]
@@ -171,9 +175,11 @@ def _payload(unit: str, p) -> dict:
                 ("a_addr", "m", "c_addr", "accumulate", "b_addr", "k", "n", "reload")}
     out = {k: int(getattr(p, k)) for k in ("mem_addr", "stride", "rows", "cols", "addr")}
     out["kind"] = int(p.kind.value if hasattr(p.kind, "value") else p.kind)
+    if unit == "store" and out["kind"] == 3:    # CHANNELS: only the rows matter
+        return {"kind": 3, "addr": out["addr"]}
     if unit == "store":
         out["act"] = (int(p.act.multiplier), int(p.act.shift), int(p.act.relu),
-                      int(p.act.zero_point))
+                      int(p.act.zero_point), int(p.act.per_channel))
     return out
 
 
@@ -359,8 +365,8 @@ class ProgramGen:
             names = ["load_sp", "load_sp_t", "load_acc", "store_sp", "store_acc", "store_act",
                      "compute", "compute_acc", "preload", "config_load", "config_store",
                      "config_act", "status", "read_counter", "read_counter_hi", "fence",
-                     "reset_counters"]
-            weights = [6, 3, 3, 3, 3, 3, 6, 4, 3, 2, 2, 1, 2, 2, 1, 1, 0.3]
+                     "reset_counters", "config_act_channels"]
+            weights = [6, 3, 3, 3, 3, 3, 6, 4, 3, 2, 2, 1, 2, 2, 1, 1, 0.3, 1]
             name = r.choices(names, weights)[0]
         if name in ("load_sp", "store_sp"):
             rows = r.randint(1, 8)
@@ -391,6 +397,9 @@ class ProgramGen:
         if name == "config_act":
             return encode(name, multiplier=r.randint(0, (1 << 31) - 1), shift=r.randint(0, 63),
                           act=r.randint(0, 1), zero_point=r.randint(-32768, 32767))
+        if name == "config_act_channels":
+            return encode(name, acc_addr=self._addr(self.acc_win, 2), act=r.randint(0, 1),
+                          zero_point=r.randint(-32768, 32767))
         if name in ("read_counter", "read_counter_hi"):
             return encode(name, counter=r.randint(0, len(Counter) - 1))
         return encode(name)
@@ -440,6 +449,9 @@ def error_commands(cfg: AccelConfig):
         (ErrorCause.ACC_RANGE, [], encode("store_act", mem_addr=0, acc_addr=0xFFFF, rows=256,
                                           cols=1)),
         (ErrorCause.ACC_RANGE, [], encode("compute_acc", a_addr=0, m=1, c_addr=acc)),
+        (ErrorCause.ACC_RANGE, [], encode("config_act_channels", acc_addr=acc - 1, act=1,
+                                          zero_point=0)),
+        (ErrorCause.ILLEGAL_INSTRUCTION, [], Command(0x12, 3, rs1=3 << 6)),     # act 3
         (ErrorCause.SHAPE, [], encode("load_sp", mem_addr=0, sp_addr=sp, rows=1,
                                       cols=dim + 1)),    # SHAPE is checked before SP_RANGE
         (ErrorCause.SHAPE, [], encode("load_sp_t", mem_addr=0, sp_addr=0, rows=dim + 1,

@@ -12,7 +12,7 @@ from accel.config import AccelConfig
 from accel.control.layouts import StoreKind
 from accel.control.store_unit import StoreUnit
 from accel.golden import GoldenModel
-from accel.isa import encode
+from accel.isa import Activation, encode
 
 MEM_SIZE = 4096
 CONFIGS = {
@@ -21,12 +21,15 @@ CONFIGS = {
                          mem_addr_width=12),
 }
 _NAMES = {StoreKind.SP: "store_sp", StoreKind.ACC: "store_acc", StoreKind.ACT: "store_act"}
+_TRANSFERS = [kind for kind in StoreKind if kind != StoreKind.CHANNELS]
 
 
 def random_command(rng: random.Random, cfg: AccelConfig) -> dict:
     kind = rng.choice(list(StoreKind))
     pick = lambda hi: rng.choice([1, hi, rng.randint(1, min(hi, 6)), rng.randint(1, hi)])  # noqa
-    if kind == StoreKind.SP:
+    if kind == StoreKind.CHANNELS:      # two accumulator rows, no main memory
+        rows, cols, eb, depth = 2, 1, 1, cfg.acc_rows
+    elif kind == StoreKind.SP:
         rows, cols, eb, depth = pick(min(256, cfg.sp_rows)), pick(cfg.dim), cfg.in_bytes, \
             cfg.sp_rows
     else:
@@ -38,7 +41,8 @@ def random_command(rng: random.Random, cfg: AccelConfig) -> dict:
         stride //= 2
     act = {"multiplier": rng.choice([1, rng.randint(0, (1 << 31) - 1), rng.randint(0, 300)]),
            "shift": rng.choice([0, rng.randint(0, 63), rng.randint(20, 40)]),
-           "relu": rng.randint(0, 1), "zero_point": rng.randint(-(1 << 15), (1 << 15) - 1)}
+           "relu": rng.randint(0, 1), "zero_point": rng.randint(-(1 << 15), (1 << 15) - 1),
+           "per_channel": int(rng.random() < 0.5)}
     if rng.random() < 0.5:
         act["zero_point"] = rng.randint(-3, 3)
     return {"kind": kind, "mem_addr": rng.randint(0, MEM_SIZE - (rows - 1) * stride - row_bytes),
@@ -52,9 +56,18 @@ def golden_run(cfg, mem, sp, acc, cmds):
     gm.sp[:], gm.acc[:] = sp, acc
     for c in cmds:
         a = c["act"]
+        if c["kind"] == StoreKind.CHANNELS:
+            gm.execute(encode("config_act_channels", acc_addr=c["addr"], act=a["relu"],
+                              zero_point=a["zero_point"]))
+            continue
         gm.execute(encode("config_store", stride=c["stride"]))
-        gm.execute(encode("config_act", multiplier=a["multiplier"], shift=a["shift"],
-                          act=a["relu"], zero_point=a["zero_point"]))
+        if a.get("per_channel"):
+            # the per-column registers of the last CHANNELS command (reset values before one)
+            gm.act_per_channel = True
+            gm.act_function, gm.act_zero_point = Activation(a["relu"]), a["zero_point"]
+        else:
+            gm.execute(encode("config_act", multiplier=a["multiplier"], shift=a["shift"],
+                              act=a["relu"], zero_point=a["zero_point"]))
         gm.execute(encode(_NAMES[c["kind"]], mem_addr=c["mem_addr"], rows=c["rows"],
                           cols=c["cols"], **{("sp_addr" if c["kind"] == StoreKind.SP
                                               else "acc_addr"): c["addr"]}))
@@ -172,11 +185,13 @@ def test_store_errors_pass_through():
     for c in cmds:
         c["rows"] = min(c["rows"], 6)
     dones, exp_err, _ = simulate(cfg, mem, sp, acc, cmds, rng, p_err=0.2)
-    assert dones == [(e, int(c["kind"].value)) for e, c in zip(exp_err, cmds)]
+    errs = iter(exp_err)        # CHANNELS commands report no bus error
+    assert dones == [(0 if c["kind"] == StoreKind.CHANNELS else next(errs), int(c["kind"].value))
+                     for c in cmds]
     assert any(exp_err) and not all(exp_err)
 
 
-@pytest.mark.parametrize("kind", list(StoreKind))
+@pytest.mark.parametrize("kind", _TRANSFERS)
 def test_store_throughput(kind):
     """With an always-ready DMA the unit sends one row per cycle."""
     cfg = CONFIGS["4x4"]
@@ -279,3 +294,31 @@ def test_load_then_store_through_dma():
     assert dones == [int(c["kind"].value) for c in loads + stores]
     assert np.array_equal(sp, gm.sp) and np.array_equal(acc, gm.acc)
     assert np.array_equal(np.frombuffer(bytes(bus.data), dtype=np.uint8), gm.mem)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_per_channel_stores(name):
+    """CHANNELS commands between per-channel and per-tensor ACT stores, DMA always ready and
+    under random back-pressure: every store uses the registers of the CHANNELS before it."""
+    cfg = CONFIGS[name]
+    rng = random.Random(f"channels-{name}")
+    mem, sp, acc = random_state(rng, cfg)
+    for r in range(0, cfg.acc_rows, 2):            # plausible shifts in every other row
+        acc[r + 1] = [rng.choice([0, 1, 7, rng.randint(0, 63), -rng.randint(1, 80)])
+                      for _ in range(cfg.cols)]
+    cmds = []
+    for _ in range(10):
+        kind = rng.choice([StoreKind.CHANNELS, StoreKind.ACT, StoreKind.ACT, StoreKind.ACC])
+        c = random_command(rng, cfg)
+        while c["kind"] != kind or c["rows"] > 8:
+            c = random_command(rng, cfg)
+        if kind == StoreKind.CHANNELS:
+            c["addr"] = 2 * rng.randrange(cfg.acc_rows // 2)
+        cmds.append(c)
+    for ready in (1, 0.6):
+        m = mem.copy()
+        gm = golden_run(cfg, m, sp, acc, cmds)
+        dones, _, _ = simulate(cfg, m, sp, acc, cmds, rng, p_cmd=ready, p_data=ready,
+                               p_done=ready)
+        assert dones == [(0, int(c["kind"].value)) for c in cmds]
+        assert np.array_equal(m, gm.mem)
