@@ -58,8 +58,8 @@ class ActivationUnit(CheckedConstruction, wiring.Component):
 
     For every lane ``n`` of every accepted vector, with the ``params`` and ``channels`` present
     on the cycle that vector was accepted (``i.valid & i.ready``), ``multiplier`` and ``shift``
-    being ``channels[n].multiplier`` and ``channels[n].shift`` when ``params.per_channel`` is set and
-    ``params.multiplier`` and ``params.shift`` otherwise::
+    being ``channels[n].multiplier`` and ``channels[n].shift`` when ``params.per_channel`` is
+    set and ``params.multiplier`` and ``params.shift`` otherwise::
 
         p = x * multiplier                                  (exact, acc_width + 32 bits)
         r = p if shift == 0 else (p >> shift) + ((p >> (shift - 1)) & 1)

@@ -6,7 +6,8 @@ from accel.config import AccelConfig, Dataflow
 from accel.control.layouts import LoadKind, StoreKind
 from accel.isa.decoder import Op
 
-__all__ = ["LOADS", "STORES", "STORE_UNIT", "COMPUTES", "is_op", "elem_bytes", "a_rows", "transfer_end"]
+__all__ = ["LOADS", "STORES", "STORE_UNIT", "COMPUTES", "is_op", "elem_bytes", "a_rows",
+           "transfer_end"]
 
 #: Load instructions, with the load-unit command kind each becomes.
 LOADS = {Op.LOAD_SP: LoadKind.SP, Op.LOAD_SP_T: LoadKind.SP_T, Op.LOAD_ACC: LoadKind.ACC}
