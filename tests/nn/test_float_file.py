@@ -10,7 +10,7 @@ import pytest
 from accel.nn.float_file import (FloatFileError, default_float_path, load_default_float,
                                  load_float, save_float, to_bytes)
 from accel.nn.layers import Conv, Dense, FloatNetwork, MaxPool, ReLU
-from accel.nn.train import TrainConfig, accuracy, build_network, float_input
+from accel.nn.train import accuracy, build_network, float_input
 from accel.util.npz_archive import archive_bytes
 
 
@@ -93,12 +93,13 @@ def test_missing_file_and_unknown_default(tmp_path):
 
 
 def test_committed_cnn5_scores_its_recorded_accuracy():
-    from accel.nn.mnist.recipe import load_dataset
+    from accel.nn.mnist.recipe import FLOAT_RECIPES, load_dataset
 
     network, metadata = load_default_float("cnn5")
-    assert metadata["training"] == TrainConfig(arch="cnn5").as_dict()
+    assert metadata["training"] == FLOAT_RECIPES["cnn5"].as_dict()
+    assert metadata["training"]["input_shift"] == 0  # pixel / 255, as ONNX importers assume
     assert metadata["eval_set"] == "held-out" and metadata["eval_images"] == 1000
     dataset = load_dataset()
-    measured = accuracy(network, float_input(dataset.eval_images), dataset.eval_labels)
+    measured = accuracy(network, float_input(dataset.eval_images, 0), dataset.eval_labels)
     assert measured == metadata["float_accuracy"] >= 0.98
     assert json.loads(json.dumps(metadata)) == metadata

@@ -23,13 +23,17 @@ from accel.nn.network import Conv2D, Dense, QuantizedNetwork
 from accel.nn.quantize import quantize
 from accel.nn.train import NATIVE_ARCHITECTURES, TrainConfig, accuracy, float_input, train
 
-__all__ = ["CALIBRATION_IMAGES", "Dataset", "FloatModel", "TrainedModel", "load_dataset",
+__all__ = ["CALIBRATION_IMAGES", "FLOAT_RECIPES", "Dataset", "FloatModel", "TrainedModel", "load_dataset",
            "make_float_model", "make_model", "weight_bytes"]
 
 #: Training images whose float activations set the activation scales.
 CALIBRATION_IMAGES = 1000
 #: Activation percentile mapped to int8 127 (100: the calibration maximum).
 CALIBRATION_PERCENTILE = 100.0
+#: The float-only models (exported to ONNX, not quantized natively) and their training runs.
+#: ``input_shift=0``: the network sees ``pixel / 255``, torchvision's ``ToTensor`` convention,
+#: which ONNX importers assume (mean 0, std 1).
+FLOAT_RECIPES = {"cnn5": TrainConfig(arch="cnn5", input_shift=0)}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,159 @@
+"""Bring your own model: a float CNN, exported to ONNX, quantized by onnxruntime, run here.
+
+    python examples/onnx/byom.py [--retrain] [--images N] [--calibration N] [--out DIR]
+                                 [--backend golden|rtl] [--rows R] [--cols C]
+
+1. the float ``cnn5`` (5x5 SAME convs, 3x3/3 max-pools, dense 144 -> 10): the committed one,
+   or trained again with ``--retrain`` (about a minute);
+2. exported to ONNX (`accel.nn.onnx_export.export_float`), as PyTorch would write it, and
+   checked against onnxruntime;
+3. quantized by ``onnxruntime.quantization.quantize_static`` — int8, per-channel weights, MinMax
+   calibration on training digits — in both formats, QDQ (QuantizeLinear/DequantizeLinear
+   around float ops) and QOperator (QLinearConv, QLinearMatMul...);
+4. each int8 model imported (`accel.frontend.onnx.load_onnx`), compiled for the accelerator
+   (`accel.compiler.lower.compile_graph`) and run on the golden model (and with
+   ``--backend rtl`` on the Verilated RTL), printing accuracy, agreement with onnxruntime,
+   cycles and the physical bound.
+
+The models land in ``--out`` (default ``build/onnx``): ``cnn5.onnx``, ``cnn5-qdq.onnx``,
+``cnn5-qop.onnx``. Inputs are what torchvision's ``ToTensor`` gives: ``pixel / 255``, NCHW.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from accel.nn.float_file import load_default_float
+from accel.nn.mnist.recipe import FLOAT_RECIPES, load_dataset, make_float_model
+from accel.nn.onnx_export import export_float, to_nchw
+from accel.nn.train import float_input
+
+#: ``(name, onnxruntime QuantFormat name)`` of the two int8 models.
+FORMATS = (("qdq", "QDQ"), ("qop", "QOperator"))
+
+
+def onnx_logits(path: Path, inputs: np.ndarray, batch: int = 250) -> np.ndarray:
+    """onnxruntime's outputs for float NHWC ``inputs`` (single-threaded, CPU)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: to_nchw(inputs[i:i + batch])})[0]
+                           for i in range(0, len(inputs), batch)])
+
+
+def quantize_onnx(float_path: Path, out: Path, calibration: np.ndarray, quant_format: str,
+                  per_channel: bool = True) -> Path:
+    """``quantize_static`` of ``float_path`` into ``out``: int8 activations and weights,
+    per-channel weights by default, MinMax calibration over the float NHWC ``calibration``
+    inputs, in ``quant_format`` ("QDQ" or "QOperator")."""
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
+                                          QuantType, quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"input": to_nchw(calibration[i:i + 1])}
+                                 for i in range(len(calibration))])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    prepared = out.with_name(out.stem + "-prep.onnx")
+    quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
+    quantize_static(str(prepared), str(out), Reader(),
+                    quant_format=getattr(QuantFormat, quant_format),
+                    per_channel=per_channel, activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
+    prepared.unlink()
+    return out
+
+
+def accelerator_half(path: Path, images: np.ndarray, labels: np.ndarray,
+                     reference: np.ndarray, args) -> None:
+    """Import, compile and run one int8 ONNX model on the accelerator (when the front end and
+    the compiler are installed)."""
+    if importlib.util.find_spec("accel.frontend.onnx") is None or \
+            importlib.util.find_spec("accel.compiler.lower") is None:
+        print("    (accel.frontend.onnx / accel.compiler.lower not available: skipping the "
+              "accelerator)")
+        return
+    from accel.config import AccelConfig
+    from accel.compiler.lower import compile_graph
+    from accel.frontend.onnx import load_onnx
+    from byom_run import run_compiled  # the half that follows the compiler's interface
+
+    graph = load_onnx(path)
+    config = AccelConfig(rows=args.rows, cols=args.cols, soc_sram_kib=256)
+    compiled = compile_graph(graph, config)
+    run_compiled(graph, compiled, config, images, labels, reference, args.backend)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--retrain", action="store_true",
+                        help="train cnn5 again instead of loading the committed weights")
+    parser.add_argument("--images", type=int, default=1000,
+                        help="held-out digits to evaluate (at most 1000)")
+    parser.add_argument("--accel-images", type=int, default=100,
+                        help="of those, how many run on the accelerator")
+    parser.add_argument("--calibration", type=int, default=500,
+                        help="training digits for calibration")
+    parser.add_argument("--backend", choices=["golden", "rtl"], default="golden")
+    parser.add_argument("--rows", type=int, default=8)
+    parser.add_argument("--cols", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=Path("build/onnx"))
+    parser.add_argument("--no-accel", action="store_true",
+                        help="stop after onnxruntime (export and quantization only)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    dataset = load_dataset()
+    recipe = FLOAT_RECIPES["cnn5"]
+
+    # 1. The float network.
+    if args.retrain:
+        model = make_float_model(recipe, dataset, progress=lambda r: print(
+            f"  epoch {r.epoch}/{r.epochs}: loss {r.loss:.4f}, held-out {r.eval_accuracy:.3f}"))
+        network = model.network
+    else:
+        network, _ = load_default_float("cnn5")
+    images, labels = dataset.eval_images[:args.images], dataset.eval_labels[:args.images]
+    inputs = float_input(images, recipe.input_shift)
+    native = network.predict(inputs)
+    float_acc = float(np.mean(native.argmax(axis=1) == labels))
+    print(f"cnn5 float (NumPy): {100 * float_acc:.2f}% on {len(labels)} held-out digits")
+
+    # 2. ONNX float.
+    float_path = args.out / "cnn5.onnx"
+    export_float(network, float_path)
+    float_logits = onnx_logits(float_path, inputs)
+    print(f"{float_path}: onnxruntime {100 * np.mean(float_logits.argmax(1) == labels):.2f}%, "
+          f"max |logit - NumPy| {np.abs(float_logits - native).max():.2e}")
+
+    # 3. int8 by onnxruntime, QDQ and QOperator, per-channel weights.
+    calibration = float_input(dataset.train_images[:args.calibration], recipe.input_shift)
+    for name, quant_format in FORMATS:
+        path = quantize_onnx(float_path, args.out / f"cnn5-{name}.onnx", calibration,
+                             quant_format)
+        logits = onnx_logits(path, inputs)
+        int8_acc = float(np.mean(logits.argmax(axis=1) == labels))
+        print(f"{path}: onnxruntime int8 {100 * int8_acc:.2f}% "
+              f"({100 * (int8_acc - float_acc):+.2f} points from float), "
+              f"argmax agrees with float on {np.mean(logits.argmax(1) == native.argmax(1)):.1%}")
+        # 4. The accelerator.
+        if not args.no_accel:
+            count = min(args.accel_images, len(labels))
+            accelerator_half(path, images[:count], labels[:count], logits[:count], args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    sys.exit(main())
