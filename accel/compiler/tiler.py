@@ -158,7 +158,7 @@ class MatmulPlan:
     k: int
     n: int
     has_bias: bool
-    requant: Requant | None
+    requant: Requant | ChannelRequant | None
     layout: MatmulLayout
     program: list[Command] = field(default_factory=list)
 
@@ -297,6 +297,11 @@ class Gemm:
     bias_per_row : bool
         The bias is instead ``m`` values, one per row (only for ``n == 1``: a matrix-vector
         product computed as a column; not with a `ChannelRequant`).
+    c_rows : (period, valid, row_pitch) or None
+        Segmented output rows: row ``r`` of C goes to ``c_addr + (r // period) * row_pitch +
+        (r % period) * c_stride`` when ``r % period < valid`` and is not stored otherwise (a
+        convolution's rows that straddle two image rows). None stores every row at ``c_addr +
+        r * c_stride``.
     """
 
     m: int
@@ -309,9 +314,18 @@ class Gemm:
     bias_addr: int | None = None
     requant: Requant | ChannelRequant | None = None
     bias_per_row: bool = False
+    c_rows: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "a_parts", tuple(self.a_parts))
+        if self.c_rows is not None:
+            rows = tuple(self.c_rows)
+            if len(rows) != 3 or any(isinstance(v, bool) or not isinstance(v, int)
+                                     for v in rows) or not 1 <= rows[1] <= rows[0] \
+                    or rows[2] < 0:
+                raise ValueError(f"c_rows must be (period, valid, row_pitch) with 1 <= valid "
+                                 f"<= period and row_pitch >= 0, not {self.c_rows!r}")
+            object.__setattr__(self, "c_rows", rows)
         if self.bias_per_row and self.n != 1:
             raise ValueError("a per-row bias needs n == 1")
         if isinstance(self.requant, ChannelRequant):
@@ -331,9 +345,36 @@ class Gemm:
     def k(self) -> int:
         return sum(p.k for p in self.a_parts)
 
+    def c_row_addr(self, r: int) -> int | None:
+        """Main-memory address of row ``r`` of C, or None when it is not stored."""
+        if self.c_rows is None:
+            return self.c_addr + r * self.c_stride
+        period, valid, pitch = self.c_rows
+        if r % period >= valid:
+            return None
+        return self.c_addr + (r // period) * pitch + (r % period) * self.c_stride
+
+    def store_segments(self, m0: int, rows: int) -> list[tuple[int, int, int]]:
+        """``(first row, rows, address)`` of the stored runs of rows ``m0 .. m0 + rows``."""
+        if self.c_rows is None:
+            return [(m0, rows, self.c_addr + m0 * self.c_stride)]
+        period, valid, _ = self.c_rows
+        out = []
+        r, end = m0, m0 + rows
+        while r < end:
+            phase = r % period
+            if phase >= valid:
+                r += period - phase
+                continue
+            run = min(valid - phase, end - r)
+            out.append((r, run, self.c_row_addr(r)))
+            r += run
+        return out
+
 
 def plan_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = False,
-                requant: Requant | None = None, base: int = 0) -> MatmulPlan:
+                requant: Requant | ChannelRequant | None = None,
+                base: int = 0) -> MatmulPlan:
     """Plan C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> activation] for ``config``.
 
     The result is raw accumulator values (``acc_bytes`` each) unless ``requant`` is given, in
@@ -406,7 +447,7 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
     out_bytes = eb if gemm.requant is not None else cfg.acc_bytes
     extents = [(p.addr, (gemm.m - 1) * p.stride + p.k * eb) for p in gemm.a_parts]
     extents += [(gemm.b_addr, (gemm.k - 1) * gemm.b_stride + gemm.n * eb),
-                (gemm.c_addr, (gemm.m - 1) * gemm.c_stride + gemm.n * out_bytes)]
+                (gemm.c_addr, _last_c_row(gemm) - gemm.c_addr + gemm.n * out_bytes)]
     if gemm.bias_addr is not None:
         extents.append((gemm.bias_addr, (gemm.m if gemm.bias_per_row else gemm.n)
                         * cfg.acc_bytes))
@@ -462,5 +503,15 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
                                c_addr=c_addr)
                     first = False
                 b_row += part.k
-            builder.store(store, gemm.c_stride, mem_addr=gemm.c_addr + m0 * gemm.c_stride
-                          + n0 * out_bytes, acc_addr=c_addr, rows=tm_i, cols=tn_i)
+            for r0, rows, addr in gemm.store_segments(m0, tm_i):
+                builder.store(store, gemm.c_stride, mem_addr=addr + n0 * out_bytes,
+                              acc_addr=c_addr + r0 - m0, rows=rows, cols=tn_i)
+
+
+def _last_c_row(gemm: Gemm) -> int:
+    """Address of the last stored row of C (``c_addr`` when none is)."""
+    for r in range(gemm.m - 1, max(-1, gemm.m - 1 - (gemm.c_rows or (1,))[0]), -1):
+        addr = gemm.c_row_addr(r)
+        if addr is not None:
+            return addr
+    return gemm.c_addr
