@@ -11,7 +11,7 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
 __all__ = [
     "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "COUNT_BITS", "DMA_MAX_OUTSTANDING", "MEM_ALIGN",
-    "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS", "UNIT_QUEUE_DEPTH", "align_up",
+    "CHANNELS_CYCLES", "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS", "UNIT_QUEUE_DEPTH", "align_up",
     "array_latency", "dma_row_bytes", "row_words",
 ]
 
@@ -36,6 +36,9 @@ ACC_WRITE_LATENCY = 2
 #: Pipeline depth of the activation unit: cycles from a vector accepted to its result valid,
 #: without back-pressure (input, product, rounded shift, output registers).
 ACTIVATION_LATENCY = 4
+#: Cycles the store unit spends on a CONFIG_ACT_CHANNELS after taking it: read the multiplier
+#: row, read the shift row, take the shifts, queue the completion (when its queue has room).
+CHANNELS_CYCLES = 4
 
 #: Byte alignment of the regions that the host-side program emitters place in main memory:
 #: a whole bus word of every supported bus width (up to 256 bits), with room to spare.

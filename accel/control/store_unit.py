@@ -14,7 +14,7 @@ from amaranth.lib import data, enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.control.activation import ActivationUnit, LaneParams
-from accel.arch.microarch import dma_row_bytes
+from accel.arch.microarch import CHANNELS_CYCLES, dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, done_layout, write_row_layout
 from accel.memory.ports import ReadPortSignature
@@ -41,6 +41,10 @@ class _State(enum.Enum):
     SHIFT = 4   # CHANNELS: reading the shift row (the multipliers arrive)
     TAKE = 5    # CHANNELS: the shifts arrive
     REPORT = 6  # CHANNELS: queueing the command's completion
+
+
+# The CHANNELS sequence is the cycle model's constant (MULT, SHIFT, TAKE, REPORT).
+assert CHANNELS_CYCLES == 4
 
 
 class StoreUnit(wiring.Component):

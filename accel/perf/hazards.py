@@ -50,6 +50,8 @@ def command_ranges(name: str, ops: dict[str, int], *, stride: int, elem_bytes: i
         out["sp_r"] = (ops["sp_addr"], ops["sp_addr"] + ops["rows"])
     elif name in ("store_acc", "store_act"):
         out["acc_r"] = (ops["acc_addr"], ops["acc_addr"] + ops["rows"])
+    elif name == "config_act_channels":     # reads the multiplier and shift rows
+        out["acc_r"] = (ops["acc_addr"], ops["acc_addr"] + 2)
     elif name in ("compute", "compute_acc"):
         b_addr, k = weights
         out["sp_r"] = (ops["a_addr"], ops["a_addr"] + a_rows)

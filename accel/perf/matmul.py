@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accel.config import AccelConfig
-from accel.compiler.tiler import Requant, plan_matmul
+from accel.compiler.tiler import ChannelRequant, Requant, plan_matmul
 from accel.perf.estimate import CycleEstimate
 from accel.perf.program import predict_program
 
@@ -11,7 +11,7 @@ __all__ = ["predict_matmul"]
 
 
 def predict_matmul(config: AccelConfig, m: int, k: int, n: int, *, bias: bool = False,
-                   requant: Requant | None = None) -> CycleEstimate:
+                   requant: Requant | ChannelRequant | None = None) -> CycleEstimate:
     """Predict C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> activation] on ``config``.
 
     Raises

@@ -130,7 +130,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
                     dirty = True
             elif unit is Unit.STORE:
                 retire = stores.schedule(name, ops, fire, store_stride)
-                store_bytes += ops["rows"] * ops["cols"] * elem
+                if name != "config_act_channels":
+                    store_bytes += ops["rows"] * ops["cols"] * elem
             else:
                 retire = execute.schedule(ops["m"], weights[1], dirty, fire)
                 macs += ops["m"] * weights[1] * weights[2]

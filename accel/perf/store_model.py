@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accel.arch.microarch import CHANNELS_CYCLES
 from accel.config import AccelConfig
 from accel.perf.bus import SharedBus
 from accel.perf.timing import Timing
@@ -16,7 +17,8 @@ class StoreModel:
     Each store waits until the DMA's write channel has reported the previous store, then reads
     its rows one per cycle (through the activation unit for STORE_ACT) into the DMA, which writes
     one bus word per cycle; the store retires once every write is acknowledged. The unit takes
-    the next command once this one's rows are all handed to the DMA.
+    the next command once this one's rows are all handed to the DMA. CONFIG_ACT_CHANNELS reads
+    two accumulator rows without the DMA and retires after the stores before it.
     """
 
     def __init__(self, config: AccelConfig, timing: Timing, bus: SharedBus) -> None:
@@ -36,6 +38,11 @@ class StoreModel:
     def schedule(self, name: str, ops: dict[str, int], fire: float, stride: int) -> float:
         """Schedule a store that fired at ``fire``; returns the cycle it retires."""
         tm = self.timing
+        if name == "config_act_channels":
+            accept = fire + tm.unit_accept
+            self.unit_free = accept + CHANNELS_CYCLES
+            self.last_retire = max(accept + CHANNELS_CYCLES + 1, self.last_retire + 1)
+            return self.last_retire
         in_bytes, acc_bytes, bus_bytes, mem_size = self._geometry
         elem = acc_bytes if name == "store_acc" else in_bytes
         accept = max(fire + tm.unit_accept, self.dma_free)

@@ -15,25 +15,29 @@ from typing import Sequence
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.compiler.tiler import Requant, plan_matmul
+from accel.compiler.tiler import ChannelRequant, Requant, plan_matmul
 
 __all__ = ["GemmCase", "rtl_gemm_cycles", "rtl_network_cycles", "percent_error"]
 
 
 @dataclass(frozen=True)
 class GemmCase:
-    """One GEMM of a validation set: C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> requant]."""
+    """One GEMM of a validation set: C (m x n) = A (m x k) @ B (k x n) [+ bias] [-> requant].
+
+    A `ChannelRequant` reads its table wherever it points (timing does not depend on data).
+    """
 
     m: int
     k: int
     n: int
     bias: bool = False
-    requant: Requant | None = None
+    requant: Requant | ChannelRequant | None = None
 
     @property
     def label(self) -> str:
         return (f"{self.m}x{self.k}x{self.n}" + (" +bias" if self.bias else "")
-                + (" requant" if self.requant is not None else ""))
+                + (" per-channel" if isinstance(self.requant, ChannelRequant) else
+                   " requant" if self.requant is not None else ""))
 
 
 def percent_error(predicted: float, measured: float) -> float:

@@ -11,7 +11,7 @@ from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network
 from accel.verify.cycle_model import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
-from accel.compiler.tiler import Requant
+from accel.compiler.tiler import ChannelRequant, Requant
 
 pytestmark = pytest.mark.rtl
 
@@ -27,6 +27,7 @@ GEMMS = (
     GemmCase(5, 7, 3, bias=True),
     GemmCase(33, 17, 9, requant=REQUANT),
     GemmCase(40, 24, 12, bias=True, requant=REQUANT),
+    GemmCase(30, 20, 10, bias=True, requant=ChannelRequant(0, 10, relu=True)),
 )
 TOLERANCE = 10.0
 

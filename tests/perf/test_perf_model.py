@@ -181,3 +181,21 @@ def test_thousands_of_commands_per_second():
     start = time.process_time()
     predict_program(config, program)
     assert len(program) / (time.process_time() - start) >= 10_000
+
+
+def test_config_act_channels_is_a_store_unit_read():
+    """config_act_channels: no store bytes, and a store_act after it waits its turn in the
+    store unit; a load_acc rewriting its rows waits for it (WAR)."""
+    from accel.compiler.tiler import APart, ChannelRequant, Gemm, ProgramBuilder, emit_gemm
+    from accel.config import AccelConfig
+    from accel.perf.program import predict_program
+
+    cfg = AccelConfig(rows=4, cols=4, sp_kib=1, acc_kib=1)
+    builder = ProgramBuilder()
+    emit_gemm(cfg, builder, Gemm(20, 10, (APart(0, 16, 16),), 1000, 10, 3000, 10, None,
+                                 ChannelRequant(2000, 10)))
+    estimate = predict_program(cfg, builder.program)
+    assert estimate.store_bytes == 20 * 10
+    # A once per column tile, B once, the table: 2 rows of 4 + 4 + 2 int32 columns
+    assert estimate.load_bytes == 3 * 20 * 16 + 16 * 10 + 2 * 10 * 4
+    assert estimate.cycles > 0
