@@ -257,6 +257,22 @@ class _Builder:
                                shift=rng.randint(0, 40), act=rng.randint(0, 1),
                                zero_point=rng.randint(-20, 20)))
 
+    def config_act_channels(self) -> None:
+        """Per-column requantization: sometimes a plausible table loaded into two accumulator
+        rows first (load_acc, rows 2), otherwise whatever the rows hold (masked to the fields)."""
+        cfg, rng = self.cfg, self.rng
+        acc_addr = self.row_addr(self.acc_pool, cfg.acc_rows, 2)
+        if rng.random() < 0.5:
+            cols = rng.randint(1, cfg.cols)
+            row_bytes = cols * cfg.acc_bytes
+            stride = rng.choice([row_bytes, row_bytes + cfg.acc_bytes * rng.randint(1, 3)])
+            block = self.mem_block(2, row_bytes, stride)
+            if block >= 0:
+                self.set_stride(True, stride)
+                self.out.append(self.transfer("load_acc", block, acc_addr, 2, cols))
+        self.out.append(encode("config_act_channels", acc_addr=acc_addr,
+                               act=rng.randint(0, 1), zero_point=rng.randint(-20, 20)))
+
     def query(self) -> None:
         rng = self.rng
         choice = rng.random()
@@ -312,7 +328,7 @@ class _Builder:
             (lambda: self.random_transfer("store_acc"), 2),
             (lambda: self.random_transfer("store_act"), 2),
             (self.preload, 2), (self.compute, 4), (self.accumulate, 1.5), (self.config_act, 1),
-            (self.query, 2),
+            (self.config_act_channels, 1), (self.query, 2),
             (self.narrow_window, 0.3 if self.use_windows else 0),
         ]
         actions, weights = zip(*kinds)

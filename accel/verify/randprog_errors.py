@@ -161,7 +161,11 @@ class ErrorInjector:
 
     def _acc_range(self) -> bool:
         b, cfg, rng = self.b, self.b.cfg, self.b.rng
-        if rng.random() < 0.3:
+        if rng.random() < 0.2:          # config_act_channels: its two rows past the end
+            addr = self._past_end(cfg.acc_rows, 2)
+            cmd = None if addr is None else encode("config_act_channels", acc_addr=addr,
+                                                   act=rng.randint(0, 1), zero_point=0)
+        elif rng.random() < 0.3:
             if b.weights is None:
                 b.preload()
             m = b.rows(cfg.tile_limits[0])

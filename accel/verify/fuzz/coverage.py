@@ -71,6 +71,8 @@ def footprint(model: GoldenModel, name: str, ops: dict[str, int]) -> Footprint:
                               elem)
         res, addr = ("sp", ops["sp_addr"]) if name == "store_sp" else ("acc", ops["acc_addr"])
         r[res] = set(range(addr, addr + ops["rows"]))
+    elif name == "config_act_channels":     # the multiplier and shift rows
+        r["acc"] = set(range(ops["acc_addr"], ops["acc_addr"] + 2))
     elif name in ("compute", "compute_acc") and model.weights is not None:
         b_addr, k, _ = model.weights
         a_rows = ops["m"] if cfg.dataflow is Dataflow.WS else k
