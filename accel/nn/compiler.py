@@ -28,26 +28,11 @@ import numpy as np
 from accel.arch.microarch import align_up
 from accel.config import AccelConfig, Dataflow
 from accel.compiler.hostops import MaxPool
-from accel.isa.encoding import Command
+from accel.compiler.steps import AccelStep, HostStep
 from accel.compiler.tiler import APart, Gemm, ProgramBuilder, emit_gemm
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, quantize_input
 
 __all__ = ["AccelStep", "HostStep", "CompiledNetwork", "compile_network"]
-
-@dataclass(frozen=True)
-class AccelStep:
-    """One accelerator program (ending with a fence) computing ``layers`` of the network."""
-
-    commands: tuple[Command, ...]
-    layers: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class HostStep:
-    """Work for the control core between programs (for layer ``layer``)."""
-
-    op: MaxPool
-    layer: int
 
 
 @dataclass(frozen=True)

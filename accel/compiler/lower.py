@@ -1,0 +1,330 @@
+"""Compile a `Graph` into accelerator programs, host steps and a main-memory layout.
+
+`compile_graph` walks the nodes in order:
+
+* `Conv2D` and `Dense` are GEMMs on the accelerator (`accel.compiler.lower_gemm`): the input
+  zero point folded into the bias, per-tensor `Requant` when every channel's factor is equal,
+  else a `ChannelRequant` table among the constants. A `Dense` without requantization leaves raw
+  int32 sums. Under the weight-stationary dataflow a per-tensor (or raw) `Dense` runs
+  transposed (the weights as A rows, one preload of the input column).
+* `MaxPool`, `AvgPool` and `Add` are host steps (`accel.compiler.hostops`).
+* Buffers (`accel.compiler.layout`) are padded for their consumers: the producer stores only
+  valid pixels into a border the memory image pre-fills. Conflicting layouts of one tensor and
+  a padded graph input get an identity copy on the accelerator.
+
+Consecutive accelerator nodes share one program ending with a fence. Every buffer is allocated
+once from ``base``, so one compiled graph serves any number of inputs: write the packed HWC int8
+input at `CompiledGraph.input_addr`, run the steps, read the output at `output_addr`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from accel.arch.microarch import align_up
+from accel.compiler.graph import Add, AvgPool, Conv2D, Dense, Graph, MaxPool, Requantize
+from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
+from accel.compiler.layout import PACKED, Allocator, Buffer, consumer_need, plan_layouts, \
+    shape3
+from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, copy_gemm, dense_gemm,
+                                       dense_weight, fold_bias, gemm_macs)
+from accel.compiler.reference import check_input
+from accel.compiler.steps import AccelStep, HostStep
+from accel.compiler.tiler import ChannelRequant, ProgramBuilder, Requant, emit_gemm
+from accel.config import AccelConfig, Dataflow
+
+__all__ = ["CompiledGraph", "LayerInfo", "compile_graph"]
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One row of a compiled graph's per-layer table.
+
+    Members
+    -------
+    name, op : str
+        The node's name and kind (``"copy"`` for an identity copy the layout needs).
+    shape : tuple of int
+        Its output shape.
+    macs : int
+        The node's real multiply-accumulates.
+    accel_macs : int
+        What the accelerator spends (straddling rows, block-diagonal zeros); 0 on the host.
+    where : {"accel", "host"}
+    commands : tuple of Command
+        The node's accelerator commands (empty on the host).
+    """
+
+    name: str
+    op: str
+    shape: tuple
+    macs: int
+    accel_macs: int
+    where: str
+    commands: tuple = ()
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledGraph:
+    """Steps plus main-memory layout of one graph for one configuration.
+
+    Members
+    -------
+    steps : tuple of AccelStep or HostStep
+        In order; each `AccelStep` ends with a fence.
+    constants : tuple of (address, uint8 array)
+        Weights, biases, requantization tables and buffer borders; `memory_image` places them.
+    mem_size : int
+        End of the last buffer (the main memory it needs).
+    input_addr : int
+        Where the packed HWC int8 input goes.
+    output_addr : int
+        Where the last step leaves the packed output (int8, or little-endian int32).
+    buffers : dict of str -> Buffer
+        Where each tensor's primary copy lives.
+    info : tuple of LayerInfo
+    """
+
+    config: AccelConfig
+    graph: Graph
+    base: int
+    steps: tuple
+    constants: tuple
+    mem_size: int
+    input_addr: int
+    output_addr: int
+    buffers: dict = field(repr=False)
+    info: tuple = field(repr=False)
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.graph.output_tensor.shape
+
+    @property
+    def output_dtype(self) -> str:
+        return self.graph.output_tensor.dtype
+
+    @property
+    def commands(self) -> int:
+        return sum(len(s.commands) for s in self.steps if isinstance(s, AccelStep))
+
+    @property
+    def macs(self) -> int:
+        """The graph's multiply-accumulates per inference (real products only)."""
+        return self.graph.macs()
+
+    def memory_image(self) -> np.ndarray:
+        """Main memory ``[0, mem_size)`` holding the constants (zero elsewhere)."""
+        mem = np.zeros(self.mem_size, dtype=np.uint8)
+        for addr, data in self.constants:
+            mem[addr:addr + data.size] = data
+        return mem
+
+    def input_bytes(self, q) -> np.ndarray:
+        """The bytes (uint8) to write at `input_addr` for the int8 input tensor ``q``.
+
+        Raises
+        ------
+        ValueError
+            If ``q`` is not an integer array of the input's shape with int8 values.
+        """
+        q = check_input(self.graph.input_tensor, q)
+        return q.astype(np.int8).reshape(-1).view(np.uint8)
+
+    def read_output(self, mem) -> np.ndarray:
+        """The output tensor (int8 or int32, the output's shape) from main memory."""
+        buf = self.buffers[self.graph.output]
+        return buf.read(np.frombuffer(bytes(mem), np.uint8) if isinstance(
+            mem, (bytes, bytearray)) else np.asarray(mem)).reshape(self.output_shape)
+
+    def layers(self) -> list[LayerInfo]:
+        return list(self.info)
+
+
+def _requant(node, constant) -> Requant | ChannelRequant | None:
+    rq: Requantize | None = node.requant
+    if rq is None:
+        return None
+    if rq.per_tensor:
+        return Requant(int(rq.multiplier[0]), int(rq.shift[0]), rq.zero_point, rq.relu)
+    table = np.frombuffer(ChannelRequant.table_bytes(rq.multiplier, rq.shift), np.uint8)
+    return ChannelRequant(constant(table), rq.multiplier.size, rq.zero_point, rq.relu)
+
+
+def _check(config: AccelConfig, base) -> None:
+    if config.input_width != 8 or config.acc_width != 32:
+        raise ValueError(f"graphs are int8 with int32 accumulators; this configuration has "
+                         f"input_width {config.input_width} and acc_width {config.acc_width}")
+    if isinstance(base, bool) or not isinstance(base, int) or base < 0:
+        raise ValueError(f"base must be a non-negative integer, not {base!r}")
+
+
+def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> CompiledGraph:
+    """Compile ``graph`` for ``config`` with every buffer at or above ``base``.
+
+    Raises
+    ------
+    ValueError
+        When the configuration's widths do not fit int8 graphs, a folded bias leaves int32, or
+        the buffers or a GEMM's tiles do not fit the configuration (one line naming the node).
+    """
+    if not isinstance(graph, Graph):
+        raise ValueError(f"compile_graph needs a Graph, not {type(graph).__name__}")
+    _check(config, base)
+    alloc = Allocator(base, config.mem_size_limit)
+    constants: list[tuple[int, np.ndarray]] = []
+
+    def constant(data: np.ndarray, what: str = "a constant") -> int:
+        data = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
+        addr = alloc.take(data.size, what)
+        constants.append((addr, data))
+        return addr
+
+    def as_bytes(values, dtype: str) -> np.ndarray:
+        return np.ascontiguousarray(values, dtype=dtype).reshape(-1).view(np.uint8)
+
+    layouts = plan_layouts(graph)
+    buffers: dict = {}  # (tensor, key) -> Buffer; key None is the primary
+
+    def new_buffer(name: str, pads=(0, 0, 0, 0), fill: int = 0) -> Buffer:
+        tensor = graph.tensors[name]
+        item = 4 if tensor.dtype == "int32" else 1
+        probe = Buffer(name, 0, shape3(tensor.shape), tuple(pads), fill, item)
+        buf = Buffer(name, alloc.take(probe.size, f"tensor {name!r}"), probe.shape,
+                     probe.pads, fill, item)
+        image = buf.image()
+        if image is not None:
+            constants.append((buf.addr, image))
+        return buf
+
+    for name, layout in layouts.items():
+        primary = layout.primary
+        buffers[name, None] = new_buffer(name, *(primary[::-1] if primary else ()))
+        for fill, pads in layout.copies:
+            buffers[name, fill] = new_buffer(name, pads, fill)
+        if primary is not None and PACKED in [consumer_need(graph, n, name)
+                                              for n in graph.consumers(name)]:
+            buffers[name, PACKED] = new_buffer(name)
+
+    def source(node, name: str) -> Buffer:
+        return buffers[name, layouts[name].key(consumer_need(graph, node, name))]
+
+    steps: list = []
+    info: list[LayerInfo] = []
+    builder: ProgramBuilder | None = None
+    step_nodes: list[int] = []
+    eyes: dict[int, int] = {}
+
+    def flush() -> None:
+        nonlocal builder, step_nodes
+        if builder is not None:
+            builder.op("fence")
+            steps.append(AccelStep(tuple(builder.program), tuple(step_nodes)))
+        builder, step_nodes = None, []
+
+    def run_gemms(index: int, gemms, what: str) -> tuple:
+        nonlocal builder
+        if builder is None:
+            builder = ProgramBuilder()
+        if index not in step_nodes:
+            step_nodes.append(index)
+        start = len(builder.program)
+        for gemm in gemms:
+            try:
+                emit_gemm(config, builder, gemm)
+            except ValueError as exc:
+                raise ValueError(f"{what}: {exc}") from None
+        return tuple(builder.program[start:])
+
+    def copies(index: int, name: str) -> None:
+        """Identity copies of tensor ``name`` into its other layouts (after it is made)."""
+        src = buffers[name, None]
+        for key in [k for (t, k) in buffers if t == name and k is not None]:
+            c = src.shape[2]
+            if c not in eyes:
+                eyes[c] = constant(as_bytes(np.eye(c), "i1"), "an identity matrix")
+            gemm = copy_gemm(src, buffers[name, key], eyes[c], _requant_of(COPY_REQUANT))
+            cmds = run_gemms(index, [gemm], f"copy of {name!r}")
+            info.append(LayerInfo(f"{name}:copy", "copy", graph.tensors[name].shape, 0,
+                                  gemm_macs(gemm), "accel", cmds))
+
+    copies(0, graph.input)  # a padded input copy belongs to the first step
+    for index, node in enumerate(graph.nodes):
+        out_t = graph.tensors[node.output]
+        dst = buffers[node.output, None]
+        macs, accel_macs, where, cmds = 0, 0, "host", ()
+        if isinstance(node, (Conv2D, Dense)):
+            src = source(node, node.input)
+            zx = graph.tensors[node.input].zero_point
+            if isinstance(node, Conv2D):
+                weight = dense_weight(node)
+            else:
+                weight = node.weight
+            bias = fold_bias(node.name, node.bias, weight, zx)
+            requant = _requant(node, lambda d: constant(d, f"{node.name}'s requantization"))
+            transposed = isinstance(node, Dense) and config.dataflow is Dataflow.WS \
+                and not isinstance(requant, ChannelRequant)
+            w_addr = constant(as_bytes(weight.T if transposed else weight, "i1"),
+                              f"{node.name}'s weights")
+            bias_addr = constant(as_bytes(bias, "<i4"), f"{node.name}'s bias")
+            if isinstance(node, Conv2D):
+                gemms = conv_gemms(node, src, dst, w_addr, bias_addr, requant)
+            else:
+                gemms = [dense_gemm(node, src, dst, w_addr, bias_addr, requant, transposed)]
+            cmds = run_gemms(index, gemms, node.name)
+            where, accel_macs = "accel", sum(gemm_macs(g) for g in gemms)
+        else:
+            flush()
+            steps.append(HostStep(_host_op(graph, node, source, dst, constant, as_bytes),
+                                  index))
+        info.append(LayerInfo(node.name, type(node).__name__, out_t.shape,
+                              _node_macs(graph, node), accel_macs, where, cmds))
+        copies(index, node.output)
+    flush()
+    mem_size = align_up(alloc.end)
+    if mem_size > config.mem_size_limit:
+        raise ValueError(f"the graph needs {mem_size} bytes of main memory; the bus addresses "
+                         f"only {config.mem_size_limit}")
+    return CompiledGraph(config, graph, base, tuple(steps), tuple(constants), mem_size,
+                         buffers[graph.input, None].origin, buffers[graph.output, None].origin,
+                         {t: b for (t, k), b in buffers.items() if k is None}, tuple(info))
+
+
+def _requant_of(rq: Requantize) -> Requant:
+    return Requant(int(rq.multiplier[0]), int(rq.shift[0]), rq.zero_point, rq.relu)
+
+
+def _node_macs(graph: Graph, node) -> int:
+    if isinstance(node, Conv2D):
+        oh, ow, cout = graph.tensors[node.output].shape
+        return oh * ow * cout * int(np.prod(node.weight.shape[:3]))
+    if isinstance(node, Dense):
+        return int(node.weight.size)
+    return 0
+
+
+def _host_op(graph: Graph, node, source, dst: Buffer, constant, as_bytes):
+    """The host operation of a pooling or addition node."""
+    if isinstance(node, MaxPool):
+        src = source(node, node.input)
+        h, w, c = src.shape
+        top, left, bottom, right = node.pads
+        return MaxPoolOp(src.pixel(-top, -left), src.pitch, h + top + bottom, w + left + right,
+                         c, *node.kernel, *node.stride, dst.origin, dst.pitch)
+    if isinstance(node, AvgPool):
+        src = source(node, node.input)
+        table = constant(AvgPoolOp.table_bytes(node.multiplier, node.shift),
+                         f"{node.name}'s divisor table")
+        return AvgPoolOp(src.origin, src.pitch, *src.shape, *node.kernel, *node.stride,
+                         *node.pads, int(node.count_include_pad),
+                         graph.tensors[node.input].zero_point,
+                         graph.tensors[node.output].zero_point, table, dst.origin, dst.pitch)
+    assert isinstance(node, Add)
+    a, b = source(node, node.a), source(node, node.b)
+    h, w, c = dst.shape
+    return AddOp(a.origin, a.pitch, b.origin, b.pitch, h, w, c,
+                 graph.tensors[node.a].zero_point, graph.tensors[node.b].zero_point,
+                 node.multiplier_a, node.multiplier_b, node.shift,
+                 graph.tensors[node.output].zero_point, int(node.relu), dst.origin, dst.pitch)
