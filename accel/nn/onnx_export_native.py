@@ -38,7 +38,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork
+from accel.nn.network import Conv2D, MaxPool2D, QuantizedNetwork
 
 __all__ = ["export_quantized", "float32_factor"]
 

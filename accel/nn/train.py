@@ -36,8 +36,8 @@ import numpy as np
 from accel.nn._blas import single_threaded_blas
 from accel.nn.layers import DTYPE, Conv, Dense, FloatNetwork, MaxPool, ReLU, softmax_cross_entropy
 
-__all__ = ["ARCHITECTURES", "NATIVE_ARCHITECTURES", "EpochReport", "TrainConfig", "accuracy", "build_network",
-           "float_input", "input_scale", "shift_images", "train"]
+__all__ = ["ARCHITECTURES", "NATIVE_ARCHITECTURES", "EpochReport", "TrainConfig", "accuracy",
+           "build_network", "float_input", "input_scale", "shift_images", "train"]
 
 #: Names accepted by `build_network`.
 ARCHITECTURES = ("cnn", "cnn5", "mlp")

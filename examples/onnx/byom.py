@@ -76,24 +76,72 @@ def quantize_onnx(float_path: Path, out: Path, calibration: np.ndarray, quant_fo
     return out
 
 
+def physical_bound(graph, config) -> int:
+    """max(MACs / PEs, minimal bytes / bus bytes per cycle): minimal bytes move the input,
+    every weight and bias, and the output once, and write and read every intermediate once."""
+    from accel.compiler.graph import Conv2D, Dense
+
+    weights = sum(node.weight.size + 4 * node.bias.size for node in graph.nodes
+                  if isinstance(node, (Conv2D, Dense)))
+    out = graph.output_tensor
+    between = sum(2 * graph.tensors[node.output].size for node in graph.nodes
+                  if node.output != graph.output)
+    moved = (graph.input_tensor.size + weights + between
+             + out.size * (4 if out.dtype == "int32" else 1))
+    return max(-(-graph.macs() // (config.rows * config.cols)),
+               -(-moved // (config.bus_width // 8)))
+
+
 def accelerator_half(path: Path, images: np.ndarray, labels: np.ndarray,
                      reference: np.ndarray, args) -> None:
-    """Import, compile and run one int8 ONNX model on the accelerator (when the front end and
-    the compiler are installed)."""
-    if importlib.util.find_spec("accel.frontend.onnx") is None or \
-            importlib.util.find_spec("accel.compiler.lower") is None:
-        print("    (accel.frontend.onnx / accel.compiler.lower not available: skipping the "
-              "accelerator)")
+    """Import one int8 ONNX model, compile it, run it on the golden model (or the RTL) and
+    print accuracy, agreement with onnxruntime's ``reference`` outputs, cycles and bound."""
+    if importlib.util.find_spec("accel.frontend.onnx") is None:
+        print("    (accel.frontend.onnx is not available: skipping the accelerator)")
         return
+    from accel.compiler.pixels import normalization
+    from accel.compiler.reference import run_reference
     from accel.config import AccelConfig
-    from accel.compiler.lower import compile_graph
     from accel.frontend.onnx import load_onnx
-    from byom_run import run_compiled  # the half that follows the compiler's interface
+    from accel.perf.program import predict_program
+    from accel.runtime.target import as_target, run_golden
 
     graph = load_onnx(path)
-    config = AccelConfig(rows=args.rows, cols=args.cols, soc_sram_kib=256)
-    compiled = compile_graph(graph, config)
-    run_compiled(graph, compiled, config, images, labels, reference, args.backend)
+    config = AccelConfig(rows=args.rows, cols=args.cols)
+    target = as_target(graph, config)
+    print(f"    imported: {len(graph.nodes)} nodes "
+          f"({', '.join(type(n).__name__ for n in graph.nodes)}), pixels "
+          f"{normalization(graph)}; compiled for {config.rows}x{config.cols}: "
+          f"{target.commands} commands, {target.mem_size:,} bytes of memory")
+    if args.backend == "rtl":
+        from accel.runtime.network_rtl import run_rtl
+        results = run_rtl(target.compiled, list(images))
+        cycles, source = [r.cycles for r in results], "RTL"
+    else:
+        results = run_golden(target, images)
+        predicted = sum(predict_program(config, step.commands).cycles
+                        for step in target.steps if hasattr(step, "commands"))
+        cycles, source = [predicted] * len(results), "cycle model"
+    outputs = np.stack([r.logits.reshape(target.output_shape) for r in results])
+    exact = [run_reference(graph, q) for q in _graph_inputs(graph, images)]
+    same_reference = all(np.array_equal(o, e.reshape(o.shape)) for o, e in zip(outputs, exact))
+    flat = outputs.reshape(len(outputs), -1)
+    acc = float(np.mean(flat.argmax(axis=1) == labels))
+    ort_q = np.rint(reference / graph.output_tensor.scale) + graph.output_tensor.zero_point
+    agree = np.mean((flat == ort_q.reshape(flat.shape)).all(axis=1))
+    same_class = np.mean(flat.argmax(axis=1) == reference.argmax(axis=1))
+    bound = physical_bound(graph, config)
+    print(f"    {args.backend}: int8 {100 * acc:.2f}% on {len(labels)} digits; outputs equal "
+          f"the exact reference: {same_reference}; equal onnxruntime's on {agree:.1%} of "
+          f"images, same class on {same_class:.1%}")
+    print(f"    {np.mean(cycles):,.0f} cycles per inference ({source}), physical bound "
+          f"{bound:,} ({bound / np.mean(cycles):.1%} of it)")
+
+
+def _graph_inputs(graph, images):
+    from accel.compiler.pixels import quantize_pixels
+
+    return [quantize_pixels(graph, image) for image in images]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,5 +203,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
     sys.exit(main())

@@ -23,8 +23,8 @@ from accel.nn.network import Conv2D, Dense, QuantizedNetwork
 from accel.nn.quantize import quantize
 from accel.nn.train import NATIVE_ARCHITECTURES, TrainConfig, accuracy, float_input, train
 
-__all__ = ["CALIBRATION_IMAGES", "FLOAT_RECIPES", "Dataset", "FloatModel", "TrainedModel", "load_dataset",
-           "make_float_model", "make_model", "weight_bytes"]
+__all__ = ["CALIBRATION_IMAGES", "FLOAT_RECIPES", "Dataset", "FloatModel", "TrainedModel",
+           "load_dataset", "make_float_model", "make_model", "weight_bytes"]
 
 #: Training images whose float activations set the activation scales.
 CALIBRATION_IMAGES = 1000
