@@ -1,0 +1,134 @@
+"""accelgen's post-training quantizer for float models: calibration inputs and activation ranges.
+
+Calibration inputs are a ``.npy``/``.npz`` file or an array: uint8 pixels (0..255) are
+normalized ``(p / 255 - mean) / std``; float arrays are used as they are. Without them, a model
+of a 28x28x1 input is calibrated on 500 of the offline MNIST training samples
+(`accel.nn.mnist.data.load_offline`). onnxruntime runs the float model with every intermediate
+float tensor as an output; each tensor's range is its minimum and maximum over the samples.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnx
+
+from accel.frontend.errors import FrontendError
+from accel.frontend.loader import Model
+
+__all__ = ["calibration_inputs", "collect_ranges", "input_quant", "MNIST_SAMPLES"]
+
+#: Offline MNIST samples of the default calibration.
+MNIST_SAMPLES = 500
+
+
+def _read(calibration) -> np.ndarray:
+    if isinstance(calibration, np.ndarray):
+        return calibration
+    path = os.fspath(calibration)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise FrontendError(f"{path}: cannot read the calibration data ({exc})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            names = data.files
+            if not names:
+                raise FrontendError(f"{path}: the calibration archive is empty")
+            key = next((k for k in ("x", "images", "inputs") if k in names), names[0])
+            return data[key]
+    return data
+
+
+def calibration_inputs(calibration, shape: tuple[int, ...], mean: float,
+                       std: float) -> tuple[np.ndarray, bool]:
+    """Float32 model inputs ``(n,) + shape`` (NCHW without batch) and whether they came from
+    uint8 pixels.
+
+    Raises
+    ------
+    FrontendError
+        No calibration for a model that is not 28x28x1, an unreadable file, a shape that does
+        not match the input, pixels outside 0..255 or non-finite values.
+    """
+    if calibration is None:
+        if tuple(shape) != (1, 28, 28):
+            raise FrontendError(f"a float model of input shape {list(shape)} needs calibration "
+                                "inputs (a .npy/.npz file)")
+        from accel.nn.mnist.data import DatasetError, load_offline
+        try:
+            images = load_offline(seed=0)[0][:MNIST_SAMPLES]
+        except DatasetError as exc:
+            raise FrontendError(f"default calibration: {exc}") from None
+        calibration = images
+    data = _read(calibration)
+    pixels = data.dtype == np.uint8
+    if not (pixels or np.issubdtype(data.dtype, np.floating)):
+        raise FrontendError(f"calibration data must be uint8 pixels or floats, not {data.dtype}")
+    shape = tuple(shape)
+    if data.shape == shape:
+        data = data[None]
+    elif len(shape) == 3 and shape[0] == 1 and data.shape[1:] == shape[1:]:
+        data = data[:, None]
+    elif len(shape) == 3 and data.shape[1:] == (shape[1], shape[2], shape[0]):
+        data = data.transpose(0, 3, 1, 2)
+    if data.shape[1:] != shape or data.shape[0] < 1:
+        raise FrontendError(f"calibration data of shape {list(data.shape)} do not match the "
+                            f"model input {list(shape)} (NCHW)")
+    if pixels:
+        data = (data.astype(np.float64) / 255.0 - mean) / std
+    if not np.isfinite(data).all():
+        raise FrontendError("calibration data must be finite")
+    return np.ascontiguousarray(data, dtype=np.float32), pixels
+
+
+def input_quant(data: np.ndarray, pixels: bool, mean: float, std: float) -> tuple[float, int]:
+    """The int8 quantization of the model input: for pixels ``q = p - 128`` exactly (scale
+    ``1 / (255 std)``), else the asymmetric int8 quantization of the calibrated range."""
+    from accel.frontend.walk import activation_quant
+    if pixels:
+        return 1.0 / (255.0 * std), int(np.clip(np.rint(255.0 * mean - 128), -128, 127))
+    return activation_quant(float(data.min()), float(data.max()))
+
+
+def collect_ranges(model: Model, data: np.ndarray) -> dict[str, tuple[float, float]]:
+    """``name -> (min, max)`` of every float tensor of ``model`` over the inputs ``data``."""
+    import onnxruntime as ort
+    proto = onnx.ModelProto()
+    proto.CopyFrom(model.proto)
+    graph = proto.graph
+    floats = {vi.name for vi in list(graph.value_info) + list(graph.output)
+              if vi.type.tensor_type.elem_type == onnx.TensorProto.FLOAT}
+    present = {o.name for o in graph.output}
+    for node in graph.node:
+        for name in node.output:
+            if name in floats and name not in present:
+                graph.output.append(onnx.helper.make_tensor_value_info(
+                    name, onnx.TensorProto.FLOAT, None))
+                present.add(name)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(proto.SerializeToString(), options,
+                                       providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001
+        raise FrontendError(f"{model.source}: onnxruntime cannot run the float model: "
+                            f"{str(exc).splitlines()[0]}") from None
+    batch_dim = session.get_inputs()[0].shape[0]
+    step = 64 if not isinstance(batch_dim, int) else batch_dim
+    names = [o.name for o in session.get_outputs()]
+    ranges: dict[str, list[float]] = {}
+    data = data[: len(data) - len(data) % step] if step > 1 and len(data) >= step else data
+    if step > 1 and isinstance(batch_dim, int) and len(data) < step:
+        raise FrontendError(f"{model.source}: the model takes batches of {step}; give at least "
+                            f"{step} calibration inputs")
+    for start in range(0, len(data), step):
+        outputs = session.run(names, {model.input: data[start:start + step]})
+        for name, out in zip(names, outputs):
+            lo, hi = float(np.min(out)), float(np.max(out))
+            old = ranges.get(name)
+            ranges[name] = [lo, hi] if old is None else [min(old[0], lo), max(old[1], hi)]
+    ranges[model.input] = [float(data.min()), float(data.max())]
+    return {k: (v[0], v[1]) for k, v in ranges.items()}
