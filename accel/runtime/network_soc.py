@@ -1,11 +1,13 @@
 """Run compiled networks on the SoC: the ``mnist`` firmware on PicoRV32 drives the accelerator
-through PCPI custom-0 instructions, pools on the core, and prints each image's logits.
+through PCPI custom-0 instructions, runs the host operations (pooling, adds) on the core, and
+prints each image's output.
 
-`run_soc` builds the firmware for the configuration, compiles the network into the SRAM above
-it (`accel.runtime.soc_image`), runs batches of images on the SoC's Verilog (one simulator build
-per configuration, SRAM loaded at reset), parses the UART transcript and checks every image's
-logits against the golden model. Cycles are the firmware's own measurement (SoC timer) of
-quantizing the input, running every step and reading the logits back; printing is excluded.
+`run_soc` builds the firmware for the configuration, compiles the network (a native
+`QuantizedNetwork` or a `Graph`) into the SRAM above it (`accel.runtime.soc_image`), runs
+batches of images on the SoC's Verilog (one simulator build per configuration, SRAM loaded at
+reset), parses the UART transcript and checks every image's output against the golden model.
+Cycles are the firmware's own measurement (SoC timer) of quantizing the input, running every
+step and reading the output back; printing is excluded.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ import numpy as np
 from accel.config import AccelConfig
 from accel.isa.spec import ErrorCause
 from accel.isa.status import decode_status
-from accel.nn.compiler import CompiledNetwork, HostStep
-from accel.nn.inference import Inference, bound_cycles, run_golden
-from accel.nn.network import QuantizedNetwork
+from accel.nn.inference import Inference
 from accel.runtime.soc_image import SocLayout, SramTooSmall, plan_layout
+from accel.runtime.target import bound_cycles, host_work, run_golden
 
 if TYPE_CHECKING:
     from accel.runtime.rtl import Waves
@@ -57,9 +58,9 @@ class SocInference(Inference):
     Members
     -------
     phases : dict
-        ``quant`` (input quantization), ``pool`` (max pooling on the core), ``issue`` (issuing
+        ``quant`` (input quantization), ``pool`` (host operations on the core), ``issue`` (issuing
         commands, including waits for room in the command queue), ``wait`` (in each program's
-        final fence); the rest of ``cycles`` is the status and logits read-back and loop
+        final fence); the rest of ``cycles`` is the status and output read-back and loop
         overhead.
     """
 
@@ -107,7 +108,8 @@ def describe_status(status: int) -> str:
 
 @dataclass(frozen=True)
 class SocImageResult:
-    """One ``img`` line of the firmware: what it printed about one image."""
+    """One ``img`` line of the firmware: what it printed about one image (``logits``: the
+    output values, whatever their type)."""
 
     index: int
     prediction: int
@@ -125,11 +127,11 @@ def _budget(layout: SocLayout, golden: Sequence[Inference]) -> int:
     """A cycle limit for a batch, several times what it takes: a hang, not slowness, hits it."""
     from sim.soc_runner import DEFAULT_DIVISOR
 
-    compiled = layout.compiled
-    pool_bytes = sum(s.op.src_bytes for s in compiled.steps if isinstance(s, HostStep))
-    line = 10 * DEFAULT_DIVISOR * (100 + 12 * compiled.classes)
-    per_image = [2 * bound_cycles(compiled, g) + 150 * compiled.commands + 60 * pool_bytes
-                 + 20 * layout.image_bytes + line for g in golden]
+    target = layout.target
+    host_bytes = sum(host_work(s.op) for s in target.steps if not hasattr(s, "commands"))
+    line = 10 * DEFAULT_DIVISOR * (100 + 12 * target.output_count)
+    per_image = [2 * bound_cycles(target, g) + 150 * target.commands + 60 * host_bytes
+                 + 40 * layout.image_bytes + line for g in golden]
     return _BOOT_CYCLES + 4 * sum(per_image)
 
 
@@ -172,7 +174,7 @@ def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndar
     env = {"SOC_END": r"^(DONE|ERROR.*)$", "SOC_MAX_CYCLES": str(max_cycles)}
     trace = waves.next_path() if waves is not None else None
     try:
-        run = run_soc_image(layout.compiled.config, image, env=env, simulator=simulator,
+        run = run_soc_image(layout.target.config, image, env=env, simulator=simulator,
                             waves=waves.format if waves is not None else None, waves_file=trace)
     except SocRunError as exc:
         reason = next((line.strip() for line in str(exc).splitlines()
@@ -187,7 +189,7 @@ def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndar
     return _parse(run.transcript, first, len(images))
 
 
-def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
+def run_soc(network, config: AccelConfig,
             images: Sequence[np.ndarray], *, simulator: str = "verilator",
             progress: Callable[[int], None] | None = None, batch: int = MAX_BATCH,
             check: bool = True, waves: "Waves | None" = None) -> list[SocInference]:
@@ -195,27 +197,30 @@ def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
 
     Parameters
     ----------
-    network : QuantizedNetwork or CompiledNetwork
+    network : QuantizedNetwork, Graph, CompiledNetwork or CompiledGraph
         A compiled network is recompiled for ``config`` at the SRAM address the firmware
-        leaves free (only its network is used).
+        leaves free (only its network or graph is used).
     config : AccelConfig
         Accelerator and SoC (``soc_sram_kib`` must hold the firmware, the network, its command
         tables and at least one image).
-    images : sequence of uint8 arrays (28, 28)
+    images : sequence of uint8 arrays
+        Pixels of the network's input shape (HWC; (h, w) for one channel), which the
+        firmware maps through the network's pixel table.
     simulator : {"verilator", "icarus"}
     progress : callable, optional
         Called with the number of images finished after each simulator run.
     batch : int
         Images per simulator run at most (fewer when the SRAM holds fewer).
     check : bool
-        Raise `SocError` when a logit differs from the golden model's.
+        Raise `SocError` when an output value differs from the golden model's.
     waves : accel.runtime.rtl.Waves, optional
         Record each simulator run's waveform.
 
     Returns
     -------
     list of SocInference
-        Logits and cycles from the SoC; MACs and bytes moved from the golden model.
+        Output values (``logits``, flattened, int8 or int32) and cycles from the SoC; MACs and
+        bytes moved from the golden model.
 
     Raises
     ------
@@ -227,14 +232,13 @@ def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
     accel.build.firmware.FirmwareError
         When the firmware does not build.
     """
-    if isinstance(network, CompiledNetwork):
-        network = network.network
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise ValueError(f"batch must be a positive integer, not {batch!r}")
     images = list(images)
     firmware = soc_firmware(config)
     layout = plan_layout(network, config, firmware.free_start, max_images=batch)
-    golden = run_golden(layout.compiled, images)
+    target = layout.target
+    golden = run_golden(target, images)
     results: list[SocInference] = []
     for first in range(0, len(images), layout.capacity):
         chunk = images[first:first + layout.capacity]
@@ -245,14 +249,15 @@ def run_soc(network: QuantizedNetwork | CompiledNetwork, config: AccelConfig,
             if line.failed:
                 raise SocError(f"image {line.index}: the accelerator reported "
                                f"{describe_status(line.status)}")
-            if line.logits.size != layout.compiled.classes \
+            if line.logits.size != target.output_count \
                     or line.prediction != int(np.argmax(line.logits)):
                 raise SocError(f"image {line.index}: the firmware printed {line.logits.size} "
-                               f"logits and prediction {line.prediction}, which disagree")
+                               f"values and prediction {line.prediction}, which disagree")
             if check and not np.array_equal(line.logits, ref.logits):
-                raise SocError(f"image {line.index}: the SoC's logits {line.logits.tolist()} "
-                               f"differ from the golden model's {ref.logits.tolist()}")
-            results.append(SocInference(line.logits, ref.macs, ref.load_bytes, ref.store_bytes,
+                raise SocError(f"image {line.index}: the SoC's output {line.logits.tolist()} "
+                               f"differs from the golden model's {ref.logits.tolist()}")
+            output = line.logits.astype(ref.logits.dtype)
+            results.append(SocInference(output, ref.macs, ref.load_bytes, ref.store_bytes,
                                         ref.instructions, line.cycles, line.phases))
         if progress is not None:
             progress(len(chunk))

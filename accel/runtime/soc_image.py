@@ -1,16 +1,21 @@
 """The SoC's SRAM image for running a compiled network: the ``mnist`` firmware, then the "blob"
-it interprets (the format ``accel/build/firmware/src/apps/mnist.c`` reads; version `BLOB_VERSION`).
+it interprets (the format ``accel/build/firmware/src/mnist_net.h`` reads; version `BLOB_VERSION`).
 
 From address 0 of the SRAM::
 
     0             the firmware image (.text, .rodata, .data; .bss above it is zeroed at boot)
-    free_start    header: BLOB_MAGIC, BLOB_VERSION, step count, step table address, input
-                  address, input shift, input height, width, channels, logits address, classes,
-                  image count, images address, index of the first image (14 words)
-    base          the compiled network's memory image (`compile_network` at ``base``: weights,
-                  biases and buffers at absolute addresses)
-    steps_addr    step table, 8 words per step: STEP_ACCEL, command count, command table
-                  address, 0...; or STEP_MAXPOOL and `accel.compiler.hostops.MaxPool`'s seven fields
+    free_start    header (`HEADER_WORDS` words): BLOB_MAGIC, BLOB_VERSION, step count, step
+                  table address, input address, input height, width, channels, input shift
+                  (0..7 when the pixel table is ``pixel >> shift``, else `LUT_ONLY`), pixel
+                  table address, output address, output count, output bytes per value (1: int8,
+                  4: int32), image count, images address, index of the first image
+    base          the compiled network's memory image (compiled at ``base``: weights, biases
+                  and buffers at absolute addresses)
+    lut_addr      the pixel table: 256 int8 values, ``input = lut[pixel]``
+    steps_addr    step table, one record per step: kind, word count n, n words. `STEP_ACCEL`:
+                  command count, command table address; a host operation: its kind (`STEP_KINDS`)
+                  and its fields (`accel.compiler.hostops`: ``MaxPool`` its seven fields in
+                  order, the others ``words()``)
     ...           command tables, 3 words per command: funct7 << 3 | funct3, rs1, rs2
     images_addr   the images' uint8 pixels (HWC), one every `image_stride` bytes
     ...           free, then at least `STACK_MIN` bytes of stack below the top of SRAM
@@ -28,18 +33,20 @@ import numpy as np
 
 from accel.config import AccelConfig
 from accel.build.firmware.headers import STACK_MIN, sram_region
-from accel.compiler.hostops import MaxPool
-from accel.nn.compiler import AccelStep, CompiledNetwork, HostStep, compile_network
-from accel.nn.network import QuantizedNetwork
+from accel.runtime.target import Target, as_target
 
-__all__ = ["BLOB_MAGIC", "BLOB_VERSION", "STEP_ACCEL", "STEP_MAXPOOL", "SramTooSmall",
-           "SocLayout", "plan_layout"]
+__all__ = ["BLOB_MAGIC", "BLOB_VERSION", "STEP_ACCEL", "STEP_MAXPOOL", "STEP_MAXPOOL2D",
+           "STEP_AVGPOOL", "STEP_ADD", "STEP_KINDS", "LUT_ONLY", "HEADER_WORDS",
+           "COMMAND_WORDS", "SramTooSmall", "SocLayout", "plan_layout", "step_record"]
 
 BLOB_MAGIC = 0x54534E4D  # "MNST"
-BLOB_VERSION = 1
-STEP_ACCEL, STEP_MAXPOOL = 0, 1
-HEADER_WORDS = 14
-STEP_WORDS = 8
+BLOB_VERSION = 2
+STEP_ACCEL, STEP_MAXPOOL, STEP_MAXPOOL2D, STEP_AVGPOOL, STEP_ADD = 0, 1, 2, 3, 4
+#: Host operation class name -> (step kind, word count).
+STEP_KINDS = {"MaxPool": (STEP_MAXPOOL, 7), "MaxPoolOp": (STEP_MAXPOOL2D, 11),
+              "AvgPoolOp": (STEP_AVGPOOL, 19), "AddOp": (STEP_ADD, 16)}
+LUT_ONLY = 0xFFFFFFFF
+HEADER_WORDS = 16
 COMMAND_WORDS = 3
 
 
@@ -62,10 +69,12 @@ class SocLayout:
 
     Members
     -------
-    compiled : CompiledNetwork
+    target : accel.runtime.target.Target
         The network compiled at ``base`` (just above the header).
     free_start : int
         The firmware's ``__free_start``: the header's address.
+    lut_addr, steps_addr : int
+        The pixel table's and the step table's addresses.
     tables : bytes
         The step table and the command tables, for ``steps_addr``.
     images_addr, image_stride : int
@@ -74,8 +83,9 @@ class SocLayout:
         Images that fit in one batch (at least 1).
     """
 
-    compiled: CompiledNetwork
+    target: Target
     free_start: int
+    lut_addr: int
     steps_addr: int
     tables: bytes
     images_addr: int
@@ -83,9 +93,22 @@ class SocLayout:
     capacity: int
 
     @property
+    def compiled(self):
+        """The compiled network or graph."""
+        return self.target.compiled
+
+    @property
     def image_bytes(self) -> int:
-        h, w, c = self.compiled.network.input_shape
-        return h * w * c
+        return self.target.input_size
+
+    def header(self, image_count: int, first_index: int = 0) -> list[int]:
+        """The blob header's words."""
+        t = self.target
+        h, w, c = t.input_shape
+        shift = LUT_ONLY if t.input_shift is None else t.input_shift
+        return [BLOB_MAGIC, BLOB_VERSION, len(t.steps), self.steps_addr, t.input_addr, h, w, c,
+                shift, self.lut_addr, t.output_addr, t.output_count, t.output_item, image_count,
+                self.images_addr, first_index]
 
     def sram_image(self, firmware: bytes, images: Sequence[np.ndarray],
                    first_index: int = 0) -> bytes:
@@ -96,47 +119,57 @@ class SocLayout:
         if len(firmware) > self.free_start:
             raise ValueError(f"the firmware image ({len(firmware)} bytes) reaches beyond "
                              f"its __free_start ({self.free_start:#x})")
-        compiled = self.compiled
-        h, w, c = compiled.network.input_shape
+        t = self.target
         sram = bytearray(self.images_addr + len(images) * self.image_stride)
         sram[:len(firmware)] = firmware
-        header = [BLOB_MAGIC, BLOB_VERSION, len(compiled.steps), self.steps_addr,
-                  compiled.input_addr, compiled.network.input_shift, h, w, c,
-                  compiled.logits_addr, compiled.classes, len(images), self.images_addr,
-                  first_index]
+        header = self.header(len(images), first_index)
         assert len(header) == HEADER_WORDS
         sram[self.free_start:self.free_start + 4 * HEADER_WORDS] = _words(header)
-        memory = compiled.memory_image()
-        sram[compiled.base:compiled.mem_size] = memory[compiled.base:].tobytes()
+        memory = t.memory_image()
+        sram[t.base:t.mem_size] = memory[t.base:].tobytes()
+        sram[self.lut_addr:self.lut_addr + 256] = t.lut.astype(np.int8).tobytes()
         sram[self.steps_addr:self.steps_addr + len(self.tables)] = self.tables
         for index, image in enumerate(images):
-            compiled.input_bytes(image)  # validates shape and pixel range
-            pixels = np.asarray(image).astype(np.uint8).reshape(-1)
+            pixels = t.check_image(image)
             start = self.images_addr + index * self.image_stride
             sram[start:start + pixels.size] = pixels.tobytes()
         return bytes(sram)
 
 
-def _tables(compiled: CompiledNetwork, steps_addr: int) -> bytes:
-    steps, commands = [], []
-    command_addr = steps_addr + 4 * STEP_WORDS * len(compiled.steps)
-    for step in compiled.steps:
-        if isinstance(step, AccelStep):
-            steps.append([STEP_ACCEL, len(step.commands), command_addr] + [0] * 5)
+def step_record(op) -> list[int]:
+    """A host operation's step record: kind, word count, its words."""
+    name = type(op).__name__
+    if name not in STEP_KINDS:
+        raise ValueError(f"the SoC firmware cannot run host operation {op!r}")
+    kind, count = STEP_KINDS[name]
+    if name == "MaxPool":
+        values = [getattr(op, f.name) for f in fields(op)]
+    else:
+        values = [int(v) for v in op.words()]
+    if len(values) != count:
+        raise ValueError(f"host operation {name} has {len(values)} words, the firmware reads "
+                         f"{count}")
+    return [kind, count] + values
+
+
+def _tables(target: Target, steps_addr: int) -> bytes:
+    records = [[STEP_ACCEL, 2, 0, 0] if hasattr(s, "commands") else step_record(s.op)
+               for s in target.steps]
+    command_addr = steps_addr + 4 * sum(len(r) for r in records)
+    commands = []
+    for record, step in zip(records, target.steps):
+        if hasattr(step, "commands"):
+            record[2:] = [len(step.commands), command_addr]
             for cmd in step.commands:
                 commands += [cmd.funct7 << 3 | cmd.funct3, cmd.rs1, cmd.rs2]
             command_addr += 4 * COMMAND_WORDS * len(step.commands)
-        elif isinstance(step, HostStep) and isinstance(step.op, MaxPool):
-            steps.append([STEP_MAXPOOL] + [getattr(step.op, f.name) for f in fields(MaxPool)])
-        else:
-            raise ValueError(f"the SoC firmware cannot run host step {step!r}")
-    assert all(len(s) == STEP_WORDS for s in steps)
-    return _words([v for s in steps for v in s] + commands)
+    return _words([v for r in records for v in r] + commands)
 
 
-def plan_layout(network: QuantizedNetwork, config: AccelConfig, free_start: int, *,
+def plan_layout(network, config: AccelConfig, free_start: int, *,
                 max_images: int | None = None) -> SocLayout:
-    """Compile ``network`` for the SRAM above ``free_start`` and place its tables and images.
+    """Compile ``network`` (a `QuantizedNetwork` or `Graph`, or one compiled, which is
+    recompiled) for the SRAM above ``free_start`` and place its tables and images.
 
     Raises
     ------
@@ -146,12 +179,12 @@ def plan_layout(network: QuantizedNetwork, config: AccelConfig, free_start: int,
         When the network does not compile for ``config``.
     """
     base = _align(free_start + 4 * HEADER_WORDS, 64)
-    compiled = compile_network(network, config, base=base)
-    steps_addr = _align(compiled.mem_size, 16)
-    tables = _tables(compiled, steps_addr)
+    target = as_target(network, config, base=base)
+    lut_addr = _align(target.mem_size, 16)
+    steps_addr = lut_addr + 256
+    tables = _tables(target, steps_addr)
     images_addr = _align(steps_addr + len(tables), 16)
-    h, w, c = network.input_shape
-    stride = _align(h * w * c, 4)
+    stride = _align(target.input_size, 4)
     sram = sram_region(config)
     top = sram.end - STACK_MIN
     capacity = max(0, (top - images_addr) // stride)
@@ -162,8 +195,9 @@ def plan_layout(network: QuantizedNetwork, config: AccelConfig, free_start: int,
         kib = -(-need // 1024)
         pick = 1 << (kib - 1).bit_length()
         raise SramTooSmall(
-            f"network {network.name!r} on the SoC needs {kib} KiB of SRAM (firmware "
-            f"{free_start} B, network {compiled.mem_size - base} B, {compiled.commands} commands "
+            f"network {target.name!r} on the SoC needs {kib} KiB of SRAM (firmware "
+            f"{free_start} B, network {target.mem_size - base} B, {target.commands} commands "
             f"{len(tables)} B, one image {stride} B, stack {STACK_MIN} B); soc_sram_kib is "
             f"{config.soc_sram_kib}: use soc_sram_kib={pick} (--soc-sram-kib {pick}) or more")
-    return SocLayout(compiled, free_start, steps_addr, tables, images_addr, stride, capacity)
+    return SocLayout(target, free_start, lut_addr, steps_addr, tables, images_addr, stride,
+                     capacity)

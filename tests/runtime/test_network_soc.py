@@ -19,7 +19,7 @@ from accel.runtime.network_soc import (
     SocError, SramTooSmall, describe_status, run_batch, run_soc, soc_firmware,
 )
 from accel.runtime.soc_image import (
-    BLOB_MAGIC, BLOB_VERSION, COMMAND_WORDS, HEADER_WORDS, STEP_ACCEL, STEP_MAXPOOL, STEP_WORDS,
+    BLOB_MAGIC, BLOB_VERSION, COMMAND_WORDS, HEADER_WORDS, LUT_ONLY, STEP_ACCEL, STEP_KINDS,
     plan_layout,
 )
 from accel.compiler.tiler import Requant
@@ -97,16 +97,23 @@ def test_blob_format_matches_the_firmware():
     text = (FIRMWARE_DIR / "mnist_net.h").read_text()
     found = re.findall(r"#define (MNIST_\w+) (0x[0-9a-f]+|\d+)u", text)
     defines = {name: int(value, 0) for name, value in found}
+    kinds = {"MaxPool": "MAXPOOL", "MaxPoolOp": "MAXPOOL2D", "AvgPoolOp": "AVGPOOL",
+             "AddOp": "ADD"}
     assert defines == {"MNIST_BLOB_MAGIC": BLOB_MAGIC, "MNIST_BLOB_VERSION": BLOB_VERSION,
-                       "MNIST_STEP_ACCEL": STEP_ACCEL, "MNIST_STEP_MAXPOOL": STEP_MAXPOOL}
+                       "MNIST_STEP_ACCEL": STEP_ACCEL, "MNIST_LUT_ONLY": LUT_ONLY,
+                       **{f"MNIST_STEP_{kinds[k]}": v[0] for k, v in STEP_KINDS.items()}}
+    hostops = (FIRMWARE_DIR / "hostops.h").read_text()
+    counts = {n: int(v) for n, v in re.findall(r"#define HOSTOP_(\w+)_WORDS (\d+)u", hostops)}
+    assert counts == {"MAXPOOL_V1": STEP_KINDS["MaxPool"][1],
+                      "MAXPOOL": STEP_KINDS["MaxPoolOp"][1],
+                      "AVGPOOL": STEP_KINDS["AvgPoolOp"][1], "ADD": STEP_KINDS["AddOp"][1]}
 
     def words(struct):
         body = re.search(rf"struct {struct} {{(.*?)}};", text, re.S).group(1)
         body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
         return sum(int(n or 1) for n in re.findall(r"\w+(?:\[(\d+)\])?\s*[,;]", body))
 
-    assert (words("mnist_blob"), words("mnist_step"), words("mnist_command")) == \
-        (HEADER_WORDS, STEP_WORDS, COMMAND_WORDS)
+    assert (words("mnist_blob"), words("mnist_command")) == (HEADER_WORDS, COMMAND_WORDS)
 
 
 def test_firmware_leaves_an_aligned_free_start():
@@ -128,7 +135,11 @@ def test_too_small_sram_says_how_much_is_needed():
 def _patched(layout, step, index, command):
     """``layout`` with command ``index`` of accelerator step ``step`` replaced."""
     tables = np.frombuffer(layout.tables, dtype="<u4").copy()
-    first = tables[step * STEP_WORDS + 2] - layout.steps_addr  # the step's command table
+    at = 0
+    for _ in range(step):  # records: kind, word count, words
+        at += 2 + int(tables[at + 1])
+    assert tables[at] == STEP_ACCEL
+    first = tables[at + 3] - layout.steps_addr  # the step's command table
     at = first // 4 + index * COMMAND_WORDS
     tables[at:at + COMMAND_WORDS] = [command.funct7 << 3 | command.funct3, command.rs1,
                                      command.rs2]

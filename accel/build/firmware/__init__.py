@@ -5,7 +5,8 @@ configuration — ``accelgen.h`` (from the ISA spec), ``soc.h`` (memory map and 
 registers, from `accel.soc.memory_map`), ``accel_mmio.h`` (the same ``accel_<name>`` wrappers,
 issued through the memory-mapped command port instead of PCPI, also from the ISA spec) and the
 linker script — then compiles the C runtime, the tiled matmul driver, the compiled-network
-interpreter (``mnist_net.c``; unused code is dropped at link time) and one application with
+interpreter (``mnist_net.c``) and its host operations (``hostops.c``; unused code is dropped at
+link time) and one application with
 ``riscv64-unknown-elf-gcc -march=rv32im -mabi=ilp32 -O2`` and writes:
 
 ``<app>.elf``
@@ -71,7 +72,7 @@ _PREFIX = "riscv64-unknown-elf-"
 _ARCH = ["-march=rv32im", "-mabi=ilp32"]
 _CFLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections",
            "-fno-common", "-fno-tree-loop-distribute-patterns", "-mcmodel=medlow"]
-_SOURCES = ("start.S", "runtime.c", "matmul.c", "mnist_net.c")
+_SOURCES = ("start.S", "runtime.c", "matmul.c", "hostops.c", "mnist_net.c")
 
 
 class FirmwareError(RuntimeError):

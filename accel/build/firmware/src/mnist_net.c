@@ -2,6 +2,7 @@
 #include <stdint.h>
 
 #include "accelgen.h"
+#include "hostops.h"
 #include "mnist_net.h"
 #include "runtime.h"
 
@@ -17,93 +18,33 @@ uint32_t mnist_input_bytes(const struct mnist_blob *b)
     return b->input_height * b->input_width * b->input_channels;
 }
 
-/* On int32: int8_t results would be sign-extended again after every comparison. */
-static inline int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
-
-/* Per-byte maximum of four signed bytes packed in each word, without carries between bytes.
- * Inputs come with each byte's sign bit flipped (x ^ 0x80), which makes signed order unsigned. */
-static inline uint32_t max4(uint32_t a, uint32_t b)
+int32_t mnist_output(const struct mnist_blob *b, uint32_t i)
 {
-    const uint32_t high = 0x80808080u;
-    uint32_t low_ge = ((a | high) - (b & ~high)) & high;       /* a >= b on the low 7 bits */
-    uint32_t ge = (a & ~b & high) | (~(a ^ b) & low_ge);        /* a >= b, in bit 7 per byte */
-    uint32_t mask = (ge - (ge >> 7)) | ge;                      /* 0xff where a >= b */
-    return (a & mask) | (b & ~mask);
+    if (b->output_bytes == 1)
+        return ((const int8_t *)(uintptr_t)b->output_addr)[i];
+    return ((const int32_t *)(uintptr_t)b->output_addr)[i];
 }
 
-/* 2x2 windows (the usual case), four channels per word when the layout allows (channels a
- * multiple of 4 and word-aligned buffers), else one byte at a time. row: bytes per source
- * row. */
-static __attribute__((noinline)) void maxpool2(const int8_t *src, int8_t *dst, uint32_t oh,
-                                               uint32_t ow, uint32_t channels, uint32_t row)
+/* The input: pixel >> shift four bytes at a time (both buffers are 4-byte aligned), or the
+ * table lookup. */
+static void quantize(const struct mnist_blob *b, const uint8_t *pixels, int8_t *input,
+                     uint32_t count)
 {
-    if (channels % 4 == 0 && ((uintptr_t)src | (uintptr_t)dst | row) % 4 == 0) {
-        const uint32_t flip = 0x80808080u;
-        uint32_t step = channels / 4, stride = row / 4;
-        uint32_t *out = (uint32_t *)dst;
-        for (uint32_t y = 0; y < oh; y++) {
-            const uint32_t *p = (const uint32_t *)(src + 2 * y * row);
-            for (uint32_t x = 0; x < ow; x++, p += 2 * step) {
-                for (uint32_t c = 0; c < step; c++) {
-                    uint32_t top = max4(p[c] ^ flip, p[c + step] ^ flip);
-                    uint32_t bottom = max4(p[c + stride] ^ flip, p[c + stride + step] ^ flip);
-                    *out++ = max4(top, bottom) ^ flip;
-                }
-            }
-        }
+    uint32_t shift = b->input_shift;
+    if (shift < 8) {
+        uint32_t mask = (0xffu >> shift) * 0x01010101u;
+        const uint32_t *from = (const uint32_t *)pixels;
+        uint32_t *to = (uint32_t *)input;
+        uint32_t words = count / 4;
+        for (uint32_t i = 0; i < words; i++)
+            to[i] = (from[i] >> shift) & mask;
+        for (uint32_t i = words * 4; i < count; i++)
+            input[i] = (int8_t)(pixels[i] >> shift);
         return;
     }
-    for (uint32_t y = 0; y < oh; y++) {
-        const int8_t *p = src + 2 * y * row;
-        for (uint32_t x = 0; x < ow; x++, p += channels) {
-            const int8_t *end = p + channels;
-            for (; p < end; p++) {
-                int32_t top = max32(p[0], p[channels]);
-                *dst++ = (int8_t)max32(top, max32(p[row], p[row + channels]));
-            }
-        }
-    }
-}
-
-/* hostops.MaxPool.apply: int8 HWC source with a row pitch (in pixels) -> packed destination,
- * the fields in MaxPool's order: src, pitch, height, width, channels, size, dst. */
-static __attribute__((noinline)) void maxpool(const uint32_t *a)
-{
-    const int8_t *src = (const int8_t *)(uintptr_t)a[0];
-    uint32_t pitch = a[1], height = a[2], width = a[3], channels = a[4], size = a[5];
-    int8_t *dst = (int8_t *)(uintptr_t)a[6];
-    uint32_t oh = height / size, ow = width / size, row = pitch * channels;
-    if (size == 2) {
-        maxpool2(src, dst, oh, ow, channels, row);
-        return;
-    }
-    for (uint32_t y = 0; y < oh; y++) {
-        for (uint32_t x = 0; x < ow; x++) {
-            const int8_t *window = src + y * size * row + x * size * channels;
-            for (uint32_t c = 0; c < channels; c++) {
-                int32_t best = window[c];
-                for (uint32_t dy = 0; dy < size; dy++) {
-                    const int8_t *p = window + dy * row + c;
-                    for (uint32_t dx = 0; dx < size; dx++, p += channels)
-                        best = max32(best, *p);
-                }
-                *dst++ = (int8_t)best;
-            }
-        }
-    }
-}
-
-/* pixel >> shift for every byte; four bytes at a time (both buffers are 4-byte aligned). */
-static void quantize(const uint8_t *pixels, int8_t *input, uint32_t count, uint32_t shift)
-{
-    uint32_t mask = (0xffu >> shift) * 0x01010101u;
-    const uint32_t *from = (const uint32_t *)pixels;
-    uint32_t *to = (uint32_t *)input;
-    uint32_t words = count / 4;
-    for (uint32_t i = 0; i < words; i++)
-        to[i] = (from[i] >> shift) & mask;
-    for (uint32_t i = words * 4; i < count; i++)
-        input[i] = (int8_t)(pixels[i] >> shift);
+    const int8_t *lut = (const int8_t *)(uintptr_t)b->lut_addr;
+    for (uint32_t i = 0; i < count; i++)
+        input[i] = lut[pixels[i]];
 }
 
 /* Issue count commands; returns the index of the first unknown one (not issued), or count. */
@@ -137,6 +78,19 @@ static int run_accel(const uint32_t *a, struct mnist_timing *t)
     return 0;
 }
 
+/* The word count a step of `kind` carries, or 0 for an unknown kind. */
+static uint32_t step_words(uint32_t kind)
+{
+    switch (kind) {
+    case MNIST_STEP_ACCEL: return 2;
+    case MNIST_STEP_MAXPOOL: return HOSTOP_MAXPOOL_V1_WORDS;
+    case MNIST_STEP_MAXPOOL2D: return HOSTOP_MAXPOOL_WORDS;
+    case MNIST_STEP_AVGPOOL: return HOSTOP_AVGPOOL_WORDS;
+    case MNIST_STEP_ADD: return HOSTOP_ADD_WORDS;
+    default: return 0;
+    }
+}
+
 int mnist_check_blob(const struct mnist_blob *b)
 {
     if (b->magic != MNIST_BLOB_MAGIC) {
@@ -149,43 +103,65 @@ int mnist_check_blob(const struct mnist_blob *b)
                 MNIST_BLOB_VERSION);
         return -1;
     }
-    if (b->classes == 0 || (b->input_addr | b->images_addr | b->logits_addr) & 3u) {
+    if (b->output_count == 0 || (b->output_bytes != 1 && b->output_bytes != 4)
+        || (b->input_shift >= 8 && b->input_shift != MNIST_LUT_ONLY)
+        || (b->input_addr | b->images_addr | b->output_addr | b->steps_addr) & 3u) {
         uprintf("ERROR malformed blob header\n");
         return -1;
+    }
+    const uint32_t *step = (const uint32_t *)(uintptr_t)b->steps_addr;
+    for (uint32_t s = 0; s < b->step_count; s++) {
+        uint32_t words = step_words(step[0]);
+        if (words == 0 || step[1] != words) {
+            uprintf("ERROR step %u has kind %u with %u words\n", s, step[0], step[1]);
+            return -1;
+        }
+        step += 2 + words;
     }
     return 0;
 }
 
 int mnist_infer(const struct mnist_blob *b, const uint8_t *pixels, struct mnist_result *r)
 {
-    const struct mnist_step *steps = (const struct mnist_step *)(uintptr_t)b->steps_addr;
+    const uint32_t *step = (const uint32_t *)(uintptr_t)b->steps_addr;
     int8_t *input = (int8_t *)(uintptr_t)b->input_addr;
-    const int32_t *logits = (const int32_t *)(uintptr_t)b->logits_addr;
     struct mnist_timing *t = &r->timing;
 
     *t = (struct mnist_timing){0, 0, 0, 0};
     uint32_t start = cycles_lo();
-    quantize(pixels, input, mnist_input_bytes(b), b->input_shift);
+    quantize(b, pixels, input, mnist_input_bytes(b));
     uint32_t mark = cycles_lo();
     t->quant = mark - start;
-    for (uint32_t s = 0; s < b->step_count; s++) {
-        if (steps[s].kind == MNIST_STEP_ACCEL) {
-            if (run_accel(steps[s].args, t))
+    for (uint32_t s = 0; s < b->step_count; s++, step += 2 + step[1]) {
+        uint32_t kind = step[0];
+        const uint32_t *args = step + 2;
+        if (kind == MNIST_STEP_ACCEL) {
+            if (run_accel(args, t))
                 return -1;
-        } else if (steps[s].kind == MNIST_STEP_MAXPOOL) {
-            mark = cycles_lo();
-            maxpool(steps[s].args);
-            t->pool += cycles_lo() - mark;
-        } else {
-            uprintf("ERROR step %u has unknown kind %u\n", s, steps[s].kind);
+            continue;
+        }
+        mark = cycles_lo();
+        switch (kind) {
+        case MNIST_STEP_MAXPOOL: hostop_maxpool_v1(args); break;
+        case MNIST_STEP_MAXPOOL2D: hostop_maxpool(args); break;
+        case MNIST_STEP_AVGPOOL: hostop_avgpool(args); break;
+        case MNIST_STEP_ADD: hostop_add(args); break;
+        default:
+            uprintf("ERROR step %u has unknown kind %u\n", s, kind);
             return -1;
         }
+        t->pool += cycles_lo() - mark;
     }
     r->status = accel_status();
     uint32_t pred = 0;
-    for (uint32_t i = 1; i < b->classes; i++)
-        if (logits[i] > logits[pred])
+    int32_t best = mnist_output(b, 0);
+    for (uint32_t i = 1; i < b->output_count; i++) {
+        int32_t v = mnist_output(b, i);
+        if (v > best) {
+            best = v;
             pred = i;
+        }
+    }
     r->pred = pred;
     r->cycles = cycles_lo() - start;
     return 0;

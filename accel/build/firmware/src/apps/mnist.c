@@ -4,16 +4,17 @@
  * the blob mnist_net.h describes (accel/runtime/soc_image.py writes it), and mnist_net.c
  * interprets it.
  *
- * For each image it times, with the SoC timer, the quantization (pixel >> input_shift into
+ * For each image it times, with the SoC timer, the quantization (the blob's pixel table into
  * input_addr), the steps (commands issued through PCPI custom-0 instructions by
- * accel_issue_code, the dispatch accelgen.h generates from the ISA spec; max pooling on the
- * core, as hostops.MaxPool.apply),
- * the status read and the logits' read-back (argmax), then prints one line:
+ * accel_issue_code, the dispatch accelgen.h generates from the ISA spec; pooling and adds on the
+ * core, hostops.c, as accel/compiler/hostops.py's apply), the status read and the output's
+ * read-back (argmax), then prints one line:
  *
  *   img <index> pred <class> cycles <total> quant <c> pool <c> issue <c> wait <c>
  *       status 0x<status> logits <l0>,<l1>,...
  *
- * (one line; "issue" is the time spent issuing commands other than each step's final fence,
+ * (one line; the "logits" are the network's output values, int8 or int32; "pool" is the time in
+ * host operations; "issue" is the time spent issuing commands other than each step's final fence,
  * which includes stalls while the accelerator's command queue is full, "wait" the time in those
  * fences: until the accelerator has finished the step). A failing status is cleared after the
  * line, so every image reports its own. At the end: "DONE"; a malformed blob or an unknown
@@ -32,9 +33,8 @@ int main(void)
     if (mnist_check_blob(b))
         return 1;
     uint32_t stride = (mnist_input_bytes(b) + 3u) & ~3u;
-    const int32_t *logits = (const int32_t *)(uintptr_t)b->logits_addr;
-    uprintf("mnist: %u steps, %u images of %ux%ux%u, %u classes\n", b->step_count,
-            b->image_count, b->input_height, b->input_width, b->input_channels, b->classes);
+    uprintf("mnist: %u steps, %u images of %ux%ux%u, %u outputs\n", b->step_count,
+            b->image_count, b->input_height, b->input_width, b->input_channels, b->output_count);
     if (accel_status_error(accel_status()))
         accel_clear_error();
 
@@ -47,8 +47,8 @@ int main(void)
         uprintf("img %u pred %u cycles %u quant %u pool %u issue %u wait %u status 0x%08x "
                 "logits ", b->first_index + n, r.pred, r.cycles, t->quant, t->pool, t->issue,
                 t->wait, r.status);
-        for (uint32_t i = 0; i < b->classes; i++)
-            uprintf(i ? ",%d" : "%d", logits[i]);
+        for (uint32_t i = 0; i < b->output_count; i++)
+            uprintf(i ? ",%d" : "%d", mnist_output(b, i));
         uart_putc('\n');
         if (accel_status_error(r.status))
             accel_clear_error();

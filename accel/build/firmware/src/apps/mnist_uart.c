@@ -118,11 +118,10 @@ int main(void)
         return 1;
     byte_timeout = SOC_REG(SOC_UART_BASE, SOC_UART_DIVISOR) * 10u * DEMO_TIMEOUT_BYTES;
     uint8_t *pixels = (uint8_t *)(uintptr_t)b->images_addr;
-    const int32_t *logits = (const int32_t *)(uintptr_t)b->logits_addr;
     if (accel_status_error(accel_status()))
         accel_clear_error();
     uprintf("mnist-uart ready %ux%ux%u %u classes\n", b->input_height, b->input_width,
-            b->input_channels, b->classes);
+            b->input_channels, b->output_count);
 
     uint32_t digit = 0;
     for (;;) {
@@ -145,8 +144,8 @@ int main(void)
         }
         digit = r.pred & LED_DIGIT;
         uprintf("digit %u cycles %u logits ", r.pred, r.cycles);
-        for (uint32_t i = 0; i < b->classes; i++)
-            uprintf(i ? ",%d" : "%d", logits[i]);
+        for (uint32_t i = 0; i < b->output_count; i++)
+            uprintf(i ? ",%d" : "%d", mnist_output(b, i));
         uart_putc('\n');
     }
 }
