@@ -140,7 +140,26 @@ class CompiledGraph:
             mem, (bytes, bytearray)) else np.asarray(mem)).reshape(self.output_shape)
 
     def layers(self) -> list[LayerInfo]:
+        """One `LayerInfo` per node (and per identity copy), in execution order."""
         return list(self.info)
+
+    def table(self, predict: bool = True) -> list[dict]:
+        """The per-layer table for a CLI: name, op, shape, MACs, accelerator MACs, where it
+        runs and, with ``predict``, the cycle model's cycles of the node's commands
+        (`accel.perf.program.predict_program`, each node as its own fenced program; None on
+        the host)."""
+        from accel.perf.program import predict_program
+        from accel.isa.encoding import encode
+
+        fence = encode("fence")
+        rows = []
+        for row in self.info:
+            cycles = None
+            if predict and row.commands:
+                cycles = predict_program(self.config, row.commands + (fence,)).cycles
+            rows.append({"name": row.name, "op": row.op, "shape": row.shape, "macs": row.macs,
+                         "accel_macs": row.accel_macs, "where": row.where, "cycles": cycles})
+        return rows
 
 
 def _requant(node, constant) -> Requant | ChannelRequant | None:

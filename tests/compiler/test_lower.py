@@ -219,3 +219,56 @@ def test_other_errors():
     tensors = {"x": Tensor("x", (2, 2, 1), 1.0, -128), "y": Tensor("y", (2, 2, 1), 1.0)}
     with pytest.raises(ValueError, match="big: the bias"):
         compile_graph(Graph("g", tensors, (conv,), "x", "y"), CONFIGS["2x3ws"])
+
+
+def test_table_predicts_accelerator_cycles():
+    b = Builder(31, (6, 6, 2))
+    b.conv(3, (3, 3), (2, 2), (1, 1, 1, 1))
+    b.avgpool((3, 3), (1, 1))
+    b.dense(4, requant=False)
+    compiled = compile_graph(b.graph(), CONFIGS["2x3ws"])
+    rows = compiled.table()
+    assert [r["op"] for r in rows] == ["copy", "Conv2D", "AvgPool", "Dense"]
+    assert [r["where"] for r in rows] == ["accel", "accel", "host", "accel"]
+    assert rows[2]["cycles"] is None and all(r["cycles"] > 0 for r in rows if r["where"] ==
+                                             "accel")
+    assert rows[1]["macs"] == (3 * 3 * 3) * (3 * 3 * 2) and rows[1]["accel_macs"] >= rows[1]["macs"]
+    assert all(r["cycles"] is None for r in compiled.table(predict=False))
+
+
+def _random_graph(seed: int) -> Builder:
+    """A random chain with a residual branch: convs of random kernel/stride/pads/groups, pools,
+    an add, and a dense head."""
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(5, 10))
+    b = Builder(seed, (size, int(rng.integers(5, 10)), int(rng.integers(1, 4))),
+                zero_point=int(rng.integers(-128, 128)))
+    for _ in range(int(rng.integers(1, 4))):
+        h, w, c = b.tensors[b.last].shape
+        kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+        kh, kw = min(kh, h + 2), min(kw, w + 2)
+        pads = tuple(int(rng.integers(0, k)) for k in (kh, kw, kh, kw))
+        if h + pads[0] + pads[2] < kh or w + pads[1] + pads[3] < kw:
+            pads = (kh - 1, kw - 1, kh - 1, kw - 1)
+        groups = c if rng.integers(3) == 0 else 1
+        cout = c * int(rng.integers(1, 3)) if groups > 1 else int(rng.integers(1, 5))
+        stride = tuple(int(v) for v in rng.integers(1, 3, 2))
+        b.conv(cout, (kh, kw), stride, pads, groups, per_channel=bool(rng.integers(2)),
+               relu=bool(rng.integers(2)))
+    first = b.last
+    h, w, c = b.tensors[first].shape
+    b.conv(c, (3, 3), (1, 1), (1, 1, 1, 1), src=first)
+    b.add(first, b.last, relu=bool(rng.integers(2)))
+    if min(h, w) >= 2 and rng.integers(2):
+        b.maxpool((2, 2), (1, 1), (0, 0, 1, 1))
+    if rng.integers(2):
+        b.avgpool((2, 2), (1, 1), (1, 1, 0, 0), include=bool(rng.integers(2)))
+    b.dense(int(rng.integers(1, 6)), requant=bool(rng.integers(2)),
+            per_channel=bool(rng.integers(2)))
+    return b
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_graphs(seed):
+    name = sorted(CONFIGS)[seed % len(CONFIGS)]
+    check(_random_graph(seed), CONFIGS[name], count=1)
