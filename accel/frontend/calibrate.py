@@ -116,16 +116,14 @@ def collect_ranges(model: Model, data: np.ndarray) -> dict[str, tuple[float, flo
     except Exception as exc:  # noqa: BLE001
         raise FrontendError(f"{model.source}: onnxruntime cannot run the float model: "
                             f"{str(exc).splitlines()[0]}") from None
-    batch_dim = session.get_inputs()[0].shape[0]
-    step = 64 if not isinstance(batch_dim, int) else batch_dim
     names = [o.name for o in session.get_outputs()]
     ranges: dict[str, list[float]] = {}
-    data = data[: len(data) - len(data) % step] if step > 1 and len(data) >= step else data
-    if step > 1 and isinstance(batch_dim, int) and len(data) < step:
-        raise FrontendError(f"{model.source}: the model takes batches of {step}; give at least "
-                            f"{step} calibration inputs")
-    for start in range(0, len(data), step):
-        outputs = session.run(names, {model.input: data[start:start + step]})
+    for sample in data:  # one at a time: exporters often fix the batch in Reshape shapes
+        try:
+            outputs = session.run(names, {model.input: sample[None]})
+        except Exception as exc:  # noqa: BLE001
+            raise FrontendError(f"{model.source}: onnxruntime fails on a calibration input: "
+                                f"{str(exc).splitlines()[0]}") from None
         for name, out in zip(names, outputs):
             lo, hi = float(np.min(out)), float(np.max(out))
             old = ranges.get(name)
