@@ -1,2 +1,5 @@
-"""Lowering to accelerator programs: GEMMs tiled into command streams (`tiler`) and the host
-steps between programs (`hostops`). Pure Python and NumPy: no Amaranth, no gateware."""
+"""Lowering to accelerator programs. Pure Python and NumPy: no Amaranth, no gateware.
+
+`graph` is the integer network IR and `reference` its exact semantics; `lower` compiles a graph
+into accelerator programs (`tiler` GEMMs, shapes from `lower_gemm`, buffers from `layout`) and
+host steps (`hostops`), both `steps`; `run` executes a compiled graph on the golden model."""

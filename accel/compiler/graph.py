@@ -5,7 +5,8 @@ A `Graph` is a list of `Node` objects in topological order over named `Tensor` v
 tensor is int8 in HWC layout (``(height, width, channels)``, batch 1) or a 1-D vector
 ``(features,)``, and carries the affine quantization ``real = scale x (q - zero_point)``; the
 only int32 tensor is a `Dense` output without requantization (raw accumulators, e.g. logits).
-Integer semantics of every node are exact and defined by `accel.compiler.reference`; ``scale``
+Integer semantics of every node are exact and defined by `accel.compiler.reference`
+(accumulators are int32 and wrap like the accelerator's; a well-formed model never does); ``scale``
 is informational there (it dequantizes outputs and documents the model), except where a node
 derives its fixed-point factors from it at construction.
 

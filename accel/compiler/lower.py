@@ -273,7 +273,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
     for index, node in enumerate(graph.nodes):
         out_t = graph.tensors[node.output]
         dst = buffers[node.output, None]
-        macs, accel_macs, where, cmds = 0, 0, "host", ()
+        accel_macs, where, cmds = 0, "host", ()
         if isinstance(node, (Conv2D, Dense)):
             src = source(node, node.input)
             zx = graph.tensors[node.input].zero_point
