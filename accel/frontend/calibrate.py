@@ -84,12 +84,23 @@ def calibration_inputs(calibration, shape: tuple[int, ...], mean: float,
 
 
 def input_quant(data: np.ndarray, pixels: bool, mean: float, std: float) -> tuple[float, int]:
-    """The int8 quantization of the model input: for pixels ``q = p - 128`` exactly (scale
-    ``1 / (255 std)``), else the asymmetric int8 quantization of the calibrated range."""
+    """The int8 quantization of the model input.
+
+    For pixels the scale is ``1 / (255 std)``, one level per pixel value: ``q = p - 128`` plus
+    a constant, every pixel its own level, exactly when ``255 mean`` is an integer; otherwise
+    every pixel still gets its own level, unless ``255 mean`` ends in exactly .5 (mean 0.5):
+    then the scale grows by a part in 10**9 so that no pixel sits on a rounding tie, and only
+    the two middle pixels share a level. Other inputs get the asymmetric int8 quantization of
+    their calibrated range.
+    """
     from accel.frontend.walk import activation_quant
-    if pixels:
-        return 1.0 / (255.0 * std), int(np.clip(np.rint(255.0 * mean - 128), -128, 127))
-    return activation_quant(float(data.min()), float(data.max()))
+    if not pixels:
+        return activation_quant(float(data.min()), float(data.max()))
+    offset = 255.0 * mean - 128
+    scale = 1.0 / (255.0 * std)
+    if abs(offset - np.floor(offset) - 0.5) < 1e-9:
+        scale *= 1 + 1e-9
+    return scale, int(np.clip(np.rint(offset), -128, 127))
 
 
 def collect_ranges(model: Model, data: np.ndarray) -> dict[str, tuple[float, float]]:

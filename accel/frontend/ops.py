@@ -190,15 +190,22 @@ def _clip(w, node, attrs):
 
 def _batchnorm(w, node, attrs):
     value = w.get(node, node.input[0])
-    if not (isinstance(value, Pending) and value.op == "conv" and value.weight_scale is None
-            and not value.relu and value.clip is None):
-        raise node_error(node, "must directly follow a float Conv (it is folded into it)")
+    if not (isinstance(value, Pending) and value.op == "conv" and not value.relu
+            and value.clip is None):
+        raise node_error(node, "must directly follow a Conv (it is folded into it; fold it "
+                               "before quantizing, e.g. onnxruntime quant_pre_process)")
     gamma, beta, mean, var = (np.asarray(w.const(node, n, "a parameter"), dtype=np.float64)
                               for n in node.input[1:5])
     factor = gamma / np.sqrt(var + float(attrs.get("epsilon", 1e-5)))
-    bias = np.zeros_like(mean) if value.bias is None else value.bias
-    return [replace(value, weight=value.weight * factor, bias=(bias - mean) * factor + beta,
-                    name=node.output[0])] + [None] * (len(node.output) - 1)
+    bias = np.zeros_like(mean) if value.bias is None else value.bias * (
+        1.0 if value.bias_scale is None else value.bias_scale)
+    if value.weight_scale is None:  # real weights: scale them
+        weight, wscale = value.weight * factor, None
+    else:  # integer weights: the factor moves into the per-channel scale (its sign into them)
+        weight = value.weight * np.where(factor < 0, -1, 1)
+        wscale = value.weight_scale * np.abs(factor)
+    return [replace(value, weight=weight, weight_scale=wscale, bias=(bias - mean) * factor + beta,
+                    bias_scale=None, name=node.output[0])] + [None] * (len(node.output) - 1)
 
 
 def _maxpool(w, node, attrs):
@@ -240,7 +247,7 @@ def _post(w, node, attrs):
         raise node_error(node, "needs a computed input")
     if axis not in (-1, 1):
         raise node_error(node, f"axis {axis} is not the feature axis (1 or -1)")
-    if node.output[0] != w.model.output:
+    if not w.feeds_output(node.output[0]):
         raise node_error(node, "must be the last node")
     w.postprocess = node.op_type.lower()
     return [Post(w.postprocess, value)]

@@ -135,16 +135,10 @@ def _maxpool(w, node, attrs):
 
 
 def _qsoftmax(w, node, attrs):
-    if node.output[0] != w.model.output and not _only_dequantized(w, node):
+    if not w.feeds_output(node.output[0]):
         raise node_error(node, "must be the last node")
     w.postprocess = "softmax"
     return [Post("softmax", w.qvalue(node, node.input[0]))]
-
-
-def _only_dequantized(w, node) -> bool:
-    users = [n for n in w.model.proto.graph.node if node.output[0] in n.input]
-    return len(users) == 1 and users[0].op_type == "DequantizeLinear" and \
-        users[0].output[0] == w.model.output
 
 
 QOPERATOR_HANDLERS = {

@@ -23,7 +23,7 @@ __all__ = ["Walker", "LAYOUT_OPS"]
 
 LAYOUT_OPS = ("Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze")
 #: Ops folded when every input is constant (never the quantization ops: their integers matter).
-NOT_FOLDED = {"DequantizeLinear", "QuantizeLinear"}
+NOT_FOLDED = {"DequantizeLinear"}
 INT8_TYPES = {np.dtype(np.int8): 0, np.dtype(np.uint8): 128}
 
 
@@ -148,7 +148,8 @@ class Walker:
     def step(self, node, handlers: dict) -> None:
         inputs = [n for n in node.input if n]
         key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
-        if key == "DequantizeLinear" and isinstance(self.get(node, inputs[0]), Post):
+        if key in ("QuantizeLinear", "DequantizeLinear") and \
+                isinstance(self.get(node, inputs[0]), Post):
             self.env[node.output[0]] = self.env[inputs[0]]
             return
         for name in inputs:
@@ -158,6 +159,8 @@ class Walker:
                 all(isinstance(self.env.get(n), Const) for n in inputs):
             self._fold(node)
             return
+        if key == "Shape" and isinstance(self.get(node, inputs[0]), Pending):
+            self.fview(node, inputs[0])
         if key == "Shape" and isinstance(self.get(node, inputs[0]), (QValue, FView)):
             self.env[node.output[0]] = Const(np.array(self._layout(node, inputs[0]).shape))
             return
@@ -179,6 +182,16 @@ class Walker:
         for name, value in zip(node.output, results):
             if name:
                 self.env[name] = Const(np.asarray(value))
+
+    def feeds_output(self, name: str) -> bool:
+        """True when ``name`` reaches the model output through QuantizeLinear and
+        DequantizeLinear nodes only."""
+        while name != self.model.output:
+            users = [n for n in self.model.proto.graph.node if name in n.input]
+            if len(users) != 1 or users[0].op_type not in ("QuantizeLinear", "DequantizeLinear"):
+                return False
+            name = users[0].output[0]
+        return True
 
     def _layout(self, node, name: str) -> np.ndarray:
         value = self.get(node, name)

@@ -112,3 +112,46 @@ def squeeze_chain():
 CASES = {f.__name__: f for f in (conv_same_stride, conv_big_kernel, depthwise, pools,
                                   maxpool_ceil, residual, flatten_gemm, matmul_add,
                                   transpose_flatten, squeeze_chain)}
+
+
+def batchnorm():
+    """Conv, BatchNormalization (folded into it), Relu6 as Clip(0, 6)."""
+    n = Net((3, 6, 6))
+    y = n.conv("x", 3, 4, 3, pads=[1, 1, 1, 1], bias=False)
+    r = n.rng
+    params = [n.const(a.astype(np.float32)) for a in (r.uniform(0.5, 2, 4), r.normal(size=4),
+                                                      r.normal(size=4) * 0.1,
+                                                      r.uniform(0.5, 2, 4))]
+    y = n.node("BatchNormalization", [y, *params], epsilon=1e-3)
+    y = n.node("Clip", [y, n.const(np.float32(0)), n.const(np.float32(6))])
+    return n, y
+
+
+def folded_constants():
+    """Weights made by constant subgraphs: a Transpose of an initializer, a Constant node
+    reshaped, a Cast; the Gemm input reshaped through Shape/Gather/Concat (PyTorch's
+    ``x.view(x.size(0), -1)``)."""
+    n = Net((2, 4, 4))
+    w = n.rng.normal(size=(3, 3, 2, 3)).astype(np.float32) / 4  # (kh, kw, cin, cout)
+    wt = n.node("Transpose", [n.const(w)], perm=[3, 2, 0, 1])
+    from onnx import helper, numpy_helper
+    bias = numpy_helper.from_array(n.rng.normal(size=(1, 3)).astype(np.float64), "b")
+    n.nodes.append(helper.make_node("Constant", [], ["bias64"], value=bias))
+    b = n.node("Cast", [n.node("Reshape", ["bias64", n.const(np.array([3]))])], to=1)
+    y = n.node("Relu", [n.node("Conv", ["x", wt, b], pads=[0, 0, 0, 0])])
+    shape = n.node("Shape", [y])
+    batch = n.node("Gather", [shape, n.const(np.array([0]))], axis=0)
+    target = n.node("Concat", [batch, n.const(np.array([-1]))], axis=0)
+    y = n.node("Reshape", [y, target])
+    return n, n.gemm(y, 12, 4)
+
+
+def classifier():
+    """A small classifier with a Softmax at the end (graph.postprocess)."""
+    n = Net((1, 8, 8))
+    y = n.node("Relu", [n.conv("x", 1, 4, 3, strides=[2, 2], pads=[1, 1, 1, 1])])
+    y = n.node("Flatten", [y])
+    return n, n.node("Softmax", [n.gemm(y, 64, 10)], axis=1)
+
+
+FLOAT_CASES = dict(CASES, **{f.__name__: f for f in (batchnorm, folded_constants, classifier)})
