@@ -1,5 +1,7 @@
 """The bring-your-own-model example exports cnn5, quantizes it with onnxruntime in both formats,
-and the int8 models stay within half a point of float on the held-out digits."""
+the int8 models stay within half a point of float on the held-out digits, and the imported
+models run on the golden model (and the RTL) with outputs equal to the exact reference and to
+onnxruntime's."""
 
 import os
 import re
@@ -35,3 +37,31 @@ def test_export_and_quantize_keep_accuracy(tmp_path):
         model = onnx.load(tmp_path / f"cnn5-{name}.onnx")
         onnx.checker.check_model(model)
         assert op in {node.op_type for node in model.graph.node}
+
+
+def accelerator_lines(out):
+    return re.findall(r"(golden|rtl): int8 ([\d.]+)% on (\d+) digits; outputs equal the exact "
+                      r"reference: (\w+); (.*)", out)
+
+
+@pytest.mark.slow
+def test_imported_models_run_on_the_golden_model(tmp_path):
+    out = run_example("--images", "200", "--accel-images", "12", "--rows", "4", "--cols", "4",
+                      "--out", str(tmp_path))
+    lines = accelerator_lines(out)
+    assert len(lines) == 3, out  # float (accelgen's quantizer), QDQ, QOperator
+    assert all(backend == "golden" and count == "12" and exact == "True"
+               for backend, _, count, exact, _ in lines)
+    for _, _, _, _, agreement in lines[1:]:
+        assert "equal onnxruntime's on 100.0% of images" in agreement
+    assert len(re.findall(r"cycles per inference \(cycle model\), physical bound", out)) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+def test_imported_models_run_on_the_rtl(tmp_path):
+    out = run_example("--images", "2", "--accel-images", "2", "--rows", "4", "--cols", "4",
+                      "--backend", "rtl", "--out", str(tmp_path), timeout=3600)
+    lines = accelerator_lines(out)
+    assert len(lines) == 3 and all(b == "rtl" and e == "True" for b, _, _, e, _ in lines), out
+    assert len(re.findall(r"cycles per inference \(RTL\)", out)) == 3
