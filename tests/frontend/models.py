@@ -72,8 +72,8 @@ class Net:
 
 
 class Reader(CalibrationDataReader):
-    def __init__(self, data) -> None:
-        self.data = iter([{"x": d[None]} for d in data])
+    def __init__(self, data, name: str = "x") -> None:
+        self.data = iter([{name: d[None]} for d in data])
 
     def get_next(self):
         return next(self.data, None)
@@ -95,7 +95,7 @@ def quantize(model: onnx.ModelProto, fmt: str, *, per_channel=True, activation="
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "f.onnx"), os.path.join(tmp, "q.onnx")
         onnx.save(model, src)
-        quantize_static(src, dst, Reader(calibration(shape, count, seed)),
+        quantize_static(src, dst, Reader(calibration(shape, count, seed), model.graph.input[0].name),
                         quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
                         per_channel=per_channel,
                         activation_type=QuantType.QUInt8 if activation == "uint8"
@@ -142,7 +142,7 @@ def compare(graph: Graph, model: onnx.ModelProto, samples: int = 8, seed: int = 
         q = inputs[i] if inputs is not None else \
             rng.integers(-128, 128, size=graph.input_tensor.shape)
         ours = run_reference(graph, q)
-        theirs = from_onnx(graph, run.run(None, {"x": to_onnx(graph, q)})[0])
+        theirs = from_onnx(graph, run.run(None, {model.graph.input[0].name: to_onnx(graph, q)})[0])
         diff = np.abs(ours - theirs)
         worst, off, total = max(worst, int(diff.max())), off + int((diff > 0).sum()), \
             total + diff.size
@@ -195,7 +195,7 @@ def compare_layers(graph: Graph, model: onnx.ModelProto, samples: int = 4,
     worst, off, total, nodes = 0, 0, 0, set()
     for _ in range(samples):
         q = rng.integers(-128, 128, size=graph.input_tensor.shape)
-        got = dict(zip(outputs, run.run(outputs, {"x": to_onnx(graph, q)})))
+        got = dict(zip(outputs, run.run(outputs, {model.graph.input[0].name: to_onnx(graph, q)})))
         values = {graph.input: q}
         values.update({n: _as_graph_values(graph.tensors[n], got[n]) for n in wanted
                        if n in got})
