@@ -4,4 +4,4 @@ onnx and onnxruntime, never Amaranth). `load_onnx` reads ONNX (float, QDQ, QOper
 from accel.frontend.errors import FrontendError
 from accel.frontend.onnx import load_onnx
 
-__all__ = ["load_onnx", "FrontendError"]
+__all__ = ["FrontendError", "load_onnx"]

@@ -13,7 +13,7 @@ from onnx import helper
 
 from accel.frontend.errors import node_error
 
-__all__ = ["attributes", "Geometry", "geometry"]
+__all__ = ["Geometry", "attributes", "geometry"]
 
 
 def attributes(node) -> dict:

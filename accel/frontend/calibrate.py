@@ -17,7 +17,7 @@ import onnx
 from accel.frontend.errors import FrontendError
 from accel.frontend.loader import Model
 
-__all__ = ["calibration_inputs", "collect_ranges", "input_quant", "MNIST_SAMPLES"]
+__all__ = ["MNIST_SAMPLES", "calibration_inputs", "collect_ranges", "input_quant"]
 
 #: Offline MNIST samples of the default calibration.
 MNIST_SAMPLES = 500

@@ -14,7 +14,7 @@ from onnx import numpy_helper
 
 from accel.frontend.errors import FrontendError
 
-__all__ = ["Model", "read_model", "OPSETS", "QOPERATOR_OPS"]
+__all__ = ["OPSETS", "QOPERATOR_OPS", "Model", "read_model"]
 
 #: Default-domain opsets the front end reads.
 OPSETS = range(7, 22)

@@ -25,8 +25,6 @@ from __future__ import annotations
 import math
 import os
 
-import numpy as np
-
 from accel.compiler.graph import Graph
 from accel.frontend.calibrate import calibration_inputs, collect_ranges, input_quant
 from accel.frontend.errors import FrontendError
@@ -35,7 +33,7 @@ from accel.frontend.ops import FLOAT_HANDLERS
 from accel.frontend.qlinear import QOPERATOR_HANDLERS
 from accel.frontend.walk import COMMON_HANDLERS, Walker
 
-__all__ = ["load_onnx", "FrontendError"]
+__all__ = ["FrontendError", "load_onnx"]
 
 
 def load_onnx(model, *, calibration=None, mean: float = 0.0, std: float = 1.0,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-__all__ = ["Const", "QConst", "QValue", "FView", "Pending", "Post", "Input", "replace"]
+__all__ = ["Const", "FView", "Input", "Pending", "Post", "QConst", "QValue", "replace"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from accel.frontend.errors import FrontendError, node_error
 from accel.frontend.loader import Model
 from accel.frontend.values import Const, FView, Input, Pending, Post, QConst, QValue
 
-__all__ = ["Walker", "LAYOUT_OPS"]
+__all__ = ["LAYOUT_OPS", "Walker"]
 
 LAYOUT_OPS = ("Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze")
 #: Ops folded when every input is constant (never the quantization ops: their integers matter).

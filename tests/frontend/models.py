@@ -95,7 +95,8 @@ def quantize(model: onnx.ModelProto, fmt: str, *, per_channel=True, activation="
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "f.onnx"), os.path.join(tmp, "q.onnx")
         onnx.save(model, src)
-        quantize_static(src, dst, Reader(calibration(shape, count, seed), model.graph.input[0].name),
+        reader = Reader(calibration(shape, count, seed), model.graph.input[0].name)
+        quantize_static(src, dst, reader,
                         quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
                         per_channel=per_channel,
                         activation_type=QuantType.QUInt8 if activation == "uint8"
