@@ -91,6 +91,47 @@ def test_mlp_on_soc_matches_reference():
     assert all(r.phases["pool"] == 0 and r.phases["issue"] > 0 for r in results)
 
 
+def _check_graph(graph, images):
+    """A graph on the SoC: outputs equal the exact reference and the golden backend's."""
+    from accel.compiler.pixels import quantize_pixels
+    from accel.compiler.reference import run_reference
+    from accel.runtime import target
+
+    require_toolchain()
+    results = run_soc(graph, CONFIG, images, check=False)
+    layout = plan_layout(graph, CONFIG, soc_firmware(CONFIG).free_start)
+    golden = target.run_golden(layout.target, images)
+    for result, want, image in zip(results, golden, images):
+        np.testing.assert_array_equal(
+            result.logits, run_reference(graph, quantize_pixels(graph, image)).reshape(-1))
+        np.testing.assert_array_equal(result.logits, want.logits)
+        assert result.logits.dtype == want.logits.dtype
+        assert (result.macs, result.load_bytes) == (want.macs, want.load_bytes)
+        assert result.cycles > target.bound_cycles(layout.target, want)
+        assert result.cycles >= sum(result.phases.values()) > 0
+        assert result.phases["pool"] > 0 and result.phases["quant"] > 0
+    return results
+
+
+def test_residual_graph_on_soc():
+    """SAME stride-2 conv, depthwise conv, residual add, padded 3x3/3 max pool, average pool
+    and dense head with per-channel requantization; pixels through a normalizing table."""
+    from tests.support.graphs import graph_images, residual_graph
+
+    graph = residual_graph(seed=5)
+    results = _check_graph(graph, graph_images(graph, 2, seed=5))
+    assert not np.array_equal(results[0].logits, results[1].logits)
+
+
+def test_pool_output_graph_on_soc():
+    """A graph ending with host steps and an int8 output; 3-channel images."""
+    from tests.support.graphs import graph_images, pool_output_graph
+
+    graph = pool_output_graph(seed=6)
+    results = _check_graph(graph, graph_images(graph, 2, seed=6))
+    assert all(r.logits.dtype == np.int8 and r.logits.size == 5 for r in results)
+
+
 def test_blob_format_matches_the_firmware():
     """soc_image.py writes what mnist_net.h (the interpreter of mnist.c and mnist_uart.c)
     reads: same constants and record sizes."""
