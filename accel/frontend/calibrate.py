@@ -128,10 +128,12 @@ def collect_ranges(model: Model, data: np.ndarray) -> dict[str, tuple[float, flo
         raise FrontendError(f"{model.source}: onnxruntime cannot run the float model: "
                             f"{str(exc).splitlines()[0]}") from None
     names = [o.name for o in session.get_outputs()]
+    batch = session.get_inputs()[0].shape[0]
+    repeat = batch if isinstance(batch, int) and batch > 1 else 1  # a fixed batch: copies
     ranges: dict[str, list[float]] = {}
     for sample in data:  # one at a time: exporters often fix the batch in Reshape shapes
         try:
-            outputs = session.run(names, {model.input: sample[None]})
+            outputs = session.run(names, {model.input: np.repeat(sample[None], repeat, 0)})
         except Exception as exc:  # noqa: BLE001
             raise FrontendError(f"{model.source}: onnxruntime fails on a calibration input: "
                                 f"{str(exc).splitlines()[0]}") from None

@@ -191,12 +191,13 @@ def _activation(p: Pending, scale: float, zero_point: int) -> bool:
     relu = p.relu
     if p.clip is not None:
         low, high = p.clip
+        clip = p.clip_node or p.node
         if high < highest - scale / 2:
-            raise node_error(p.node, f"Clip upper bound {high:g} is not implied by the output "
+            raise node_error(clip, f"Clip upper bound {high:g} is not implied by the output "
                                      f"range (up to {highest:g}); quantize the output to it")
         if low > lowest + scale / 2:
             if low != 0:
-                raise node_error(p.node, f"Clip lower bound {low:g} is neither 0 nor implied "
+                raise node_error(clip, f"Clip lower bound {low:g} is neither 0 nor implied "
                                          f"by the output range (from {lowest:g})")
             relu = True
     if relu and p.op in ("avgpool",) and zero_point == -128:

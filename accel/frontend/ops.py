@@ -185,7 +185,8 @@ def _clip(w, node, attrs):
         raise node_error(node, "must follow a Conv, Gemm, MatMul, Add or AveragePool")
     if value.clip is not None:
         low, high = max(low, value.clip[0]), min(high, value.clip[1])
-    return [replace(value, clip=(float(low), float(high)), name=node.output[0])]
+    return [replace(value, clip=(float(low), float(high)), name=node.output[0],
+                    clip_node=node)]
 
 
 def _batchnorm(w, node, attrs):

@@ -82,6 +82,8 @@ class Pending:
         Window geometry and groups.
     relu : bool
     clip : (low, high) or None
+    clip_node : onnx.NodeProto or None
+        The Clip (for its errors).
     name : str
         The ONNX name of the newest fused result (its calibrated range quantizes it).
     """
@@ -97,3 +99,4 @@ class Pending:
     params: dict = field(default_factory=dict)
     relu: bool = False
     clip: tuple | None = None
+    clip_node: object = None

@@ -109,7 +109,17 @@ def squeeze_chain():
     return n, y
 
 
-CASES = {f.__name__: f for f in (conv_same_stride, conv_big_kernel, depthwise, pools,
+def mlp():
+    """A (batch, features) input: Gemm, Relu, MatMul with a bias Add, Relu, Gemm."""
+    n = Net((12,))
+    y = n.node("Relu", [n.gemm("x", 12, 9)])
+    w = n.rng.normal(size=(9, 7)).astype(np.float32) / 3
+    y = n.node("Add", [n.node("MatMul", [y, n.const(w)]), n.const(np.ones(7, np.float32))])
+    y = n.node("Relu", [y])
+    return n, n.gemm(y, 7, 1)
+
+
+CASES = {f.__name__: f for f in (mlp, conv_same_stride, conv_big_kernel, depthwise, pools,
                                   maxpool_ceil, residual, flatten_gemm, matmul_add,
                                   transpose_flatten, squeeze_chain)}
 
