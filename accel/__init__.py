@@ -5,7 +5,10 @@ The stable Python interface:
 * :class:`AccelConfig` (and :class:`ConfigError`) — the one validated parameter object;
 * :func:`generate_verilog` — Verilog text of a top level (``"accelerator"``, ``"array"``) for a
   configuration;
-* :func:`matmul` — a GEMM tiled into an accelerator program, run on the golden model or the RTL.
+* :func:`matmul` — a GEMM tiled into an accelerator program, run on the golden model or the RTL;
+* :func:`compile` — a model (ONNX file, accelgen model file, ``"cnn"``/``"mlp"``) compiled for a
+  configuration: ``.run(x, backend="golden"|"rtl"|"soc")`` and ``.info()``
+  (`accel.runtime.model`).
 
 Heavy modules (Amaranth, the hardware blocks) are imported only when used.
 """
@@ -14,8 +17,10 @@ from accel.config import AccelConfig, ConfigError
 from accel.runtime.matmul import matmul
 from accel.compiler.tiler import Requant
 from accel.build.verilog import generate_verilog
+from accel.runtime.model import compile_model as compile
 
-__all__ = ["AccelConfig", "ConfigError", "Requant", "__version__", "generate_verilog", "matmul"]
+__all__ = ["AccelConfig", "ConfigError", "Requant", "__version__", "compile", "generate_verilog",
+           "matmul"]
 
 
 def _version() -> str:

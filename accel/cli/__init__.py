@@ -1,7 +1,7 @@
 """``accelgen``: the command-line interface.
 
 A click group whose commands mirror the phases of using a generated accelerator: ``build``,
-``firmware``, ``isa``, ``predict``, ``matmul``, ``sim``, ``fuzz``, ``mnist``, ``board``,
+``compile`` and ``run`` (bring your own model), ``firmware``, ``isa``, ``predict``, ``matmul``, ``sim``, ``fuzz``, ``mnist``, ``board``,
 ``sweep``, and ``cache`` (what they cache). Each command lives in its own module and is added
 here explicitly; command modules import only `accel.cli.options` and the `accel` layers below,
 never `main` or each other. Bad input is reported as ONE line ``Error: ...`` with exit code 2,
@@ -15,7 +15,8 @@ from typing import Any
 import click
 
 from accel import __version__
-from accel.cli import board, build, cache, firmware, fuzz, isa, matmul, mnist, predict, sim, sweep
+from accel.cli import (board, build, cache, compile, firmware, fuzz, isa, matmul, mnist, predict,
+                       sim, sweep)
 
 __all__ = ["main"]
 
@@ -50,6 +51,8 @@ def main() -> None:
 
 
 main.add_command(build.build)
+main.add_command(compile.compile_command)
+main.add_command(compile.run_command)
 main.add_command(firmware.firmware)
 main.add_command(isa.isa)
 main.add_command(predict.predict)

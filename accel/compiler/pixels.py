@@ -6,7 +6,10 @@ records how in ``graph.metadata["pixels"]``:
 * ``{"kind": "shift", "shift": s}`` — the native MNIST networks: ``q = p >> s``;
 * ``{"kind": "normalize", "mean": m, "std": d}`` — the torchvision convention of imported
   models: the model sees ``(p / 255 - m) / d``, quantized by the input tensor
-  (`accel.compiler.graph.Tensor.quantize`); absent metadata means mean 0 and std 1.
+  (`accel.compiler.graph.Tensor.quantize`); absent metadata means mean 0 and std 1;
+* ``{"kind": "int8"}`` — the "pixels" are already int8 input values plus 128 (``q = p - 128``),
+  so inputs quantized elsewhere (float tensors, `accel.runtime.model`) take the pixel path of
+  every backend unchanged.
 
 Both are a function of the pixel value alone, so a lookup table maps them exactly; the SoC
 firmware quantizes images with the same table.
@@ -27,6 +30,8 @@ def normalization(graph: Graph) -> dict:
     kind = spec.get("kind") if isinstance(spec, dict) else None
     if kind == "shift" and isinstance(spec.get("shift"), int) and 0 <= spec["shift"] <= 8:
         return spec
+    if kind == "int8":
+        return {"kind": "int8"}
     if kind == "normalize":
         mean, std = float(spec.get("mean", 0.0)), float(spec.get("std", 1.0))
         if np.isfinite(mean) and np.isfinite(std) and std > 0:
@@ -40,6 +45,8 @@ def pixel_lut(graph: Graph) -> np.ndarray:
     pixels = np.arange(256)
     if spec["kind"] == "shift":
         return (pixels >> spec["shift"]).astype(np.int8)
+    if spec["kind"] == "int8":
+        return (pixels - 128).astype(np.int8)
     real = (pixels / 255.0 - spec["mean"]) / spec["std"]
     return graph.input_tensor.quantize(real).astype(np.int8)
 

@@ -53,3 +53,8 @@ def test_bad_mappings_are_refused():
     for spec in ({"kind": "shift", "shift": 9}, {"kind": "normalize", "std": 0}, {"kind": "x"}):
         with pytest.raises(ValueError, match="bad pixel mapping"):
             pixel_lut(_graph(spec))
+
+
+def test_int8_table_takes_values_offset_by_128():
+    lut = pixel_lut(_graph({"kind": "int8"}))
+    assert np.array_equal(lut, np.arange(-128, 128).astype(np.int8))
