@@ -14,9 +14,13 @@ recovers it exactly, whatever its float arithmetic:
   gives ``(multiplier24, shift)`` back.
 
 The factor differs from the native one by at most ``2**-24`` relative; on the 1,000 held-out
-digits both committed models give identical logits either way (see ``native_logits`` in
-tests/nn/test_onnx_export_native.py), but an input whose product lands within that distance of
-a rounding boundary could differ by one step.
+digits both committed models give identical logits either way
+(tests/nn/test_onnx_export_native.py), but an input whose product lands within that distance of
+a rounding boundary could differ by one step. `accel.frontend.onnx.load_onnx` reads these
+models back with exactly the 24-bit factors, the native biases and weights, and the pixel
+mapping ``pixel >> 1``; it wants the logits quantized, though, so the int32 logits of a native
+network (a float Gemm output here) need it to accept an unquantized final Gemm as a `Dense`
+without requantization.
 
 The graph (opset 13, QDQ as onnxruntime's quantizer writes it): input ``"input"`` float32
 ``(N, 1, 28, 28)`` holding ``pixel / 255``; QuantizeLinear with scale ``1 / 127`` (for
