@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.nn.compiler import compile_network
-from accel.nn.inference import Inference, bound_cycles, run_golden
-from accel.runtime.network_rtl import run_rtl
+from accel.compiler.graph import Graph
+from accel.compiler.pixels import quantize_pixels
+from accel.compiler.reference import run_reference
+from accel.nn.inference import Inference
 from accel.nn.network import QuantizedNetwork, reference
+from accel.runtime.network_rtl import run_rtl
+from accel.runtime.target import as_target, bound_cycles, run_golden
 
 if TYPE_CHECKING:
     from accel.runtime.rtl import Waves
@@ -109,11 +112,19 @@ def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int =
     return matrix
 
 
-def evaluate(network: QuantizedNetwork, config: AccelConfig, images: np.ndarray,
+def _reference(network: QuantizedNetwork | Graph, image: np.ndarray) -> np.ndarray:
+    """The exact NumPy output of one uint8 image, flattened."""
+    if isinstance(network, QuantizedNetwork):
+        return reference(network, image)
+    return run_reference(network, quantize_pixels(network, image)).reshape(-1)
+
+
+def evaluate(network: QuantizedNetwork | Graph, config: AccelConfig, images: np.ndarray,
              labels: np.ndarray, *, backend: str = "golden", simulator: str = "verilator",
              progress: Callable[[int], None] | None = None,
              waves: "Waves | None" = None) -> EvalReport:
-    """Run ``images`` through ``network`` compiled for ``config`` on ``backend``.
+    """Run ``images`` through ``network`` (a native network or a `Graph`, e.g. an imported ONNX
+    model) compiled for ``config`` on ``backend``; predictions are the argmax of the outputs.
 
     ``progress`` is called with the number of images finished (per image on "golden", per
     simulator run on "rtl" and "soc"); ``waves`` records each simulator run's waveform.
@@ -133,18 +144,18 @@ def evaluate(network: QuantizedNetwork, config: AccelConfig, images: np.ndarray,
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    compiled = compile_network(network, config)
+    target = as_target(network, config)
     start = time.perf_counter()
     results: Sequence[Inference]
     if backend == "golden":
-        results = run_golden(compiled, images, progress=progress)
-        wanted = [reference(network, image) for image in images]
+        results = run_golden(target, images, progress=progress)
+        wanted = [_reference(network, image) for image in images]
     else:
-        golden = run_golden(compiled, images)
+        golden = run_golden(target, images)
         wanted = [g.logits for g in golden]
         if backend == "rtl":
-            results = run_rtl(compiled, list(images), simulator=simulator, progress=progress,
-                              waves=waves)
+            results = run_rtl(target.compiled, list(images), simulator=simulator,
+                              progress=progress, waves=waves)
         else:
             from accel.runtime.network_soc import run_soc
             results = run_soc(network, config, list(images), simulator=simulator,
@@ -156,7 +167,7 @@ def evaluate(network: QuantizedNetwork, config: AccelConfig, images: np.ndarray,
     if first is not None:
         macs = network.macs()
         moved = first.load_bytes + first.store_bytes
-        bound = bound_cycles(compiled, first)
+        bound = bound_cycles(target, first)
     else:
         macs = moved = bound = 0
     cycles = [r.cycles for r in results] if backend != "golden" else None
