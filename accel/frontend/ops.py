@@ -165,15 +165,25 @@ def _add(w, node, attrs):
     return [Pending("bias", node, (x,), node.output[0], bias=per)]
 
 
-def _relu(w, node, attrs):
+def _activation_source(w, node) -> Pending:
+    """The pending result a Relu/Clip fuses into; after anything else (a MaxPool, the input),
+    an identity layer (`Pending` ``"bias"`` with no bias) that applies it."""
     value = w.get(node, node.input[0])
-    if not isinstance(value, Pending):
-        raise node_error(node, "must follow a Conv, Gemm, MatMul, Add or AveragePool")
+    if isinstance(value, Pending):
+        return value
+    x = w.fview(node, node.input[0]).value
+    if not (lay.is_canonical(x.layout, 4) or lay.is_canonical(x.layout, 2)):
+        raise node_error(node, "needs an NCHW or (batch, features) tensor")
+    return Pending("bias", node, (x,), node.output[0])
+
+
+def _relu(w, node, attrs):
+    value = _activation_source(w, node)
     return [replace(value, relu=True, name=node.output[0])]
 
 
 def _clip(w, node, attrs):
-    value = w.get(node, node.input[0])
+    value = _activation_source(w, node)
     if "min" in attrs or "max" in attrs:
         low, high = attrs.get("min", -np.inf), attrs.get("max", np.inf)
     else:
@@ -181,8 +191,6 @@ def _clip(w, node, attrs):
         high = w.optional_const(node, 2, "the maximum")
         low = -np.inf if low is None else float(low)
         high = np.inf if high is None else float(high)
-    if not isinstance(value, Pending):
-        raise node_error(node, "must follow a Conv, Gemm, MatMul, Add or AveragePool")
     if value.clip is not None:
         low, high = max(low, value.clip[0]), min(high, value.clip[1])
     return [replace(value, clip=(float(low), float(high)), name=node.output[0],

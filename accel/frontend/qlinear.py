@@ -148,5 +148,6 @@ QOPERATOR_HANDLERS = {
     "com.microsoft.QLinearGlobalAveragePool": _qlinearavgpool,
     "com.microsoft.QLinearSoftmax": _qsoftmax,
     "MaxPool": _maxpool, "Softmax": ops.FLOAT_HANDLERS["Softmax"],
+    "Relu": ops.FLOAT_HANDLERS["Relu"], "Clip": ops.FLOAT_HANDLERS["Clip"],
     "ArgMax": ops.FLOAT_HANDLERS["ArgMax"],
 }

@@ -276,8 +276,14 @@ def _quantize(w: Walker, node, attrs) -> list:
     if isinstance(value, Pending):
         return [w.builder.finalize(value, scale, zp, node.output[0])]
     if isinstance(value, FView):
-        w.same_quant(node, value.value, scale, zp)
-        return [value.value]
+        tensor = w.builder.tensors[value.value.tensor]
+        if zp == tensor.zero_point and np.isclose(scale, tensor.scale, rtol=1e-6, atol=0):
+            return [value.value]
+        # a requantization (e.g. a Relu onnxruntime folded into a MaxPool's output range):
+        # an identity layer into the new quantization, the data's layout unchanged
+        identity = Pending("bias", node, (value.value,), node.output[0])
+        out = w.builder.finalize(identity, scale, zp, node.output[0])
+        return [QValue(out.tensor, value.value.layout)]
     raise node_error(node, f"cannot quantize {node.input[0]!r} here")
 
 

@@ -56,6 +56,14 @@ def maxpool_ceil():
     return n, y
 
 
+def relu_after_pool():
+    """Relu after a MaxPool: nothing to fuse it into, an identity layer applies it."""
+    n = Net((2, 6, 6))
+    y = n.conv("x", 2, 3, 3, pads=[1, 1, 1, 1])
+    y = n.node("MaxPool", [y], kernel_shape=[2, 2], strides=[2, 2])
+    return n, n.node("Relu", [y])
+
+
 def residual():
     """A residual Add of two convolutions' outputs, Relu after it."""
     n = Net((3, 6, 5))
@@ -119,9 +127,9 @@ def mlp():
     return n, n.gemm(y, 7, 1)
 
 
-CASES = {f.__name__: f for f in (mlp, conv_same_stride, conv_big_kernel, depthwise, pools,
-                                  maxpool_ceil, residual, flatten_gemm, matmul_add,
-                                  transpose_flatten, squeeze_chain)}
+CASES = {f.__name__: f for f in (mlp, relu_after_pool, conv_same_stride, conv_big_kernel,
+                                  depthwise, pools, maxpool_ceil, residual, flatten_gemm,
+                                  matmul_add, transpose_flatten, squeeze_chain)}
 
 
 def batchnorm():
