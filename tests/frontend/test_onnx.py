@@ -90,3 +90,18 @@ def test_flatten_permutes_gemm_rows():
     c, h, w = 3, 2, 2
     hwc = np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
     assert np.array_equal(dense.weight, weight[hwc])
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qoperator"])
+def test_batchnorm_after_quant_pre_process(tmp_path, fmt):
+    """onnxruntime's quant_pre_process folds BatchNormalization before quantize_static."""
+    import onnx
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from tests.frontend.cases import batchnorm
+    n, out = batchnorm()
+    onnx.save(n.model(out), tmp_path / "a.onnx")
+    quant_pre_process(str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx"))
+    qmodel = quantize(onnx.load(tmp_path / "b.onnx"), fmt, activation="int8")
+    graph = load_onnx(qmodel)
+    _check(graph, qmodel, fmt)
