@@ -16,27 +16,11 @@ from typing import Any
 import click
 import numpy as np
 
-from accel.cli.options import config_from_options, config_options, json_option, write_json
+from accel.cli.options import (config_from_options, config_options, json_option, onnx_options,
+                               write_json)
 from accel.cli.paths import OutputDir, OutputFile
 
 __all__ = ["compile_command", "run_command"]
-
-
-def _model_options(command):
-    options = [
-        click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path),
-                     metavar="FILE", help="Float ONNX models: calibration inputs (.npy, or the "
-                     "first array of an .npz); uint8 arrays are pixels. Default: offline MNIST "
-                     "training samples for 28x28x1 inputs."),
-        click.option("--mean", type=float, default=None,
-                     help="ONNX models: the model sees (pixel / 255 - mean) / std (default 0)."),
-        click.option("--std", type=float, default=None,
-                     help="ONNX models: see --mean (default 1; 0.00392156862745098 for models "
-                     "taking raw 0..255 pixels)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 def open_compiled(model: str, options: dict[str, Any]):
@@ -77,7 +61,7 @@ def _table(model) -> list[dict]:
               help="Where to write the model file, program, SoC blob and C header.")
 @click.option("--no-soc", is_flag=True,
               help="Skip the SoC blob (it needs the RISC-V GCC to build the firmware).")
-@_model_options
+@onnx_options
 @config_options
 @json_option("the per-layer table")
 def compile_command(model: str, out: Path, no_soc: bool, json_path: Path | None,
@@ -142,7 +126,7 @@ def _load_inputs(path: Path) -> np.ndarray:
               show_default=True, help="Simulator of the rtl and soc backends.")
 @click.option("--out", "out_path", type=OutputFile(), default=None, metavar="Y.npy",
               help="Also save the dequantized outputs (float64, model layout).")
-@_model_options
+@onnx_options
 @config_options
 @json_option("the outputs and cycles")
 def run_command(model: str, input_path: Path, backend: str, simulator: str,

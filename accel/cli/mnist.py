@@ -14,7 +14,7 @@ import click
 import numpy as np
 
 from accel.cli.options import (config_from_options, config_options, json_option, model_option,
-                               open_model, seed_option, write_json)
+                               onnx_options, open_any_model, open_model, seed_option, write_json)
 from accel.cli.paths import OutputFile
 from accel.cli.simulation import progress as run_progress
 from accel.cli.simulation import simulation_options
@@ -185,7 +185,9 @@ def _eval_images(data_dir: Path | None, count: int, offset: int):
 
 
 @mnist.command(name="eval")
-@model_option("cnn", "A model file, or cnn / mlp for a committed default model.")
+@model_option("cnn", "cnn / mlp (the committed models), an accelgen model file, or an ONNX "
+                     "model (float, QDQ or QOperator; compiled on the fly).")
+@onnx_options
 @click.option("--backend", type=click.Choice(["golden", "rtl", "soc"]), default="golden",
               show_default=True, help="Golden model, accelerator RTL, or the whole SoC with "
                                       "firmware on PicoRV32.")
@@ -202,7 +204,8 @@ def _eval_images(data_dir: Path | None, count: int, offset: int):
 @config_options
 @simulation_options("mnist-eval")
 def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | None,
-          simulator: str, json_path: Path | None, waves, **config_args) -> None:
+          simulator: str, json_path: Path | None, waves, calibration: Path | None,
+          mean: float | None, std: float | None, **config_args) -> None:
     """Classify MNIST digits on a backend: accuracy, identical-logits agreement with the
     golden model, cycles per inference against its bound, simulated images per second.
 
@@ -214,7 +217,7 @@ def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | No
     if waves is not None and backend == "golden":
         raise click.UsageError("--waves needs --backend rtl or soc")
 
-    network = open_model(model)
+    network = open_any_model(model, calibration, mean, std)
     config = config_from_options(config_args)
     images, labels, name = _eval_images(data_dir, count, offset)
     click.echo(f"evaluating {network.name} on {len(labels)} {name} images, backend {backend}",

@@ -188,11 +188,59 @@ def open_model(spec: str):
         raise click.UsageError(str(exc)) from None
 
 
+def open_any_model(spec: str, calibration=None, mean: float | None = None,
+                   std: float | None = None):
+    """`open_model` for native models (a `QuantizedNetwork`); an ONNX file or an accelgen graph
+    file (from ``accelgen compile``) as a `Graph` (`accel.runtime.model.load_model`).
+
+    Raises
+    ------
+    click.UsageError
+        The model is missing, malformed or unsupported (one line).
+    """
+    path = Path(spec)
+    native = (not path.exists() and spec in ("cnn", "mlp")) or (
+        path.suffix.lower() == ".npz" and path.is_file() and not _is_graph_file(path))
+    if native and calibration is None and mean is None and std is None:
+        return open_model(spec)
+    from accel.runtime.model import load_model
+
+    try:
+        return load_model(spec, calibration=calibration, mean=mean, std=std)
+    except ValueError as exc:
+        raise click.UsageError(str(exc).splitlines()[0]) from None
+
+
+def _is_graph_file(path: Path) -> bool:
+    from accel.compiler.graph_file import is_graph_file
+
+    return is_graph_file(path)
+
+
+def onnx_options(command):
+    """``--calibration``, ``--mean`` and ``--std`` (ONNX models; passed as ``calibration``,
+    ``mean`` and ``std``)."""
+    options = [
+        click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path),
+                     metavar="FILE", help="Float ONNX models: calibration inputs (.npy, or the "
+                     "first array of an .npz); uint8 arrays are pixels. Default: offline MNIST "
+                     "training samples for 28x28x1 inputs."),
+        click.option("--mean", type=float, default=None,
+                     help="ONNX models: the model sees (pixel / 255 - mean) / std (default 0)."),
+        click.option("--std", type=float, default=None,
+                     help="ONNX models: see --mean (default 1; 0.00392156862745098 for models "
+                     "taking raw 0..255 pixels)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def model_option(default: str | None, help: str):
     """The ``--model`` option (a model file, or ``cnn``/``mlp``; see `open_model`), passed to the
     command as ``model``."""
     return click.option("--model", default=default, show_default=default is not None,
-                        metavar="cnn|mlp|FILE.npz", help=help)
+                        metavar="cnn|mlp|FILE", help=help)
 
 
 def json_option(what: str = "the figures"):
