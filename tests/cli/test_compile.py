@@ -114,3 +114,19 @@ def test_bad_inputs_are_one_error_line(tmp_path):
     (tmp_path / "bad.npy").write_bytes(b"garbage")
     result = run_cli("run", "--model", "cnn", "--input", tmp_path / "bad.npy")
     assert result.exit_code == 2 and "not a readable .npy/.npz file" in result.output
+
+
+@pytest.mark.slow
+def test_mnist_eval_compiles_an_onnx_model_on_the_fly(tmp_path):
+    from accel.nn.float_file import load_default_float
+    from accel.nn.onnx_export import export_float
+
+    network, _ = load_default_float("cnn5")
+    export_float(network, tmp_path / "cnn5.onnx")
+    result = run_cli("mnist", "eval", "--model", tmp_path / "cnn5.onnx", "--images", "20",
+                     "--rows", "4", "--cols", "4")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "identical logits to the golden model: 20/20" in lines
+    accuracy = next(line for line in lines if line.startswith("accuracy"))
+    assert int(accuracy.split("(")[1].split("/")[0]) >= 18
