@@ -15,7 +15,7 @@ from accel.frontend.attrs import geometry
 from accel.frontend.errors import node_error
 from accel.frontend.values import Const, FView, Pending, Post, QConst, QValue, replace
 
-__all__ = ["FLOAT_HANDLERS", "conv_params", "dense_rows"]
+__all__ = ["FLOAT_HANDLERS", "conv_params", "dense_rows", "per_channel", "avgpool_params"]
 
 
 def _spatial(w, node, value: QValue) -> tuple[int, int, int]:
@@ -119,18 +119,16 @@ def _matmul(w, node, attrs):
     return _dense(w, node, node.input[0], node.input[1], False, False, 99)
 
 
-def _per_channel(w, node, p: Pending, const: np.ndarray) -> np.ndarray | None:
-    """``const`` as one value per output channel of ``p``, or None if it is not one."""
-    count = p.weight.shape[-1] if p.weight is not None else None
+def per_channel(const: np.ndarray, count: int, spatial: bool) -> np.ndarray | None:
+    """A broadcast constant as one value per channel (``count`` of them), or None if it is
+    not one: a scalar, ``(c,)`` or ``(1, c)`` for a vector, ``(c, 1, 1)`` or ``(1, c, 1, 1)``
+    for an NCHW tensor."""
     arr = np.asarray(const, dtype=np.float64)
-    if count is None:
-        return None
     if arr.size == 1:
         return np.full(count, float(arr.reshape(())))
-    squeezed = arr.reshape([d for d in arr.shape if d != 1] or [1])
-    channel_axis = {"conv": -3, "dense": -1}[p.op]
-    if arr.ndim >= -channel_axis and arr.shape[channel_axis] == count and squeezed.size == count:
-        return squeezed.reshape(-1)
+    axis = -3 if spatial else -1
+    if arr.ndim >= -axis and arr.shape[axis] == count and arr.size == count:
+        return arr.reshape(-1)
     return None
 
 
@@ -151,15 +149,13 @@ def _add(w, node, attrs):
     real = const.real() if isinstance(const, QConst) else const.array
     if isinstance(other, Pending) and other.op in ("conv", "dense") and not other.relu and \
             other.clip is None and other.weight_scale is None:  # fold into a float layer's bias
-        per = _per_channel(w, node, other, real)
+        per = per_channel(real, other.weight.shape[-1], other.op == "conv")
         if per is not None:
             bias = per if other.bias is None else other.bias + per
             return [replace(other, bias=bias, name=node.output[0])]
     x = w.fview(node, node.input[consts.index(False)]).value
     shape = w.builder.tensors[x.tensor].shape
-    probe = Pending("conv" if len(shape) == 3 else "dense", node, (x,), "",
-                    np.zeros((1, shape[-1])))
-    per = _per_channel(w, node, probe, real)
+    per = per_channel(real, shape[-1], len(shape) == 3)
     if per is None or not (lay.is_canonical(x.layout, 4) or lay.is_canonical(x.layout, 2)):
         raise node_error(node, "adds a constant that is not one value per channel")
     return [Pending("bias", node, (x,), node.output[0], bias=per)]

@@ -112,9 +112,7 @@ def _qlinearadd(w, node, attrs):
     zp = np.asarray(w.const(node, node.input[index + 2], "zero point"), np.float64)
     real = scale * (q.astype(np.float64) - zp)
     shape = w.builder.tensors[x.tensor].shape
-    probe = Pending("conv" if len(shape) == 3 else "dense", node, (x,), "",
-                    np.zeros((1, shape[-1])))
-    per = ops._per_channel(w, node, probe, real)
+    per = ops.per_channel(real, shape[-1], len(shape) == 3)
     if per is None:
         raise node_error(node, "adds a constant that is not one value per channel")
     return _finish(w, node, Pending("bias", node, (x,), node.output[0], bias=per), 6)
