@@ -117,11 +117,13 @@ class GraphBuilder:
         src = self.tensors[p.inputs[0].tensor]
         weight, wscale, bias = self._weighted(p, src.scale)
         requant = Requantize.from_scales(src.scale * wscale / scale, zp, relu)
-        node = Conv2D(self._unique(_node_name(p.node)), p.inputs[0].tensor, "", weight, bias,
+        output = self._unique(hint)  # the tensor's shape comes from the node
+        node = Conv2D(self._unique(_node_name(p.node)), p.inputs[0].tensor, output, weight, bias,
                       requant, p.params["stride"], p.params["pads"], p.params["groups"])
-        out = self.tensor(hint, node.output_shape(src.shape), scale, zp)
-        self.nodes.append(_with_output(node, out.tensor))
-        return out
+        shape = node.output_shape(src.shape)
+        self.tensors[output] = Tensor(output, shape, scale, zp)
+        self.nodes.append(node)
+        return QValue(output, lay.canonical(shape))
 
     def _dense(self, p, scale, zp, relu, hint):
         src = self.tensors[p.inputs[0].tensor]
@@ -172,11 +174,6 @@ class GraphBuilder:
 
 def _node_name(node) -> str:
     return node.name or node.output[0]
-
-
-def _with_output(node: Conv2D, output: str) -> Conv2D:
-    object.__setattr__(node, "output", output)
-    return node
 
 
 def _activation(p: Pending, scale: float, zero_point: int) -> bool:
