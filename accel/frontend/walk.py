@@ -109,6 +109,9 @@ class Walker:
         if self.form != "float":
             raise node_error(pending.node, f"output {pending.name!r} is not quantized "
                                            "(no QuantizeLinear follows)")
+        if pending.name not in self.ranges:
+            raise node_error(pending.node, f"no calibrated range for {pending.name!r} (its type "
+                                           "is not inferred as float)")
         scale, zp = activation_quant(*self.ranges[pending.name])
         return self.builder.finalize(pending, scale, zp, pending.name)
 
