@@ -132,6 +132,19 @@ def test_pool_output_graph_on_soc():
     assert all(r.logits.dtype == np.int8 and r.logits.size == 5 for r in results)
 
 
+def test_native_network_as_graph_on_soc():
+    """The odd CNN as a graph (`accel.nn.to_graph`): its pools become MaxPoolOp steps (the
+    firmware's 2x2 byte and word paths and the general window) and its input the shift table;
+    logits equal the native reference."""
+    from accel.nn.to_graph import network_to_graph
+
+    network = odd_cnn()
+    images = random_images(2, seed=8)
+    results = _check_graph(network_to_graph(network), images)
+    for result, image in zip(results, images):
+        np.testing.assert_array_equal(result.logits, reference(network, image))
+
+
 def test_blob_format_matches_the_firmware():
     """soc_image.py writes what mnist_net.h (the interpreter of mnist.c and mnist_uart.c)
     reads: same constants and record sizes."""
