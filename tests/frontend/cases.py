@@ -22,7 +22,8 @@ def conv_big_kernel():
     n = Net((2, 23, 19))
     y = n.conv("x", 2, 3, 11, strides=[4, 4], pads=[2, 1, 3, 0])
     y = n.conv(y, 3, 2, 1, auto_pad="VALID", bias=False)
-    return n, y
+    bias = n.const(np.array([0.5, -0.25], np.float32).reshape(1, 2, 1, 1))
+    return n, n.node("Add", [y, bias])  # the bias as a separate Add of a broadcast constant
 
 
 def depthwise():

@@ -176,11 +176,12 @@ def _as_graph_values(tensor, array: np.ndarray) -> np.ndarray:
     return q.transpose(1, 2, 0) if q.ndim == 3 else q.reshape(-1)
 
 
-def compare_layers(graph: Graph, model: onnx.ModelProto, samples: int = 4,
-                   seed: int = 3) -> tuple[int, float, int]:
+def compare_layers(graph: Graph, model: onnx.ModelProto, samples: int = 8,
+                   seed: int = 2) -> tuple[int, float, int, set]:
     """Every graph node whose input and output tensors onnxruntime also computes (same names),
     run by the reference on onnxruntime's quantized inputs and compared with onnxruntime's
-    output: ``(max |difference|, fraction of differing elements, nodes compared)``. One
+    output: ``(max |difference|, fraction of differing elements, nodes compared, names of the
+    nodes that differ)``. One
     node's rounding at a time (end-to-end, a 1-LSB difference can grow through later
     layers)."""
     names = {o.name for o in model.graph.output}
@@ -193,7 +194,7 @@ def compare_layers(graph: Graph, model: onnx.ModelProto, samples: int = 4,
     run = session(probe)
     outputs = [o.name for o in run.get_outputs()]
     rng = np.random.default_rng(seed)
-    worst, off, total, nodes = 0, 0, 0, set()
+    worst, off, total, nodes, differ = 0, 0, 0, set(), set()
     for _ in range(samples):
         q = rng.integers(-128, 128, size=graph.input_tensor.shape)
         got = dict(zip(outputs, run.run(outputs, {model.graph.input[0].name: to_onnx(graph, q)})))
@@ -208,4 +209,6 @@ def compare_layers(graph: Graph, model: onnx.ModelProto, samples: int = 4,
             worst, off, total = max(worst, int(diff.max())), off + int((diff > 0).sum()), \
                 total + diff.size
             nodes.add(node.name)
-    return worst, off / max(total, 1), len(nodes)
+            if diff.any():
+                differ.add(node.name)
+    return worst, off / max(total, 1), len(nodes), differ

@@ -56,6 +56,6 @@ def test_default_calibration(cnn5, held_out):
 def test_onnxruntime_quantized(cnn5, fmt):
     qmodel = quantize(cnn5, fmt, activation="int8")
     graph = load_onnx(qmodel)
-    worst, _, nodes = compare_layers(graph, qmodel, samples=2)
+    worst, _, nodes, _ = compare_layers(graph, qmodel, samples=2)
     assert nodes == len(graph.nodes) and worst == 0
     assert compare(graph, qmodel, samples=4) == (0, 0.0)

@@ -2,11 +2,13 @@
 per-channel and per-tensor weights): the imported graph's exact reference against onnxruntime.
 
 Measured (these seeds): every node of every case equals onnxruntime's on every element, except
-average pooling in QDQ models, which onnxruntime runs in float (DequantizeLinear, AveragePool,
-QuantizeLinear) and rounds half to even where accelgen's divisor table rounds half up: 1 LSB on
-0.8-1.1 % of those nodes' elements (exact ties of the window sum). End to end, the 1-LSB ties of
-three chained average pools add up to 2 LSB on 9 % of the `pools` output in QDQ uint8; every
-other case is exact end to end.
+where onnxruntime rounds a float result half to even and accelgen a fixed-point one half up:
+average pooling in QDQ models (run in float: DequantizeLinear, AveragePool, QuantizeLinear),
+1 LSB on 0.8-1.1 % of those nodes' elements (exact ties of the window sum), and the identity
+layer of an Add of a constant bias (QLinearAdd, or Add in QDQ; the constant is represented to
+1/127 of an input LSB), 1 LSB on 0.4 % of its elements. End to end, the 1-LSB ties of three
+chained average pools add up to 2 LSB on 9 % of the `pools` output in QDQ uint8; cases where
+no node differs are identical end to end.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ OFF_BY_ONE = 0.03
 
 
 def _check(graph, qmodel, fmt):
-    worst, fraction, nodes = compare_layers(graph, qmodel)
+    worst, fraction, nodes, differ = compare_layers(graph, qmodel)
     assert nodes == len(graph.nodes)
     assert worst <= 1 and fraction <= OFF_BY_ONE, (worst, fraction)
-    ties = sum(isinstance(n, AvgPool) for n in graph.nodes) if fmt == "qdq" else 0
-    if ties == 0:  # no rounding tie of the two sides differs: identical end to end
-        assert worst == 0
+    rounded_in_float = {n.name for n in graph.nodes if fmt == "qdq" and isinstance(n, AvgPool)
+                        or n.name.endswith("_Add") or "Add_quant" in n.name}
+    assert differ <= rounded_in_float, differ  # ties only where onnxruntime rounds a float
     end_worst, end_fraction = compare(graph, qmodel)
-    assert end_worst <= max(ties, 0) and (ties or end_fraction == 0), (end_worst, end_fraction)
+    if not differ:  # no node differs: identical end to end
+        assert (end_worst, end_fraction) == (0, 0.0)
+    assert end_worst <= 2 and end_fraction <= 0.1, (end_worst, end_fraction)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -65,6 +65,28 @@ def test_bias_add_is_folded():
     graph = load_onnx(n.model(out), calibration=calibration((3, 4, 4), 16))
     assert [type(node) for node in graph.nodes] == [Conv2D, Dense]
     assert np.any(graph.nodes[1].bias != 0)
+    n, out = FLOAT_CASES["conv_big_kernel"]()
+    graph = load_onnx(n.model(out), calibration=calibration((2, 23, 19), 16))
+    assert [type(node) for node in graph.nodes] == [Conv2D, Conv2D]
+    assert np.all(np.sign(graph.nodes[1].bias) == [1, -1])
+
+
+def test_gemm_trans_a():
+    """Gemm with transA of a transposed (1, k) vector: the same features."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(4)
+    w = helper.make_tensor("w", TensorProto.FLOAT, [5, 3], rng.normal(size=15).tolist())
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0]),
+             helper.make_node("Gemm", ["t", "w"], ["y"], transA=1)]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 5])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, [1, 3])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    data = calibration((5,), 16)
+    imported = load_onnx(model, calibration=data)
+    assert imported.input_tensor.shape == (5,) and imported.metadata["input_layout"] == "NC"
+    worst, agree = _run(imported, model, data)
+    assert worst <= LSB_TOLERANCE and agree == 16
 
 
 def test_relu_output_uses_every_level():
