@@ -1,9 +1,10 @@
 """The committed float MNIST model (cnn5), exported to ONNX by `accel.nn.onnx_export`, through
 load_onnx: the default calibration (offline MNIST samples) and onnxruntime's quantizations.
 
-Measured: the own quantizer agrees with onnxruntime's float top-1 on 199/200 held-out samples
-and keeps the float accuracy within a point; onnxruntime's QDQ and QOperator int8 models
-match the imported graphs' reference on every element of every logit.
+Measured: the own quantizer's int8 graph agrees with onnxruntime's float top-1 on 199 of the
+200 held-out samples tested (997/1000 on 1,000), accuracy 97.0 % against the float 97.5 %
+(98.2 % against 98.3 % on 1,000); onnxruntime's QDQ and QOperator int8 models match the
+imported graphs' reference on every element of every logit.
 """
 
 from __future__ import annotations
