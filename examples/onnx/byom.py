@@ -1,7 +1,7 @@
 """Bring your own model: a float CNN, exported to ONNX, quantized by onnxruntime, run here.
 
     python examples/onnx/byom.py [--retrain] [--images N] [--calibration N] [--out DIR]
-                                 [--backend golden|rtl] [--rows R] [--cols C]
+                                 [--backend golden|rtl|soc] [--rows R] [--cols C]
 
 1. the float ``cnn5`` (5x5 SAME convs, 3x3/3 max-pools, dense 144 -> 10): the committed one,
    or trained again with ``--retrain`` (about a minute);
@@ -12,9 +12,9 @@
    around float ops) and QOperator (QLinearConv, QLinearMatMul...);
 4. the float model (quantized by accelgen's own quantizer, calibrated on training digits) and
    each int8 model imported (`accel.frontend.onnx.load_onnx`), compiled for the accelerator
-   (`accel.compiler.lower.compile_graph`) and run on the golden model (and with
-   ``--backend rtl`` on the Verilated RTL), printing accuracy, agreement with onnxruntime,
-   cycles and the physical bound.
+   (`accel.compiler.lower.compile_graph`) and run on the golden model (with ``--backend rtl``
+   on the Verilated RTL, with ``--backend soc`` on the SoC's firmware), printing accuracy,
+   agreement with the exact reference and onnxruntime, cycles and the physical bound.
 
 The models land in ``--out`` (default ``build/onnx``): ``cnn5.onnx``, ``cnn5-qdq.onnx``,
 ``cnn5-qop.onnx``. Inputs are what torchvision's ``ToTensor`` gives: ``pixel / 255``, NCHW.
@@ -119,7 +119,7 @@ def accelerator_half(path: Path, images: np.ndarray, labels: np.ndarray,
     from accel.runtime.target import as_target, run_golden
 
     graph = load_onnx(path, calibration=calibration)
-    config = AccelConfig(rows=args.rows, cols=args.cols)
+    config = AccelConfig(rows=args.rows, cols=args.cols, soc_sram_kib=256)
     target = as_target(graph, config)
     print(f"    imported: {len(graph.nodes)} nodes "
           f"({', '.join(type(n).__name__ for n in graph.nodes)}), pixels "
@@ -129,6 +129,10 @@ def accelerator_half(path: Path, images: np.ndarray, labels: np.ndarray,
         from accel.runtime.network_rtl import run_rtl
         results = run_rtl(target.compiled, list(images))
         cycles, source = [r.cycles for r in results], "RTL"
+    elif args.backend == "soc":
+        from accel.runtime.network_soc import run_soc
+        results = run_soc(graph, config, list(images))  # checked against the golden model
+        cycles, source = [r.cycles for r in results], "SoC, host steps included"
     else:
         results = run_golden(target, images)
         predicted = sum(predict_program(config, step.commands).cycles
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="of those, how many run on the accelerator")
     parser.add_argument("--calibration", type=int, default=500,
                         help="training digits for calibration")
-    parser.add_argument("--backend", choices=["golden", "rtl"], default="golden")
+    parser.add_argument("--backend", choices=["golden", "rtl", "soc"], default="golden")
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--cols", type=int, default=8)
     parser.add_argument("--out", type=Path, default=Path("build/onnx"))
