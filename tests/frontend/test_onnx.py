@@ -109,3 +109,16 @@ def test_batchnorm_after_quant_pre_process(tmp_path, fmt):
     qmodel = quantize(onnx.load(tmp_path / "b.onnx"), fmt, activation="int8")
     graph = load_onnx(qmodel)
     _check(graph, qmodel, fmt)
+
+
+def test_imported_graph_file_round_trip(tmp_path):
+    """An imported graph (metadata included) survives accelgen's graph file."""
+    from accel.compiler.graph_file import load_graph, save_graph
+    from accel.compiler.reference import run_reference
+    n, out = CASES["residual"]()
+    graph = load_onnx(quantize(n.model(out), "qdq"))
+    save_graph(graph, tmp_path / "g.npz")
+    again = load_graph(tmp_path / "g.npz")
+    assert again.metadata == graph.metadata and again.tensors == graph.tensors
+    q = np.random.default_rng(0).integers(-128, 128, size=graph.input_tensor.shape)
+    assert np.array_equal(run_reference(again, q), run_reference(graph, q))
