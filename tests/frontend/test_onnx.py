@@ -122,3 +122,36 @@ def test_imported_graph_file_round_trip(tmp_path):
     assert again.metadata == graph.metadata and again.tensors == graph.tensors
     q = np.random.default_rng(0).integers(-128, 128, size=graph.input_tensor.shape)
     assert np.array_equal(run_reference(again, q), run_reference(graph, q))
+
+
+def test_qgemm_float_output():
+    """A com.microsoft QGemm without an output scale: its int32 sums are the graph output
+    (dequantized by the input scale x weight scale)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from accel.compiler.reference import run_reference
+    from tests.frontend.models import session
+    rng = np.random.default_rng(3)
+    f = onnx.numpy_helper.from_array
+    weight = rng.integers(-127, 128, size=(4, 6)).astype(np.int8)
+    inits = [f(np.float32(0.02), "xs"), f(np.int8(3), "xz"), f(weight, "w"),
+             f(np.float32(0.01), "ws"), f(np.int8(0), "wz"),
+             f(rng.integers(-500, 500, size=4).astype(np.int32), "b")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("QGemm", ["xq", "xs", "xz", "w", "ws", "wz", "b"], ["y"],
+                              domain="com.microsoft", transB=1, name="gemm")]
+    graph = helper.make_graph(nodes, "qgemm", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 6])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, [1, 4])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    imported = load_onnx(model)
+    out = imported.output_tensor
+    assert out.dtype == "int32" and out.scale == pytest.approx(0.02 * 0.01)
+    run = session(model)
+    for q in rng.integers(-128, 128, size=(4, 6)):
+        x = ((q - 3) * 0.02).astype(np.float32)[None]
+        expected = run.run(None, {"x": x})[0][0]
+        ours = out.dequantize(run_reference(imported, q))
+        assert np.allclose(ours, expected, rtol=1e-5, atol=1e-5)
