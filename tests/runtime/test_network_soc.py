@@ -230,3 +230,22 @@ def test_accelerator_error_and_unknown_command_are_reported():
         run_batch(_patched(layout, 0, 1, unknown), firmware, images[:1], max_cycles=1_000_000)
     with pytest.raises(SocError, match=r"images 0\.\.1 failed .*within 3000 cycles"):
         run_batch(layout, firmware, images, max_cycles=3000)
+
+
+def test_malformed_step_table_stops_the_firmware():
+    """A step record whose kind is unknown, or whose word count is not its kind's, is an ERROR
+    line before any image runs (the firmware never walks a table it cannot parse)."""
+    require_toolchain()
+    rng = np.random.default_rng(4)
+    tiny = QuantizedNetwork("tiny", [Dense(rng.integers(-128, 128, (16, 4)),
+                                           rng.integers(-99, 99, 4), None)], input_shape=(4, 4, 1))
+    images = rng.integers(0, 256, (1, 4, 4))
+    firmware = soc_firmware(CONFIG)
+    layout = plan_layout(tiny, CONFIG, firmware.free_start)
+    for record, message in (([STEP_ACCEL, 3], "step 0 has kind 0 with 3 words"),
+                            ([9, 2], "step 0 has kind 9 with 2 words")):
+        tables = np.frombuffer(layout.tables, dtype="<u4").copy()
+        tables[:2] = record
+        bad = dataclasses.replace(layout, tables=tables.tobytes())
+        with pytest.raises(SocError, match=f"stopped: ERROR {message}"):
+            run_batch(bad, firmware, images, max_cycles=1_000_000)
