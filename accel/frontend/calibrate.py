@@ -41,10 +41,11 @@ def _read(calibration) -> np.ndarray:
     return data
 
 
-def calibration_inputs(calibration, shape: tuple[int, ...], mean: float,
-                       std: float) -> tuple[np.ndarray, bool]:
-    """Float32 model inputs ``(n,) + shape`` (NCHW without batch) and whether they came from
-    uint8 pixels.
+def calibration_inputs(calibration, shape: tuple[int, ...], mean: float, std: float,
+                       layout: str = "NCHW") -> tuple[np.ndarray, bool]:
+    """Float32 model inputs ``(n,) + shape`` (the model's input without batch: CHW, HWC for an
+    ``"NHWC"`` model, or features) and whether they came from uint8 pixels. Images may come
+    HWC for an NCHW model, and without the channel axis when there is one channel.
 
     Raises
     ------
@@ -52,8 +53,9 @@ def calibration_inputs(calibration, shape: tuple[int, ...], mean: float,
         No calibration for a model that is not 28x28x1, an unreadable file, a shape that does
         not match the input, pixels outside 0..255 or non-finite values.
     """
+    nhwc = layout == "NHWC"
     if calibration is None:
-        if tuple(shape) != (1, 28, 28):
+        if tuple(shape) != ((28, 28, 1) if nhwc else (1, 28, 28)):
             raise FrontendError(f"a float model of input shape {list(shape)} needs calibration "
                                 "inputs (a .npy/.npz file)")
         from accel.nn.mnist.data import DatasetError, load_offline
@@ -69,13 +71,15 @@ def calibration_inputs(calibration, shape: tuple[int, ...], mean: float,
     shape = tuple(shape)
     if data.shape == shape:
         data = data[None]
-    elif len(shape) == 3 and shape[0] == 1 and data.shape[1:] == shape[1:]:
+    elif nhwc and shape[2] == 1 and data.shape[1:] == shape[:2]:
+        data = data[..., None]
+    elif not nhwc and len(shape) == 3 and shape[0] == 1 and data.shape[1:] == shape[1:]:
         data = data[:, None]
-    elif len(shape) == 3 and data.shape[1:] == (shape[1], shape[2], shape[0]):
+    elif not nhwc and len(shape) == 3 and data.shape[1:] == (shape[1], shape[2], shape[0]):
         data = data.transpose(0, 3, 1, 2)
     if data.shape[1:] != shape or data.shape[0] < 1:
         raise FrontendError(f"calibration data of shape {list(data.shape)} do not match the "
-                            f"model input {list(shape)} (NCHW)")
+                            f"model input {list(shape)} ({layout})")
     if pixels:
         data = (data.astype(np.float64) / 255.0 - mean) / std
     if not np.isfinite(data).all():

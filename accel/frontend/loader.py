@@ -40,6 +40,9 @@ class Model:
         The one float input, NCHW ``(batch, c, h, w)`` or ``(batch, features)``.
     input_shape : tuple of int
         Without the batch axis.
+    input_layout : str
+        ``"NCHW"``, ``"NHWC"`` (the input goes through a Transpose to NCHW first, as
+        TensorFlow exporters write it) or ``"NC"``.
     output : str
     constants : dict of str -> ndarray
         The initializers.
@@ -53,6 +56,7 @@ class Model:
     input_shape: tuple
     output: str
     constants: dict
+    input_layout: str = "NCHW"
 
 
 def _parse(model) -> tuple[onnx.ModelProto, str]:
@@ -131,7 +135,32 @@ def read_model(model) -> Model:
     form = "qoperator" if ops & QOPERATOR_OPS else \
         "qdq" if ops & {"QuantizeLinear", "DequantizeLinear"} else "float"
     return Model(proto, source, int(opset), form, info.name, tuple(shape), graph.output[0].name,
-                 {k: np.asarray(v) for k, v in constants.items()})
+                 {k: np.asarray(v) for k, v in constants.items()},
+                 _input_layout(graph, info.name, len(dims)))
+
+
+def _input_layout(graph, name: str, rank: int) -> str:
+    """``"NHWC"`` when every path from the input (through QuantizeLinear, DequantizeLinear and
+    Identity) reaches a Transpose to NCHW first; else ``"NCHW"`` (``"NC"`` for rank 2)."""
+    if rank == 2:
+        return "NC"
+    frontier, seen = [name], set()
+    transposes = 0
+    while frontier:
+        current = frontier.pop()
+        for node in graph.node:
+            key = node.name or node.output[0]
+            if current not in node.input or key in seen:
+                continue
+            seen.add(key)
+            perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+            if node.op_type == "Transpose" and perm == [0, 3, 1, 2]:
+                transposes += 1
+            elif node.op_type in ("QuantizeLinear", "DequantizeLinear", "Identity"):
+                frontier.append(node.output[0])
+            else:
+                return "NCHW"
+    return "NHWC" if transposes else "NCHW"
 
 
 def _dims(dims) -> str:

@@ -13,6 +13,10 @@ Three forms are read (default-domain opsets 7..21):
 * **QOperator** models (QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearAveragePool,
   QLinearGlobalAveragePool, QuantizeLinear/DequantizeLinear at the ends, MaxPool).
 
+The input is NCHW (batch 1, or symbolic), NHWC when the model transposes it to NCHW first (as
+TensorFlow exporters write it), or ``(batch, features)``; the graph input is HWC (or the
+features) either way.
+
 uint8 tensors become int8 by subtracting 128 from values and zero points (exact): feed the graph
 ``uint8 input - 128`` where the ONNX model's input QuantizeLinear is uint8
 (``graph.metadata["input_dtype"]``). accelgen requantizes with 31-bit fixed-point multipliers
@@ -71,7 +75,8 @@ def load_onnx(model, *, calibration=None, mean: float = 0.0, std: float = 1.0,
     parsed = read_model(model)
     ranges, quant = None, None
     if parsed.form == "float":
-        data, pixels = calibration_inputs(calibration, parsed.input_shape, mean, std)
+        data, pixels = calibration_inputs(calibration, parsed.input_shape, mean, std,
+                                          parsed.input_layout)
         ranges = collect_ranges(parsed, data)
         quant = input_quant(data, pixels, mean, std)
     elif calibration is not None:
@@ -84,7 +89,7 @@ def load_onnx(model, *, calibration=None, mean: float = 0.0, std: float = 1.0,
     metadata = {
         "source": parsed.source, "form": parsed.form, "opset": parsed.opset,
         "normalization": normalization, "pixels": {"kind": "normalize", **normalization},
-        "input_layout": "NCHW" if len(parsed.input_shape) == 3 else "NC",
+        "input_layout": parsed.input_layout,
     }
     if name is None:
         name = os.path.splitext(parsed.source)[0] or "model"

@@ -51,8 +51,11 @@ class FView:
 
 @dataclass(frozen=True)
 class Input:
+    """The float model input; ``layout`` as it reaches here through layout-only ops."""
+
     name: str
     shape: tuple[int, ...]
+    layout: np.ndarray
 
 
 @dataclass(frozen=True)

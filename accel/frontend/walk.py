@@ -48,13 +48,26 @@ class Walker:
         self.input_dtype = "int8"
         self.postprocess = None
         if model.form == "float":
-            scale, zp = input_quant
-            graph_shape = lay.graph_shape((1,) + model.input_shape)
-            self.input_value = self.builder.tensor(model.input, graph_shape, scale, zp)
+            self.input_value = self.input_tensor(*input_quant)
             self.env[model.input] = FView(self.input_value)
         else:
             self.input_value = None
-            self.env[model.input] = Input(model.input, model.input_shape)
+            self.env[model.input] = Input(model.input, model.input_shape, self.input_layout())
+
+    def input_layout(self) -> np.ndarray:
+        """The ONNX layout of the graph input (HWC): NCHW, NHWC or a vector."""
+        shape = self.model.input_shape
+        if self.model.input_layout == "NHWC":
+            return np.arange(int(np.prod(shape))).reshape((1,) + shape)
+        return lay.canonical(lay.graph_shape((1,) + shape))
+
+    def input_tensor(self, scale: float, zero_point: int, layout=None) -> QValue:
+        """The graph input tensor, seen through ``layout`` (default `input_layout`)."""
+        shape = self.model.input_shape
+        graph_shape = shape if self.model.input_layout == "NHWC" else \
+            lay.graph_shape((1,) + shape)
+        value = self.builder.tensor(self.model.input, graph_shape, scale, zero_point)
+        return QValue(value.tensor, self.input_layout() if layout is None else layout)
 
     # -- lookups used by the handlers -----------------------------------------------------------
 
@@ -240,9 +253,12 @@ def _relayout(w: Walker, node, attrs) -> list:
     value = w.get(node, node.input[0])
     if isinstance(value, Pending):
         value = w.fview(node, node.input[0])
-    if not isinstance(value, (QValue, FView)):
+    if isinstance(value, Input):  # the float input before its QuantizeLinear
+        base = QValue("", value.layout)
+    elif isinstance(value, (QValue, FView)):
+        base = value if isinstance(value, QValue) else value.value
+    else:
         raise node_error(node, f"input {node.input[0]!r} must be a tensor or a constant")
-    base = value if isinstance(value, QValue) else value.value
     op = node.op_type
     try:
         if op == "Flatten":
@@ -260,6 +276,8 @@ def _relayout(w: Walker, node, attrs) -> list:
                 lay.unsqueeze(base.layout, axes)
     except ValueError as exc:
         raise node_error(node, str(exc)) from None
+    if isinstance(value, Input):
+        return [Input(value.name, value.shape, new)]
     moved = QValue(base.tensor, new)
     return [moved if isinstance(value, QValue) else FView(moved)]
 
@@ -272,10 +290,9 @@ def _quantize(w: Walker, node, attrs) -> list:
     if isinstance(value, Input):
         if w.input_value is not None:
             raise node_error(node, "the input is quantized twice")
-        w.input_value = w.builder.tensor(value.name, lay.graph_shape((1,) + value.shape),
-                                         scale, zp)
+        w.input_value = w.input_tensor(scale, zp)
         w.input_dtype = "uint8" if _is_uint8(w, node, zp_name) else "int8"
-        return [w.input_value]
+        return [QValue(w.input_value.tensor, value.layout)]  # after any layout ops
     if isinstance(value, Pending):
         return [w.builder.finalize(value, scale, zp, node.output[0])]
     if isinstance(value, FView):

@@ -65,6 +65,14 @@ def relu_after_pool():
     return n, n.node("Relu", [y])
 
 
+def nhwc_input():
+    """An NHWC input transposed to NCHW first (as TensorFlow exporters write it)."""
+    n = Net((5, 4, 2))
+    y = n.node("Transpose", ["x"], perm=[0, 3, 1, 2])
+    y = n.node("Relu", [n.conv(y, 2, 3, 3, pads=[1, 1, 1, 1])])
+    return n, n.gemm(n.node("Flatten", [y]), 60, 4)
+
+
 def residual():
     """A residual Add of two convolutions' outputs, Relu after it."""
     n = Net((3, 6, 5))
@@ -128,7 +136,7 @@ def mlp():
     return n, n.gemm(y, 7, 1)
 
 
-CASES = {f.__name__: f for f in (mlp, relu_after_pool, conv_same_stride, conv_big_kernel,
+CASES = {f.__name__: f for f in (mlp, nhwc_input, relu_after_pool, conv_same_stride, conv_big_kernel,
                                   depthwise, pools, maxpool_ceil, residual, flatten_gemm,
                                   matmul_add, transpose_flatten, squeeze_chain)}
 

@@ -122,7 +122,8 @@ def to_onnx(graph: Graph, q: np.ndarray) -> np.ndarray:
     """The float NCHW (batch 1) input onnxruntime quantizes exactly to the int8 input ``q``."""
     t = graph.input_tensor
     real = ((q - t.zero_point) * t.scale).astype(np.float32)
-    return real.transpose(2, 0, 1)[None] if real.ndim == 3 else real[None]
+    nchw = real.ndim == 3 and graph.metadata["input_layout"] == "NCHW"
+    return real.transpose(2, 0, 1)[None] if nchw else real[None]
 
 
 def from_onnx(graph: Graph, y: np.ndarray) -> np.ndarray:

@@ -26,7 +26,8 @@ def _run(graph, model, inputs):
     worst, agree = 0.0, 0
     for x in inputs:
         expected = run.run(None, {"x": x[None]})[0][0]
-        q = graph.input_tensor.quantize(x.transpose(1, 2, 0) if x.ndim == 3 else x)
+        nchw = x.ndim == 3 and graph.metadata["input_layout"] == "NCHW"
+        q = graph.input_tensor.quantize(x.transpose(1, 2, 0) if nchw else x)
         ours = graph.output_tensor.dequantize(run_reference(graph, q))
         ours = ours.transpose(2, 0, 1) if ours.ndim == 3 else ours
         worst = max(worst, float(np.abs(ours - expected).max()) / graph.output_tensor.scale)
