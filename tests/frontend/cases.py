@@ -136,9 +136,9 @@ def mlp():
     return n, n.gemm(y, 7, 1)
 
 
-CASES = {f.__name__: f for f in (mlp, nhwc_input, relu_after_pool, conv_same_stride, conv_big_kernel,
-                                  depthwise, pools, maxpool_ceil, residual, flatten_gemm,
-                                  matmul_add, transpose_flatten, squeeze_chain)}
+CASES = {f.__name__: f for f in (mlp, nhwc_input, relu_after_pool, conv_same_stride,
+                                  conv_big_kernel, depthwise, pools, maxpool_ceil, residual,
+                                  flatten_gemm, matmul_add, transpose_flatten, squeeze_chain)}
 
 
 def batchnorm():
