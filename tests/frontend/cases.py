@@ -27,11 +27,13 @@ def conv_big_kernel():
 
 
 def depthwise():
-    """Depthwise 3x3 (group = channels) then grouped 1x1 (2 groups), Clip(0, 6)."""
+    """Depthwise 3x3 (group = channels), Clip(0, 6), grouped 1x1 (2 groups), depthwise with
+    channel multiplier 2 at stride 3."""
     n = Net((4, 6, 6))
     y = n.conv("x", 4, 4, 3, group=4, pads=[1, 1, 1, 1])
     y = n.node("Clip", [y, n.const(np.float32(0)), n.const(np.float32(6))])
     y = n.conv(y, 4, 6, 1, group=2)
+    y = n.conv(y, 6, 12, 3, group=6, strides=[3, 3], auto_pad="SAME_UPPER")  # multiplier 2
     return n, y
 
 
