@@ -59,8 +59,10 @@ def load_onnx(model, *, calibration=None, mean: float = 0.0, std: float = 1.0,
     Returns
     -------
     Graph
-        Input HWC (or a feature vector); ``metadata`` holds ``source``, ``form``, ``opset``,
-        ``normalization``, ``pixels``, ``input_layout``, ``input_dtype`` and ``output_layout``.
+        Input HWC (or a feature vector); output int8, or the int32 sums of a last Gemm/MatMul
+        a quantized model leaves unquantized (per-tensor weight scale); ``metadata`` holds
+        ``source``, ``form``, ``opset``, ``normalization``, ``pixels``, ``input_layout``,
+        ``input_dtype`` and ``output_layout``.
 
     Raises
     ------

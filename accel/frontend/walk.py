@@ -218,6 +218,9 @@ class Walker:
         value = self.env.get(name)
         if isinstance(value, Post):
             value = value.source
+        if isinstance(value, Pending) and self.form != "float" and value.op == "dense" \
+                and not value.relu and value.clip is None:  # unquantized logits: the int32 sums
+            value = self.builder.dense_int32(value, name)
         if isinstance(value, Pending):
             value = FView(self.finalize(value))
         if isinstance(value, FView):

@@ -155,3 +155,27 @@ def test_qgemm_float_output():
         expected = run.run(None, {"x": x})[0][0]
         ours = out.dequantize(run_reference(imported, q))
         assert np.allclose(ours, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_unquantized_last_gemm_gives_int32_sums():
+    """A QDQ model whose last Gemm output is not quantized: the graph output is its int32
+    accumulators, at scale input scale x weight scale."""
+    from accel.compiler.reference import run_reference
+    from tests.frontend.models import session, to_onnx
+    n, out = CASES["flatten_gemm"]()
+    qmodel = quantize(n.model(out), "qdq", per_channel=False, activation="int8")
+    nodes = qmodel.graph.node
+    dequant = next(node for node in nodes if node.output[0] == qmodel.graph.output[0].name)
+    quant = next(node for node in nodes if dequant.input[0] in node.output)
+    gemm = next(node for node in nodes if quant.input[0] in node.output)
+    assert gemm.op_type == "Gemm"
+    gemm.output[0] = dequant.output[0]
+    nodes.remove(quant)
+    nodes.remove(dequant)
+    graph = load_onnx(qmodel)
+    assert graph.output_tensor.dtype == "int32"
+    run = session(qmodel)
+    for q in np.random.default_rng(1).integers(-128, 128, size=(4, *graph.input_tensor.shape)):
+        expected = run.run(None, {"x": to_onnx(graph, q)})[0][0]
+        ours = graph.output_tensor.dequantize(run_reference(graph, q))
+        assert np.allclose(ours, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
