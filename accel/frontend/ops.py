@@ -43,7 +43,7 @@ def _bias_parts(w, node, index: int, count: int):
     if len(node.input) <= index or not node.input[index]:
         return None, None
     value = w.get(node, node.input[index])
-    if isinstance(value, QConst):
+    if isinstance(value, QConst) and value.q.size in (1, count):
         if np.any(value.zero_point != 0):
             return np.broadcast_to(value.real().reshape(-1), (count,)).copy(), None
         return (np.broadcast_to(value.q.reshape(-1), (count,)).copy(),

@@ -177,7 +177,7 @@ class Walker:
             return
         if key == "Shape" and isinstance(self.get(node, inputs[0]), Pending):
             self.fview(node, inputs[0])
-        if key == "Shape" and isinstance(self.get(node, inputs[0]), (QValue, FView)):
+        if key == "Shape" and isinstance(self.get(node, inputs[0]), (QValue, FView, Input)):
             self.env[node.output[0]] = Const(np.array(self._layout(node, inputs[0]).shape))
             return
         handler = handlers.get(key)
@@ -211,7 +211,7 @@ class Walker:
 
     def _layout(self, node, name: str) -> np.ndarray:
         value = self.get(node, name)
-        return value.layout if isinstance(value, QValue) else value.value.layout
+        return value.value.layout if isinstance(value, FView) else value.layout
 
     def _output(self) -> QValue:
         name = self.model.output
