@@ -3,8 +3,9 @@
 Calibration inputs are a ``.npy``/``.npz`` file or an array: uint8 pixels (0..255) are
 normalized ``(p / 255 - mean) / std``; float arrays are used as they are. Without them, a model
 of a 28x28x1 input is calibrated on 500 of the offline MNIST training samples
-(`accel.nn.mnist.data.load_offline`). onnxruntime runs the float model with every intermediate
-float tensor as an output; each tensor's range is its minimum and maximum over the samples.
+(`accel.nn.mnist.data.load_offline`, the training part of `split_offline`). onnxruntime runs
+the float model with every intermediate float tensor as an output; each tensor's range is its
+minimum and maximum over the samples.
 """
 
 from __future__ import annotations
@@ -58,9 +59,9 @@ def calibration_inputs(calibration, shape: tuple[int, ...], mean: float, std: fl
         if tuple(shape) != ((28, 28, 1) if nhwc else (1, 28, 28)):
             raise FrontendError(f"a float model of input shape {list(shape)} needs calibration "
                                 "inputs (a .npy/.npz file)")
-        from accel.nn.mnist.data import DatasetError, load_offline
-        try:
-            images = load_offline(seed=0)[0][:MNIST_SAMPLES]
+        from accel.nn.mnist.data import DatasetError, load_offline, split_offline
+        try:  # training samples only: the held-out ones stay unseen
+            images = split_offline(*load_offline(seed=0))[0][:MNIST_SAMPLES]
         except DatasetError as exc:
             raise FrontendError(f"default calibration: {exc}") from None
         calibration = images
