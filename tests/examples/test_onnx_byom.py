@@ -40,7 +40,7 @@ def test_export_and_quantize_keep_accuracy(tmp_path):
 
 
 def accelerator_lines(out):
-    return re.findall(r"(golden|rtl): int8 ([\d.]+)% on (\d+) digits; outputs equal the exact "
+    return re.findall(r"(golden|rtl|soc): int8 ([\d.]+)% on (\d+) digits; outputs equal the exact "
                       r"reference: (\w+); (.*)", out)
 
 
@@ -65,3 +65,13 @@ def test_imported_models_run_on_the_rtl(tmp_path):
     lines = accelerator_lines(out)
     assert len(lines) == 3 and all(b == "rtl" and e == "True" for b, _, _, e, _ in lines), out
     assert len(re.findall(r"cycles per inference \(RTL\)", out)) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.soc
+def test_imported_models_run_on_the_soc(tmp_path):
+    out = run_example("--images", "2", "--accel-images", "2", "--rows", "4", "--cols", "4",
+                      "--backend", "soc", "--out", str(tmp_path), timeout=3600)
+    lines = accelerator_lines(out)
+    assert len(lines) == 3 and all(b == "soc" and e == "True" for b, _, _, e, _ in lines), out
+    assert len(re.findall(r"cycles per inference \(SoC, host steps included\)", out)) == 3
