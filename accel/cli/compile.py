@@ -113,7 +113,7 @@ def _load_inputs(path: Path) -> np.ndarray:
 
 
 @click.command(name="run")
-@click.option("--model", required=True, metavar="MODEL",
+@click.option("--model", required=True, metavar="cnn|mlp|FILE",
               help="An .onnx file, an accelgen .npz (from accelgen compile), or cnn/mlp.")
 @click.option("--input", "input_path", required=True,
               type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="X.npy",

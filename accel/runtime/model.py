@@ -70,8 +70,8 @@ def load_model(source, *, calibration=None, mean: float | None = None,
             from accel.nn.model_file import load_default
             graph = network_to_graph(load_default(str(source)))
         elif not path.exists():
-            raise ValueError(f"{source}: no such file (give an .onnx file, an accelgen .npz "
-                             f"model, or one of {', '.join(NATIVE_NAMES)})")
+            raise ValueError(f"no model {str(source)!r}: no such file (give an .onnx file, an "
+                             f"accelgen .npz model file, or one of {', '.join(NATIVE_NAMES)})")
         elif path.suffix.lower() != ".npz":
             return _onnx(path, calibration, mean, std)
         else:

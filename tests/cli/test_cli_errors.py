@@ -24,6 +24,8 @@ REQUIRED = {
     ("board", "build"): ["--board", BOARD],
     ("predict",): ["--gemm", "4x4x4"],
     ("mnist", "train"): ["--out", "model.npz"],
+    ("compile",): ["cnn", "--out", "."],
+    ("run",): ["--model", "cnn", "--input", "latin1.json"],
 }
 SOC = ["build", "--top", "soc", "--rows", "2", "--cols", "2"]
 #: Eight words of RISC-V code (addi x0, x0, 0, i.e. nop, then a jump to itself): a firmware

@@ -112,10 +112,10 @@ def test_the_model_is_model_everywhere():
         for option in _options(command):
             if "model" in option.name or any("model" in flag for flag in option.opts):
                 assert option.opts == ["--model"], f"{name}: {option.opts}"
-    for name in ("predict", "mnist eval", "mnist info", "board build", "board demo"):
+    for name in ("predict", "mnist eval", "mnist info", "board build", "board demo", "run"):
         option = next((o for o in _options(LEAVES[name]) if o.opts == ["--model"]), None)
         assert option is not None, f"{name} has no --model"
-        assert option.metavar == "cnn|mlp|FILE.npz"
+        assert option.metavar == "cnn|mlp|FILE"
 
 
 def test_mnist_info_takes_model_as_flag_or_argument():

@@ -67,7 +67,7 @@ def test_info_has_a_row_per_layer():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: accel.compile("nothing-here.onnx"), "no such file"),
+    (lambda: accel.compile("nothing-here.onnx"), "no model .nothing-here.onnx.: no such file"),
     (lambda: accel.compile("cnn", calibration="x.npy"), "apply to ONNX models only"),
     (lambda: accel.compile("cnn", CONFIG).run(np.zeros((2, 27, 28), np.uint8)), "takes"),
     (lambda: accel.compile("cnn", CONFIG).run(np.zeros((1, 28, 28), np.uint8), "fpga"),
