@@ -35,7 +35,7 @@ from accel.frontend.errors import FrontendError
 from accel.frontend.loader import read_model
 from accel.frontend.ops import FLOAT_HANDLERS
 from accel.frontend.qlinear import QOPERATOR_HANDLERS
-from accel.frontend.walk import COMMON_HANDLERS, Walker
+from accel.frontend.walk import COMMON_HANDLERS, Walker, check_ops
 
 __all__ = ["FrontendError", "load_onnx"]
 
@@ -75,6 +75,9 @@ def load_onnx(model, *, calibration=None, mean: float = 0.0, std: float = 1.0,
         raise FrontendError(f"mean and std must be finite with std > 0, not {mean!r} and "
                             f"{std!r}")
     parsed = read_model(model)
+    handlers = dict(COMMON_HANDLERS)
+    handlers.update(FLOAT_HANDLERS if parsed.form != "qoperator" else QOPERATOR_HANDLERS)
+    check_ops(parsed, handlers)
     ranges, quant = None, None
     if parsed.form == "float":
         data, pixels = calibration_inputs(calibration, parsed.input_shape, mean, std,
@@ -84,8 +87,6 @@ def load_onnx(model, *, calibration=None, mean: float = 0.0, std: float = 1.0,
     elif calibration is not None:
         raise FrontendError(f"{parsed.source}: a {parsed.form} model is already quantized; "
                             "calibration data apply to float models only")
-    handlers = dict(COMMON_HANDLERS)
-    handlers.update(FLOAT_HANDLERS if parsed.form != "qoperator" else QOPERATOR_HANDLERS)
     walker = Walker(parsed, ranges, quant)
     normalization = {"mean": float(mean), "std": float(std)}
     metadata = {

@@ -27,6 +27,36 @@ NOT_FOLDED = {"DequantizeLinear"}
 INT8_TYPES = {np.dtype(np.int8): 0, np.dtype(np.uint8): 128}
 
 
+def _op_key(node) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+
+
+def _unsupported(node, handlers: dict) -> FrontendError:
+    supported = ", ".join(sorted(handlers))
+    return node_error(node, f"op is not supported here (supported: {supported})")
+
+
+def check_ops(model, handlers: dict) -> None:
+    """Refuse the first node the walk would refuse for its op type alone, before calibration
+    spends time on the model: a node that reads a computed value (not only initializers and
+    constant subgraphs, which are folded) and has no handler.
+
+    Raises
+    ------
+    FrontendError
+        One line naming the node, its op type and the supported set.
+    """
+    constant = set(model.constants)
+    for node in model.proto.graph.node:
+        key = _op_key(node)
+        inputs = [n for n in node.input if n]
+        if key == "Shape" or key not in NOT_FOLDED and node.domain in ("", "ai.onnx") and \
+                all(n in constant for n in inputs):
+            constant.update(node.output)  # shapes are static: the walk knows them
+        elif key not in handlers:
+            raise _unsupported(node, handlers)
+
+
 class Walker:
     """One import of ``model``.
 
@@ -182,8 +212,7 @@ class Walker:
             return
         handler = handlers.get(key)
         if handler is None:
-            supported = ", ".join(sorted(handlers))
-            raise node_error(node, f"op is not supported here (supported: {supported})")
+            raise _unsupported(node, handlers)
         outputs = handler(self, node, attributes(node))
         for name, value in zip(node.output, outputs):
             if name:
