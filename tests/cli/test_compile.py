@@ -46,6 +46,7 @@ def test_compile_prints_the_table_and_writes_the_artifacts(tmp_path, qoperator_f
     assert [row["op"] for row in table["layers"]] == ["copy", "Conv2D", "Dense"]
 
 
+@pytest.mark.soc  # riscv64-unknown-elf-gcc builds the firmware the blob sits above
 def test_compile_writes_the_soc_blob(tmp_path):
     result = run_cli("compile", "cnn", "--rows", "8", "--cols", "8", "--out", tmp_path)
     assert result.exit_code == 0, result.output
