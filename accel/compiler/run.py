@@ -13,14 +13,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from accel.compiler.lower import CompiledGraph
-from accel.compiler.steps import AccelStep
-from accel.golden import GoldenModel
-from accel.isa.spec import Counter
+from accel.compiler.steps import run_steps
 
 __all__ = ["GraphResult", "run_golden"]
-
-_COUNTERS = (Counter.MACS, Counter.LOAD_BYTES, Counter.STORE_BYTES, Counter.INSTRUCTIONS)
-
 
 @dataclass(frozen=True)
 class GraphResult:
@@ -53,22 +48,8 @@ def run_golden(compiled: CompiledGraph, inputs: Iterable[np.ndarray],
     accel.golden.AccelError
         If a program is illegal (a compiler bug).
     """
-    model = GoldenModel(compiled.config, mem_size=compiled.mem_size)
-    model.mem[:] = compiled.memory_image()
-    results = []
-    for q in inputs:
-        data = compiled.input_bytes(q)
-        model.mem[compiled.input_addr:compiled.input_addr + data.size] = data
-        before = [model.counters[c] for c in _COUNTERS]
-        for step in compiled.steps:
-            if isinstance(step, AccelStep):
-                model.run(step.commands)
-            else:
-                step.op.apply(model.mem)
-        after = [model.counters[c] for c in _COUNTERS]
-        macs, loads, stores, instructions = (a - b for a, b in zip(after, before))
-        results.append(GraphResult(compiled.read_output(model.mem), macs, loads, stores,
-                                   instructions))
-        if progress is not None:
-            progress(1)
-    return results
+    runs = run_steps(compiled.config, compiled.memory_image(), compiled.steps,
+                     compiled.input_addr, inputs, compiled.input_bytes, compiled.read_output,
+                     progress)
+    return [GraphResult(r.output, r.macs, r.load_bytes, r.store_bytes, r.instructions)
+            for r in runs]

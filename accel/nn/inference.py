@@ -13,9 +13,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from accel.golden import GoldenModel
-from accel.isa.spec import Counter
-from accel.nn.compiler import AccelStep, CompiledNetwork
+from accel.compiler.steps import run_steps
+from accel.nn.compiler import CompiledNetwork
 
 __all__ = ["Inference", "run_golden", "bound_cycles"]
 
@@ -57,28 +56,11 @@ def bound_cycles(compiled: CompiledNetwork, inference: Inference) -> int:
     return max(compute, traffic)
 
 
-_COUNTERS = (Counter.MACS, Counter.LOAD_BYTES, Counter.STORE_BYTES, Counter.INSTRUCTIONS)
-
-
 def run_golden(compiled: CompiledNetwork, images: Iterable[np.ndarray],
                progress: Callable[[int], None] | None = None) -> list[Inference]:
     """Run every image through the golden model, one after the other in one memory."""
-    model = GoldenModel(compiled.config, mem_size=compiled.mem_size)
-    model.mem[:] = compiled.memory_image()
-    results = []
-    for image in images:
-        data = compiled.input_bytes(image)
-        model.mem[compiled.input_addr:compiled.input_addr + data.size] = data
-        before = [model.counters[c] for c in _COUNTERS]
-        for step in compiled.steps:
-            if isinstance(step, AccelStep):
-                model.run(step.commands)  # raises AccelError on an illegal command
-            else:
-                step.op.apply(model.mem)
-        after = [model.counters[c] for c in _COUNTERS]
-        macs, loads, stores, instructions = (a - b for a, b in zip(after, before))
-        results.append(Inference(compiled.read_logits(model.mem), macs, loads, stores,
-                                 instructions))
-        if progress is not None:
-            progress(1)
-    return results
+    runs = run_steps(compiled.config, compiled.memory_image(), compiled.steps,
+                     compiled.input_addr, images, compiled.input_bytes, compiled.read_logits,
+                     progress)  # raises AccelError on an illegal command
+    return [Inference(r.output, r.macs, r.load_bytes, r.store_bytes, r.instructions)
+            for r in runs]

@@ -17,8 +17,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from accel.config import AccelConfig
-from accel.golden import GoldenModel
-from accel.isa.spec import Counter
+from accel.compiler.steps import run_steps
 from accel.nn.inference import Inference
 
 __all__ = ["Target", "as_target", "run_golden", "bound_cycles", "host_work"]
@@ -197,9 +196,6 @@ def host_work(op) -> int:
     return (window + 2) * h * w * c + 1
 
 
-_COUNTERS = (Counter.MACS, Counter.LOAD_BYTES, Counter.STORE_BYTES, Counter.INSTRUCTIONS)
-
-
 def bound_cycles(target: Target, inference: Inference) -> int:
     """max(MACs / (rows x cols), bytes moved / bus bytes per cycle) for one inference (bytes
     moved: the program's main-memory traffic, the golden model's counters)."""
@@ -213,22 +209,7 @@ def run_golden(target: Target, images: Iterable[np.ndarray],
                progress: Callable[[int], None] | None = None) -> list[Inference]:
     """Run every uint8 image through the golden model, one after the other in one memory; the
     `Inference` holds the output values (flattened) as its ``logits``."""
-    model = GoldenModel(target.config, mem_size=target.mem_size)
-    model.mem[:] = target.memory_image()
-    results = []
-    for image in images:
-        data = target.input_bytes(image)
-        model.mem[target.input_addr:target.input_addr + data.size] = data
-        before = [model.counters[c] for c in _COUNTERS]
-        for step in target.steps:
-            if hasattr(step, "commands"):
-                model.run(step.commands)  # raises AccelError on an illegal command
-            else:
-                step.op.apply(model.mem)
-        after = [model.counters[c] for c in _COUNTERS]
-        macs, loads, stores, instructions = (a - b for a, b in zip(after, before))
-        results.append(Inference(target.read_output(model.mem), macs, loads, stores,
-                                 instructions))
-        if progress is not None:
-            progress(1)
-    return results
+    runs = run_steps(target.config, target.memory_image(), target.steps, target.input_addr,
+                     images, target.input_bytes, target.read_output, progress)
+    return [Inference(r.output, r.macs, r.load_bytes, r.store_bytes, r.instructions)
+            for r in runs]
