@@ -255,13 +255,7 @@ class MaxPool:
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kernel", _pair(f"{self.name}: kernel", self.kernel))
-        object.__setattr__(self, "stride", _pair(f"{self.name}: stride", self.stride))
-        object.__setattr__(self, "pads", tuple(int(p) for p in self.pads))
-        if len(self.pads) != 4 or min(self.pads) < 0 or max(self.pads[0], self.pads[2]) >= \
-                self.kernel[0] or max(self.pads[1], self.pads[3]) >= self.kernel[1]:
-            raise GraphError(f"{self.name}: pads {self.pads} must be >= 0 and smaller than the "
-                             f"kernel {self.kernel}")
+        _check_window(self)
 
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, int, int]:
         return _pool_shape(self, shape)
@@ -287,13 +281,7 @@ class AvgPool:
     count_include_pad: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kernel", _pair(f"{self.name}: kernel", self.kernel))
-        object.__setattr__(self, "stride", _pair(f"{self.name}: stride", self.stride))
-        object.__setattr__(self, "pads", tuple(int(p) for p in self.pads))
-        if len(self.pads) != 4 or min(self.pads) < 0 or max(self.pads[0], self.pads[2]) >= \
-                self.kernel[0] or max(self.pads[1], self.pads[3]) >= self.kernel[1]:
-            raise GraphError(f"{self.name}: pads {self.pads} must be >= 0 and smaller than the "
-                             f"kernel {self.kernel}")
+        _check_window(self)
         window = self.kernel[0] * self.kernel[1]
         mult = np.asarray(self.multiplier, dtype=np.int64).reshape(-1)
         shift = np.asarray(self.shift, dtype=np.int64).reshape(-1)
@@ -311,6 +299,19 @@ class AvgPool:
 
     def output_shape(self, shape: tuple[int, ...]) -> tuple[int, int, int]:
         return _pool_shape(self, shape)
+
+
+def _check_window(node: MaxPool | AvgPool) -> None:
+    """Normalize a pooling node's kernel, stride and pads; pads must be smaller than the
+    kernel (a window of padding alone has no value)."""
+    object.__setattr__(node, "kernel", _pair(f"{node.name}: kernel", node.kernel))
+    object.__setattr__(node, "stride", _pair(f"{node.name}: stride", node.stride))
+    pads = tuple(int(p) for p in node.pads)
+    object.__setattr__(node, "pads", pads)
+    if len(pads) != 4 or min(pads) < 0 or max(pads[0], pads[2]) >= node.kernel[0] \
+            or max(pads[1], pads[3]) >= node.kernel[1]:
+        raise GraphError(f"{node.name}: pads {pads} must be >= 0 and smaller than the kernel "
+                         f"{node.kernel}")
 
 
 def _pool_shape(node: MaxPool | AvgPool, shape: tuple[int, ...]) -> tuple[int, int, int]:
