@@ -104,7 +104,7 @@ class SocLayout:
     def header(self, image_count: int, first_index: int = 0) -> list[int]:
         """The blob header's words."""
         t = self.target
-        h, w, c = t.input_shape
+        h, w, c = t.input_hwc
         shift = LUT_ONLY if t.input_shift is None else t.input_shift
         return [BLOB_MAGIC, BLOB_VERSION, len(t.steps), self.steps_addr, t.input_addr, h, w, c,
                 shift, self.lut_addr, t.output_addr, t.output_count, t.output_item, image_count,

@@ -37,7 +37,7 @@ class Target:
         `accel.compiler.hostops` operation), in order.
     input_addr : int
         Where the packed HWC int8 input goes.
-    input_shape : (h, w, c)
+    input_shape : (h, w, c) or (n,)
     lut : ndarray (256,) of int8
         ``input = lut[pixel]`` for uint8 pixels.
     input_shift : int or None
@@ -99,11 +99,19 @@ class Target:
         if not np.issubdtype(image.dtype, np.integer) or image.size and (
                 image.min() < 0 or image.max() > 255):
             raise ValueError(f"{self.name}: images must hold integer pixels between 0 and 255")
-        h, w, c = self.input_shape
-        if image.shape not in ((h, w, c),) + (((h, w),) if c == 1 else ()):
+        h, w, c = self.input_hwc
+        shapes = ((h, w, c),) + (((h, w),) if c == 1 else ()) if len(self.input_shape) == 3 \
+            else (self.input_shape,)
+        if image.shape not in shapes:
             raise ValueError(f"{self.name}: the network takes {self.input_shape} images (HWC), "
                              f"not {image.shape}")
         return image.astype(np.uint8).reshape(-1)
+
+    @property
+    def input_hwc(self) -> tuple[int, int, int]:
+        """The input shape as (h, w, c); a vector of n features is (1, 1, n)."""
+        shape = tuple(self.input_shape)
+        return shape if len(shape) == 3 else (1, 1, shape[0])
 
     def input_bytes(self, image: np.ndarray) -> np.ndarray:
         """The bytes to write at `input_addr` for one uint8 image (through `lut`)."""
