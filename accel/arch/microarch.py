@@ -10,9 +10,9 @@ from __future__ import annotations
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
 __all__ = [
-    "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "COUNT_BITS", "DMA_MAX_OUTSTANDING", "MEM_ALIGN",
-    "CHANNELS_CYCLES", "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS", "UNIT_QUEUE_DEPTH", "align_up",
-    "array_latency", "dma_row_bytes", "row_words",
+    "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "CHANNELS_CYCLES", "COUNT_BITS",
+    "DMA_MAX_OUTSTANDING", "MEM_ALIGN", "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS",
+    "UNIT_QUEUE_DEPTH", "align_up", "array_latency", "dma_row_bytes", "row_words",
 ]
 
 #: Bits of a count field in a unit command: counts 1..`MAX_BLOCK_ROWS`, not counts minus one.

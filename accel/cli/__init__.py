@@ -1,8 +1,8 @@
 """``accelgen``: the command-line interface.
 
 A click group whose commands mirror the phases of using a generated accelerator: ``build``,
-``compile`` and ``run`` (bring your own model), ``firmware``, ``isa``, ``predict``, ``matmul``, ``sim``, ``fuzz``, ``mnist``, ``board``,
-``sweep``, and ``cache`` (what they cache). Each command lives in its own module and is added
+``compile`` and ``run`` (bring your own model), ``firmware``, ``isa``, ``predict``, ``matmul``,
+``sim``, ``fuzz``, ``mnist``, ``board``, ``sweep``, and ``cache`` (what they cache). Each command lives in its own module and is added
 here explicitly; command modules import only `accel.cli.options` and the `accel` layers below,
 never `main` or each other. Bad input is reported as ONE line ``Error: ...`` with exit code 2,
 never a traceback.
