@@ -46,7 +46,6 @@ def test_bad_configuration_flag():
     # 10,739 commands of the CNN on a 1x1 array (129 KB of tables) need 256 KiB of SRAM.
     ("ulx3s-12f", ["--rows", "1", "--cols", "1"], "1x1",
      "KiB of SRAM; the ULX3S (Lattice ECP5 LFE5U-12F) holds at most 64 KiB of SoC SRAM"),
-    ("icebreaker", [], "2x2", "the iCEBreaker (Lattice iCE40UP5K) holds at most 8 KiB"),
 ])
 def test_design_too_big_for_the_board_names_the_memory(tmp_path, board, args, array, match):
     """Found before any synthesis: the firmware and network are sized first."""
@@ -54,6 +53,17 @@ def test_design_too_big_for_the_board_names_the_memory(tmp_path, board, args, ar
     line = one_line_error(run("build", "--board", board, *args, "--out", str(tmp_path)), 2,
                           match)
     assert "network 'cnn'" in line and f"commands for a {array} array" in line
+    assert not (tmp_path / "gateware").exists()
+
+
+@pytest.mark.soc
+def test_firmware_too_big_for_the_icebreaker_is_found_first(tmp_path):
+    """The general network interpreter (host operations for pooling and adds) alone outgrows
+    the iCEBreaker's 8 KiB of SRAM: found before any synthesis, naming the memory."""
+    require_toolchain()
+    line = one_line_error(run("build", "--board", "icebreaker", "--out", str(tmp_path)), 2,
+                          "firmware 'mnist_uart' does not fit the 8 KiB SRAM")
+    assert "more bytes" in line
     assert not (tmp_path / "gateware").exists()
 
 
