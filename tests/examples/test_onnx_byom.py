@@ -60,7 +60,7 @@ def test_imported_models_run_on_the_golden_model(tmp_path):
 @pytest.mark.slow
 @pytest.mark.rtl
 def test_imported_models_run_on_the_rtl(tmp_path):
-    out = run_example("--images", "2", "--accel-images", "2", "--rows", "4", "--cols", "4",
+    out = run_example("--images", "1", "--accel-images", "1", "--rows", "4", "--cols", "4",
                       "--backend", "rtl", "--out", str(tmp_path), timeout=3600)
     lines = accelerator_lines(out)
     assert len(lines) == 3 and all(b == "rtl" and e == "True" for b, _, _, e, _ in lines), out
@@ -70,7 +70,7 @@ def test_imported_models_run_on_the_rtl(tmp_path):
 @pytest.mark.slow
 @pytest.mark.soc
 def test_imported_models_run_on_the_soc(tmp_path):
-    out = run_example("--images", "2", "--accel-images", "2", "--rows", "4", "--cols", "4",
+    out = run_example("--images", "1", "--accel-images", "1", "--rows", "4", "--cols", "4",
                       "--backend", "soc", "--out", str(tmp_path), timeout=3600)
     lines = accelerator_lines(out)
     assert len(lines) == 3 and all(b == "soc" and e == "True" for b, _, _, e, _ in lines), out

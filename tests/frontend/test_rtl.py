@@ -16,11 +16,13 @@ from tests.support.configs import CONFIGS
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("config_name", ["3x5-ws", "4x4-os"])
-def test_the_zoo_on_the_rtl_equals_the_golden_model(config_name):
+@pytest.mark.parametrize("config_name, half", [("3x5-ws", 0), ("4x4-os", 1)])
+def test_the_zoo_on_the_rtl_equals_the_golden_model(config_name, half):
+    """Half of the zoo on each configuration (alternating by name), so that every model runs
+    on the RTL once and both dataflows see convolutions, pools and residual adds."""
     config = CONFIGS[config_name]
     rng = np.random.default_rng(11)
-    for case in sorted(CASES):
+    for case in sorted(CASES)[half::2]:
         n, out = CASES[case]()
         fmt, activation = ("qoperator", "uint8") if len(case) % 2 else ("qdq", "int8")
         graph = load_onnx(quantize(n.model(out), fmt, activation=activation))

@@ -14,6 +14,7 @@ from accel.nn.network import reference
 from accel.runtime.model import load_model
 from tests.frontend.cases import classifier, residual
 from tests.frontend.models import quantize, session
+from tests.support.configs import CONFIGS
 
 CONFIG = AccelConfig(rows=4, cols=4)
 
@@ -85,7 +86,7 @@ def test_an_onnx_residual_model_on_the_rtl_equals_the_golden_model(tmp_path):
     net, out = residual()
     path = tmp_path / "residual.onnx"
     onnx.save(quantize(net.model(out), "qoperator", activation="int8"), path)
-    model = accel.compile(path, AccelConfig(rows=4, cols=4, dataflow="os"))
+    model = accel.compile(path, CONFIGS["4x4-os"])  # small memories, a shared build
     x = np.random.default_rng(8).normal(size=(2,) + tuple(
         d.dim_value for d in onnx.load(path).graph.input[0].type.tensor_type.shape.dim[1:]))
     golden = model.run(x.astype(np.float32))
