@@ -42,6 +42,23 @@ def to_nchw(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(x, dtype=np.float32).transpose(0, 3, 1, 2))
 
 
+def image_classifier(nodes: list, inits: list, name: str, input_shape: tuple, classes: int,
+                     opset: int) -> onnx.ModelProto:
+    """The model around ``nodes``: float NCHW ``input`` of ``input_shape`` (batch first, an int
+    or a symbolic name), the last node's output renamed ``logits`` of ``(batch, classes)``,
+    IR version at most 8 (readable by onnxruntime >= 1.14)."""
+    nodes[-1].output[0] = "logits"
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [input_shape[0], classes])],
+        initializer=inits)
+    model = helper.make_model(graph, producer_name="accelgen",
+                              opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = min(model.ir_version, 8)
+    return model
+
+
 def _check_arguments(network: FloatNetwork, opset: int, batch) -> None:
     if not isinstance(network, FloatNetwork):
         raise ValueError(f"network must be a FloatNetwork, not {type(network).__name__}")
@@ -148,15 +165,7 @@ def export_float(network: FloatNetwork, path: str | os.PathLike | None = None, *
             name, shape = out, (weight.shape[1],)
         else:
             raise ValueError(f"layer {index}: no ONNX export for {type(layer).__name__}")
-    nodes[-1].output[0] = "logits"
-    graph = helper.make_graph(
-        nodes, network.name,
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [n, c, h, w])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, shape[0]])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="accelgen",
-                              opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = min(model.ir_version, 8)  # readable by onnxruntime >= 1.14
+    model = image_classifier(nodes, inits, network.name, (n, c, h, w), shape[0], opset)
     onnx.checker.check_model(model, full_check=True)
     model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     if path is not None:

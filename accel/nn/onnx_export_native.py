@@ -40,9 +40,10 @@ import os
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from accel.nn.network import Conv2D, MaxPool2D, QuantizedNetwork
+from accel.nn.onnx_export import image_classifier
 
 __all__ = ["export_quantized", "float32_factor"]
 
@@ -173,17 +174,9 @@ def export_quantized(network: QuantizedNetwork, path: str | os.PathLike | None =
             out = f"/{prefix}/Relu_output_0"
         name = qdq(out, y_scale, out)
         x_scale = y_scale
-    nodes[-1].output[0] = "logits"
     n = "N" if batch is None else batch
     h, w_, c = network.input_shape
-    graph = helper.make_graph(
-        nodes, network.name,
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [n, c, h, w_])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, shape[0]])],
-        initializer=inits)
-    model = helper.make_model(graph, producer_name="accelgen",
-                              opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = min(model.ir_version, 8)
+    model = image_classifier(nodes, inits, network.name, (n, c, h, w_), shape[0], opset)
     helper.set_model_props(model, {"accelgen.logit_scale": repr(logit_scale),
                                    "accelgen.input": f"pixel / 255 (native input_shift "
                                                      f"{network.input_shift})"})
