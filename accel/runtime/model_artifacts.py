@@ -55,9 +55,8 @@ def _soc(model: CompiledModel, name: str) -> dict[str, bytes]:
     layout = plan_layout(model.graph, model.config, firmware.free_start)
     sram = layout.sram_image(firmware.binary, [np.zeros(layout.target.input_shape, np.uint8)])
     blob = bytearray(sram[layout.free_start:layout.images_addr])
-    header = np.frombuffer(bytes(blob[:4 * HEADER_WORDS]), dtype="<u4").copy()
-    header[13] = 0  # image count: the loader adds its images at images_addr and sets it
-    blob[:4 * HEADER_WORDS] = header.tobytes()
+    # No images: the loader places its own at images_addr and sets the count.
+    blob[:4 * HEADER_WORDS] = np.asarray(layout.header(0), dtype="<u4").tobytes()
     info = {"firmware": "mnist", "free_start": layout.free_start,
             "images_addr": layout.images_addr, "image_stride": layout.image_stride,
             "capacity": layout.capacity, "blob_bytes": len(blob),
