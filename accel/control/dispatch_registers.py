@@ -1,7 +1,7 @@
 """The dispatcher's architectural registers: their layout, reset values and updates.
 
-The registers hold what later instructions refer to: the transfer strides, the activation
-settings, the B operand selected by PRELOAD and the DMA window. The sticky error is separate
+The registers hold what later instructions refer to: the transfer strides, the load transform,
+the activation settings, the B operand selected by PRELOAD and the DMA window. The sticky error is separate
 (`ERROR_LAYOUT`): it is also set by unit completions, not only by executed instructions.
 """
 
@@ -11,7 +11,7 @@ from amaranth.lib import data
 from accel.arch.microarch import STRIDE_BITS
 from accel.config import AccelConfig
 from accel.control.activation import ActivationParams
-from accel.control.layouts import COUNT_BITS, ROW_ADDR_BITS
+from accel.control.layouts import COUNT_BITS, LOAD_SHIFT_BITS, ROW_ADDR_BITS
 from accel.isa.decoder import Op
 from accel.isa.spec import ErrorCause
 
@@ -39,6 +39,7 @@ def registers_layout(config: AccelConfig) -> data.StructLayout:
     """All architectural registers of the dispatcher."""
     return data.StructLayout({
         "load_stride": unsigned(STRIDE_BITS), "store_stride": unsigned(STRIDE_BITS),
+        "load_shift": unsigned(LOAD_SHIFT_BITS), "load_flip": 1,
         "act": ActivationParams, "weights": WEIGHTS_LAYOUT, "window": window_layout(config),
     })
 
@@ -59,6 +60,8 @@ def update_registers(m: Module, regs, op, ops, sp_written) -> None:
     with m.Switch(op):
         with m.Case(Op.CONFIG_LOAD):
             m.d.sync += regs.load_stride.eq(ops.stride)
+        with m.Case(Op.CONFIG_LOAD_CODES):
+            m.d.sync += [regs.load_shift.eq(ops.shift), regs.load_flip.eq(ops.flip)]
         with m.Case(Op.CONFIG_STORE):
             m.d.sync += regs.store_stride.eq(ops.stride)
         with m.Case(Op.CONFIG_WINDOW):

@@ -163,7 +163,7 @@ class Dispatcher(wiring.Component):
         m.d.comb += [
             load.kind.eq(load_kind), load.mem_addr.eq(ops.mem_addr),
             load.stride.eq(regs.load_stride), load.rows.eq(ops.rows), load.cols.eq(ops.cols),
-            load.addr.eq(row_addr),
+            load.addr.eq(row_addr), load.shift.eq(regs.load_shift), load.flip.eq(regs.load_flip),
             store.kind.eq(store_kind), store.mem_addr.eq(ops.mem_addr),
             store.stride.eq(regs.store_stride), store.rows.eq(ops.rows),
             store.cols.eq(ops.cols), store.addr.eq(row_addr), store.act.eq(regs.act),

@@ -12,9 +12,14 @@ from amaranth.lib import data, enum
 from accel.arch.microarch import COUNT_BITS, ROW_ADDR_BITS, STRIDE_BITS
 from accel.control.activation import ActivationParams
 from accel.config import AccelConfig
+from accel.isa.spec import BY_NAME
 
 __all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "load_command_layout",
-           "store_command_layout", "exec_command_layout", "COUNT_BITS", "ROW_ADDR_BITS"]
+           "store_command_layout", "exec_command_layout", "COUNT_BITS", "ROW_ADDR_BITS",
+           "LOAD_SHIFT_BITS"]
+
+#: Bits of the scratchpad load transform's shift (CONFIG_LOAD_CODES).
+LOAD_SHIFT_BITS = BY_NAME["config_load_codes"].field("shift").width
 
 
 class LoadKind(enum.Enum, shape=2):
@@ -56,8 +61,10 @@ def _transfer_fields(config: AccelConfig) -> dict:
 
 def load_command_layout(config: AccelConfig) -> data.StructLayout:
     """A DMA load: ``rows`` x ``cols`` elements from ``mem_addr`` (row stride ``stride``) to
-    scratchpad or accumulator rows starting at ``addr`` (transposed for ``SP_T``)."""
-    return data.StructLayout({"kind": LoadKind, **_transfer_fields(config)})
+    scratchpad or accumulator rows starting at ``addr`` (transposed for ``SP_T``); scratchpad
+    elements go through the CONFIG_LOAD_CODES transform ``shift``, ``flip``."""
+    return data.StructLayout({"kind": LoadKind, **_transfer_fields(config),
+                              "shift": unsigned(LOAD_SHIFT_BITS), "flip": 1})
 
 
 def store_command_layout(config: AccelConfig) -> data.StructLayout:

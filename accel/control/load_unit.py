@@ -17,8 +17,8 @@ from accel.arch.microarch import dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, read_row_layout
 from accel.memory.ports import AccWritePortSignature, WritePortSignature
-from accel.control.layouts import (COUNT_BITS, DONE_LAYOUT, ROW_ADDR_BITS, LoadKind,
-                                   load_command_layout)
+from accel.control.layouts import (COUNT_BITS, DONE_LAYOUT, LOAD_SHIFT_BITS, ROW_ADDR_BITS,
+                                   LoadKind, load_command_layout)
 
 __all__ = ["LoadUnit"]
 
@@ -32,6 +32,16 @@ def _elements(row_bits, count: int, elem_bytes: int, width: int) -> list:
     """Element ``i`` of a little-endian byte row: its low ``width`` bits, as signed."""
     step = elem_bytes * 8
     return [row_bits[i * step:i * step + width].as_signed() for i in range(count)]
+
+
+def _codes(row_bits, count: int, elem_bytes: int, width: int, shift, flip) -> list:
+    """Element ``i`` of a little-endian byte row through the CONFIG_LOAD_CODES transform: its
+    ``elem_bytes`` as an unsigned code, shifted right by ``shift``, the sign bit of the low
+    ``width`` bits inverted when ``flip``."""
+    step = elem_bytes * 8
+    sign = flip << (width - 1)
+    return [((row_bits[i * step:(i + 1) * step] >> shift) ^ sign)[:width]
+            for i in range(count)]
 
 
 class _State(enum.Enum):
@@ -117,7 +127,8 @@ class LoadUnit(wiring.Component):
 
         desc_layout = data.StructLayout({
             "kind": LoadKind, "base": unsigned(ROW_ADDR_BITS), "rows": unsigned(COUNT_BITS),
-            "cols": unsigned(COUNT_BITS), "last": 1})
+            "cols": unsigned(COUNT_BITS), "last": 1, "shift": unsigned(LOAD_SHIFT_BITS),
+            "flip": 1})
         m.submodules.descs = descs = fifo.SyncFIFO(width=desc_layout.size, depth=2)
 
         # -- issuer ----------------------------------------------------------------------------
@@ -140,6 +151,7 @@ class LoadUnit(wiring.Component):
         m.d.comb += [
             w_desc.kind.eq(cur.kind), w_desc.base.eq(cur.addr), w_desc.rows.eq(cur.rows),
             w_desc.cols.eq(part), w_desc.last.eq(part == cur.cols),
+            w_desc.shift.eq(cur.shift), w_desc.flip.eq(cur.flip),
             descs.w_data.eq(w_desc),
         ]
         with m.If(self.cmd.valid & self.cmd.ready):
@@ -165,9 +177,9 @@ class LoadUnit(wiring.Component):
         held = Signal(data.ArrayLayout(unsigned(cfg.input_width), chunk))   # SP_T row
         beat = self.dma_data.payload
         raw = beat.data.as_value()
-        sp_elems = _elements(raw, cfg.dim, cfg.in_bytes, cfg.input_width)
+        sp_elems = _codes(raw, cfg.dim, cfg.in_bytes, cfg.input_width, desc.shift, desc.flip)
         acc_elems = _elements(raw, cfg.cols, cfg.acc_bytes, cfg.acc_width)
-        t_elems = _elements(raw, chunk, cfg.in_bytes, cfg.input_width)
+        t_elems = _codes(raw, chunk, cfg.in_bytes, cfg.input_width, desc.shift, desc.flip)
         acc_free = ~self.acc_write.en | self.acc_write.ready
         last_row = row == desc.rows - 1
         fire = Signal()

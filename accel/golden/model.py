@@ -84,7 +84,7 @@ class GoldenModel:
 
     def reset(self) -> None:
         """Reset registers (not memories) to their reset values."""
-        self.load_stride = 0
+        self.load_stride, self.load_shift, self.load_flip = 0, 0, 0
         self.store_stride = 0
         self.act_multiplier = 1
         self.act_shift = 0
@@ -227,6 +227,16 @@ class GoldenModel:
     def _op_config_load(self, stride: int) -> None:
         self.load_stride = stride
 
+    def _op_config_load_codes(self, shift: int, flip: int) -> None:
+        self.load_shift, self.load_flip = shift, flip
+
+    def _load_codes(self, block: np.ndarray) -> np.ndarray:
+        """The scratchpad load transform: unsigned codes shifted, sign bit flipped, wrapped."""
+        cfg = self.config
+        codes = block & ((1 << (8 * cfg.in_bytes)) - 1)
+        return wrap((codes >> self.load_shift) ^ (self.load_flip << (cfg.input_width - 1)),
+                    cfg.input_width)
+
     def _op_config_store(self, stride: int) -> None:
         self.store_stride = stride
 
@@ -257,7 +267,7 @@ class GoldenModel:
         self._check_count("cols", cols, cfg.dim)
         self._check_rows("sp", sp_addr, rows)
         block = self.read_block(mem_addr, rows, cols, self.load_stride, cfg.in_bytes)
-        self.sp[sp_addr:sp_addr + rows, :cols] = wrap(block, cfg.input_width)
+        self.sp[sp_addr:sp_addr + rows, :cols] = self._load_codes(block)
         self.counters[Counter.LOAD_BYTES] += rows * cols * cfg.in_bytes
 
     def _op_load_sp_t(self, mem_addr: int, sp_addr: int, rows: int, cols: int) -> None:
@@ -265,7 +275,7 @@ class GoldenModel:
         self._check_count("rows", rows, cfg.dim)
         self._check_rows("sp", sp_addr, cols)
         block = self.read_block(mem_addr, rows, cols, self.load_stride, cfg.in_bytes)
-        self.sp[sp_addr:sp_addr + cols, :rows] = wrap(block, cfg.input_width).T
+        self.sp[sp_addr:sp_addr + cols, :rows] = self._load_codes(block).T
         self.counters[Counter.LOAD_BYTES] += rows * cols * cfg.in_bytes
 
     def _op_load_acc(self, mem_addr: int, acc_addr: int, rows: int, cols: int) -> None:

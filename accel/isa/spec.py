@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bumped whenever an encoding or a semantic changes.
-ISA_VERSION = "1.2"
+ISA_VERSION = "1.3"
 
 #: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
 #: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
@@ -271,6 +271,16 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         False, "Lock the main-memory window until reset.",
         "window_locked := 1: every later CONFIG_WINDOW fails with WINDOW_LOCKED. Only a reset "
         "of the accelerator unlocks the window. Locking a locked window changes nothing."),
+    Instruction(
+        "config_load_codes", 0x10, 5, Unit.CONFIG,
+        (Field("shift", "rs1", 0, 4, "right shift of each element's unsigned code"),
+         Field("flip", "rs1", 4, 1, "invert each element's sign bit after the shift")),
+        False, "Set how LOAD_SP and LOAD_SP_T turn main-memory codes into input elements.",
+        "load_shift, load_flip := operands. LOAD_SP and LOAD_SP_T read each element's in_bytes "
+        "as an unsigned code u and write wrap_in((u >> load_shift) ^ (load_flip << "
+        "(input_width - 1))): with 8-bit inputs, shift s turns uint8 pixels p into p >> s and "
+        "flip turns them into p - 128, so an image needs no quantization pass on the core. "
+        "LOAD_ACC is unaffected. Reset values: 0 and 0 (the plain two's-complement load)."),
     Instruction(
         "load_sp", 0x11, 0, Unit.LOAD,
         (_MEM,

@@ -111,7 +111,7 @@ class ZeroState:
 
 def zero_state_commands(config: AccelConfig) -> ZeroState:
     """The commands that zero the scratchpad and accumulator (see `ZeroState`)."""
-    out = [encode("config_load", stride=0)]
+    out = [encode("config_load", stride=0), encode("config_load_codes", shift=0, flip=0)]
     for start in range(0, config.sp_rows, MAX_BLOCK_ROWS):
         out.append(encode("load_sp", mem_addr=0, sp_addr=start,
                           rows=min(MAX_BLOCK_ROWS, config.sp_rows - start), cols=config.dim))
@@ -257,6 +257,12 @@ class _Builder:
                                shift=rng.randint(0, 40), act=rng.randint(0, 1),
                                zero_point=rng.randint(-20, 20)))
 
+    def config_load_codes(self) -> None:
+        """The scratchpad load transform, mostly small shifts (larger ones zero the codes)."""
+        rng = self.rng
+        shift = rng.choice([0, 0, 1, 2, rng.randint(0, 15)])
+        self.out.append(encode("config_load_codes", shift=shift, flip=rng.randint(0, 1)))
+
     def config_act_channels(self) -> None:
         """Per-column requantization: sometimes a plausible table loaded into two accumulator
         rows first (load_acc, rows 2), otherwise whatever the rows hold (masked to the fields)."""
@@ -328,7 +334,7 @@ class _Builder:
             (lambda: self.random_transfer("store_acc"), 2),
             (lambda: self.random_transfer("store_act"), 2),
             (self.preload, 2), (self.compute, 4), (self.accumulate, 1.5), (self.config_act, 1),
-            (self.config_act_channels, 1), (self.query, 2),
+            (self.config_act_channels, 1), (self.config_load_codes, 0.5), (self.query, 2),
             (self.narrow_window, 0.3 if self.use_windows else 0),
         ]
         actions, weights = zip(*kinds)

@@ -111,8 +111,10 @@ class ErrorInjector:
                 if (cmd.funct7, cmd.funct3) not in BY_CODE:
                     break
         elif kind == 1:  # a reserved operand bit
+            # window instructions only where the space has windows, even as illegal codes
             ins, reg, mask = rng.choice([(i, r, i.reserved_mask(r)) for i in INSTRUCTIONS
-                                         for r in ("rs1", "rs2") if i.reserved_mask(r)])
+                                         for r in ("rs1", "rs2") if i.reserved_mask(r)
+                                         and (b.use_windows or "window" not in i.name)])
             bits = [n for n in range(32) if mask >> n & 1]
             value = 1 << rng.choice(bits)
             cmd = Command(ins.funct7, ins.funct3, value if reg == "rs1" else 0,
