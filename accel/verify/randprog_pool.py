@@ -24,7 +24,6 @@ __all__ = ["PoolRecipes", "POOL_ERRORS"]
 #: The error causes `PoolRecipes.failing` can provoke with a STORE_POOL.
 POOL_ERRORS = (ErrorCause.ACC_RANGE, ErrorCause.SHAPE, ErrorCause.MEM_RANGE)
 
-_GEOMETRY = ("kh", "kw", "sh", "sw", "in_pitch", "out_w")
 
 
 class PoolRecipes:

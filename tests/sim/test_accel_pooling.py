@@ -66,3 +66,55 @@ def test_store_pool_on_rtl(name):
     want = _numpy_max_pool(act, 2, 2).reshape(-1, cols)
     got = result.memory[1024:1024 + 6 * cols].view(np.int8).reshape(6, cols)
     np.testing.assert_array_equal(got, want)
+
+
+def test_store_pool_errors_on_rtl():
+    """STORE_POOL failing with each cause it can meet (a reserved pooling mode, SHAPE,
+    ACC_RANGE for the last window's last row, MEM_RANGE, MEM_WINDOW, and a bus error whose
+    STATUS names funct3 6), each read through STATUS and cleared, then a legal STORE_POOL: all
+    as the golden model (with the bus error window) says."""
+    from accel.isa import Command, ErrorCause
+    from accel.verify.fuzz.reference import BusFaultModel
+
+    config = CONFIGS["4x4-ws"]
+    acc = config.acc_rows
+    geometry = dict(kh=2, kw=3, sh=2, sw=1, mode=1, in_pitch=5, out_w=2)
+    last = (1 * 2 + 1) * 5 + 1 * 1 + 2       # rows 3: oy_last 1, ox_last 1
+    bus_error = (2048, 2304)
+    cases = {
+        ErrorCause.ILLEGAL_INSTRUCTION: ([], Command(0x12, 4, rs1=3 << 16, rs2=1)),
+        ErrorCause.SHAPE: ([], encode("store_pool", mem_addr=0, acc_addr=acc, rows=1, cols=5)),
+        ErrorCause.ACC_RANGE: ([encode("config_pool", **geometry)],
+                               encode("store_pool", mem_addr=0, acc_addr=acc - last, rows=3,
+                                      cols=4)),
+        ErrorCause.MEM_RANGE: ([encode("config_store", stride=4)],
+                               encode("store_pool", mem_addr=0xFFFF_FFF8, acc_addr=0, rows=3,
+                                      cols=4)),
+        ErrorCause.MEM_WINDOW: ([encode("config_window", base=4096, last=8191)],
+                                encode("store_pool", mem_addr=0, acc_addr=0, rows=1, cols=4)),
+        ErrorCause.BUS_ERROR: ([encode("config_pool", **geometry),
+                                encode("config_store", stride=4)],
+                               encode("store_pool", mem_addr=bus_error[0], acc_addr=0, rows=3,
+                                      cols=4)),
+    }
+    legal = [encode("config_window", base=0, last=8191),
+             encode("config_pool", kh=2, kw=2, sh=2, sw=2, mode=0, in_pitch=4, out_w=2),
+             encode("config_store", stride=4),
+             encode("store_pool", mem_addr=4096, acc_addr=0, rows=4, cols=4), encode("fence")]
+    programs = []
+    for cause, (before, failing) in cases.items():
+        wait = [encode("fence")] if cause == ErrorCause.BUS_ERROR else []
+        programs.append(Program([*before, failing, *wait, encode("status"),
+                                 encode("clear_error"), encode("status"), *legal]))
+    rng = np.random.default_rng(4)
+    memory = rng.integers(0, 256, 8192).astype(np.uint8)
+    result = run_programs(config, memory, programs, isolate=True, reference=BusFaultModel,
+                          bus=BusModel(stall_prob=0.2, max_wait=2, error_windows=(bus_error,),
+                                       seed=4))
+    assert not result.mismatches, result.mismatches
+    for (cause, (before, failing)), responses in zip(cases.items(), result.responses):
+        at = len(before) + 1 + (cause == ErrorCause.BUS_ERROR)
+        status = responses[at]
+        assert (status >> 8) & 0xFF == cause, (cause, hex(status))
+        assert (status >> 23) & 7 == failing.funct3 and (status >> 16) & 0x7F == 0x12
+        assert responses[at + 2] & ~1 == 0
