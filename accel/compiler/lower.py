@@ -26,10 +26,12 @@ import numpy as np
 from accel.arch.microarch import align_up
 from accel.compiler.graph import Add, AvgPool, Conv2D, Dense, Graph, MaxPool, Requantize
 from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
-from accel.compiler.layout import PACKED, Allocator, Buffer, consumer_need, plan_layouts, \
-    shape3
-from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, copy_gemm, dense_gemm,
-                                       dense_weight, fold_bias, gemm_macs)
+from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
+    plan_layouts, shape3
+from accel.compiler.conv_tiles import const_row, invalidate_const, plan_conv
+from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
+                                       dense_gemm, dense_weight, fold_bias, fusable_pool,
+                                       gemm_macs)
 from accel.compiler.reference import check_input
 from accel.compiler.steps import AccelStep, HostStep
 from accel.compiler.tiler import ChannelRequant, ProgramBuilder, Requant, emit_gemm
@@ -55,6 +57,8 @@ class LayerInfo:
     where : {"accel", "host"}
     commands : tuple of Command
         The node's accelerator commands (empty on the host).
+    note : str
+        A fused pool, or why a pool runs on the host.
     """
 
     name: str
@@ -64,6 +68,7 @@ class LayerInfo:
     accel_macs: int
     where: str
     commands: tuple = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,7 +163,8 @@ class CompiledGraph:
             if predict and row.commands:
                 cycles = predict_program(self.config, row.commands + (fence,)).cycles
             rows.append({"name": row.name, "op": row.op, "shape": row.shape, "macs": row.macs,
-                         "accel_macs": row.accel_macs, "where": row.where, "cycles": cycles})
+                         "accel_macs": row.accel_macs, "where": row.where, "cycles": cycles,
+                         "note": row.note})
         return rows
 
 
@@ -206,19 +212,31 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
 
     layouts = plan_layouts(graph)
     buffers: dict = {}  # (tensor, key) -> Buffer; key None is the primary
+    # conv index -> its pool's index, for pools fused into the conv's store (no conv buffer)
+    fused = {i: j for i, j in ((i, fusable_pool(graph, config, i))
+                               for i in range(len(graph.nodes))) if j is not None}
+    unstored = {graph.nodes[i].output for i in fused}
 
     def new_buffer(name: str, pads=(0, 0, 0, 0), fill: int = 0) -> Buffer:
         tensor = graph.tensors[name]
         item = 4 if tensor.dtype == "int32" else 1
         probe = Buffer(name, 0, shape3(tensor.shape), tuple(pads), fill, item)
-        buf = Buffer(name, alloc.take(probe.size, f"tensor {name!r}"), probe.shape,
+        # the slack lets row-im2col loads read whole rows past the last pixel
+        buf = Buffer(name, alloc.take(probe.size + SLACK, f"tensor {name!r}"), probe.shape,
                      probe.pads, fill, item)
         image = buf.image()
         if image is not None:
             constants.append((buf.addr, image))
         return buf
 
+    def add_primary(name: str) -> None:
+        layout = layouts[name]
+        buffers[name, None] = new_buffer(name, *(layout.primary[::-1] if layout.primary
+                                                 else ()))
+
     for name, layout in layouts.items():
+        if name in unstored:
+            continue
         primary = layout.primary
         buffers[name, None] = new_buffer(name, *(primary[::-1] if primary else ()))
         for fill, pads in layout.copies:
@@ -250,6 +268,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
         if index not in step_nodes:
             step_nodes.append(index)
         start = len(builder.program)
+        invalidate_const(builder)
         for gemm in gemms:
             try:
                 emit_gemm(config, builder, gemm)
@@ -269,11 +288,66 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             info.append(LayerInfo(f"{name}:copy", "copy", graph.tensors[name].shape, 0,
                                   gemm_macs(gemm), "accel", cmds))
 
+    def conv_step(index: int, node: Conv2D, weight, bias, requant, pool_index):
+        """The node (and its fused pool) by `plan_conv`, or None when it does not fit."""
+        nonlocal builder
+        src = source(node, node.input)
+        pool = None if pool_index is None else graph.nodes[pool_index]
+        dst = buffers[(pool or node).output, None]
+        job = conv_job(config, node, pool, graph, src, dst, weight, bias, requant, constant,
+                       const_addr)
+        if builder is None:
+            builder = ProgramBuilder()
+        start = len(builder.program)
+        try:
+            macs = plan_conv(config, builder, job)
+        except ValueError as exc:
+            raise ValueError(f"{node.name}: {exc}") from None
+        if macs is None:
+            return None
+        if index not in step_nodes:
+            step_nodes.append(index)
+        return macs, tuple(builder.program[start:])
+
+    consts: dict = {}
+
+    def const_addr() -> int:
+        if "row" not in consts:
+            consts["row"] = constant(as_bytes(const_row(config.rows), "i1"), "a constant row")
+        return consts["row"]
+
     copies(0, graph.input)  # a padded input copy belongs to the first step
+    done: set = set()       # pools computed by their conv's store
     for index, node in enumerate(graph.nodes):
         out_t = graph.tensors[node.output]
+        if index in done:
+            info.append(LayerInfo(node.name, type(node).__name__, out_t.shape, 0, 0, "accel",
+                                  (), f"fused into {graph.nodes[index - 1].name}'s store"))
+            copies(index, node.output)
+            continue
+        accel_macs, where, cmds, note = 0, "host", (), ""
+        if isinstance(node, Conv2D) and config.dataflow is Dataflow.WS:
+            zx = graph.tensors[node.input].zero_point
+            weight = dense_weight(node)
+            bias = fold_bias(node.name, node.bias, weight, zx)
+            requant = _requant(node, lambda d: constant(d, f"{node.name}'s requantization"))
+            pool_index = fused.get(index)
+            result = conv_step(index, node, weight, bias, requant, pool_index)
+            if result is None and pool_index is not None:
+                add_primary(node.output)    # the pool stays on the host
+                unstored.discard(node.output)
+                pool_index = None
+                result = conv_step(index, node, weight, bias, requant, None)
+            if result is not None:
+                accel_macs, cmds = result
+                if pool_index is not None:
+                    done.add(pool_index)
+                    note = f"+ {graph.nodes[pool_index].name} fused"
+                info.append(LayerInfo(node.name, "Conv2D", out_t.shape,
+                                      _node_macs(graph, node), accel_macs, "accel", cmds, note))
+                copies(index, node.output)
+                continue
         dst = buffers[node.output, None]
-        accel_macs, where, cmds = 0, "host", ()
         if isinstance(node, (Conv2D, Dense)):
             src = source(node, node.input)
             zx = graph.tensors[node.input].zero_point
@@ -298,8 +372,9 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             flush()
             steps.append(HostStep(_host_op(graph, node, source, dst, constant, as_bytes),
                                   index))
+            note = _host_reason(graph, node)
         info.append(LayerInfo(node.name, type(node).__name__, out_t.shape,
-                              _node_macs(graph, node), accel_macs, where, cmds))
+                              _node_macs(graph, node), accel_macs, where, cmds, note))
         copies(index, node.output)
     flush()
     mem_size = align_up(alloc.end)
@@ -309,6 +384,18 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
     return CompiledGraph(config, graph, base, tuple(steps), tuple(constants), mem_size,
                          buffers[graph.input, None].origin, buffers[graph.output, None].origin,
                          {t: b for (t, k), b in buffers.items() if k is None}, tuple(info))
+
+
+def _host_reason(graph: Graph, node) -> str:
+    """Why a pooling node runs on the host (the compile table's note)."""
+    if not isinstance(node, (MaxPool, AvgPool)):
+        return ""
+    if any(node.pads):
+        return "padded pool: host"
+    producer = graph.producer(node.input)
+    if not isinstance(producer, Conv2D):
+        return "not after a conv: host"
+    return "not fusable here: host"
 
 
 def _requant_of(rq: Requantize) -> Requant:
