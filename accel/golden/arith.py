@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["wrap", "saturate", "round_shift", "activate", "activate_channels"]
+__all__ = ["wrap", "saturate", "round_shift", "activate", "activate_channels", "pool_rows",
+           "pool_last_row", "pool_max", "pool_avg"]
 
 
 def wrap(values: np.ndarray, width: int) -> np.ndarray:
@@ -105,3 +106,45 @@ def activate_channels(acc: np.ndarray, *, multipliers, shifts, relu: bool, zero_
                                relu=relu, zero_point=zero_point, acc_width=acc_width,
                                out_width=out_width)
     return out
+
+
+def pool_rows(rows: int, *, out_w: int, kh: int, kw: int, sh: int, sw: int,
+              in_pitch: int) -> np.ndarray:
+    """Accumulator row offsets (relative to ``acc_addr``) that STORE_POOL reads.
+
+    Returns an int64 array of shape ``(rows, kh * kw)``: row ``p`` lists the window of pooled
+    pixel ``p`` (``oy, ox = divmod(p, out_w)``) in row-major window order, the order the
+    hardware reads it.
+    """
+    oy, ox = np.divmod(np.arange(rows, dtype=np.int64), out_w)
+    base = oy * (sh * in_pitch) + ox * sw
+    dy, dx = np.divmod(np.arange(kh * kw, dtype=np.int64), kw)
+    return base[:, None] + (dy * in_pitch + dx)[None, :]
+
+
+def pool_last_row(rows: int, *, out_w: int, kh: int, kw: int, sh: int, sw: int,
+                  in_pitch: int) -> int:
+    """The largest accumulator row offset STORE_POOL reads (the ACC_RANGE check's row)."""
+    oy_last = (rows - 1) // out_w
+    ox_last = min(rows, out_w) - 1
+    return (oy_last * sh + kh - 1) * in_pitch + ox_last * sw + kw - 1
+
+
+def pool_max(values: np.ndarray) -> np.ndarray:
+    """Max pooling of activated values ``(pixels, window, cols)`` -> ``(pixels, cols)``."""
+    return np.asarray(values, dtype=np.int64).max(axis=1)
+
+
+def pool_avg(values: np.ndarray, *, act_zero_point: int, multiplier: int, shift: int,
+             zero_point: int, out_width: int) -> np.ndarray:
+    """Average pooling of activated values ``(pixels, window, cols)`` -> ``(pixels, cols)``.
+
+    ``saturate(round_shift(sum(v - act_zero_point) * multiplier, shift) + zero_point,
+    out_width)``: the zero-point-corrected window sum, requantized like the activation unit
+    (``multiplier / 2**shift`` is typically ``1 / window size``).
+    """
+    # |v - act_zero_point| < 2**17 (inputs up to 16 bits, a 16-bit zero point), at most 256
+    # window elements and a 31-bit multiplier: the product stays below 2**56, exact in int64.
+    total = (np.asarray(values, dtype=np.int64) - np.int64(act_zero_point)).sum(axis=1)
+    y = round_shift(total * np.int64(multiplier), shift)
+    return saturate(y + np.int64(zero_point), out_width)

@@ -16,6 +16,7 @@ from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
 from accel.isa.status import status_word
 from accel.golden.arith import activate, activate_channels, wrap
+from accel.golden.pooling import PoolingUnit
 
 __all__ = ["AccelError", "GoldenModel"]
 
@@ -43,7 +44,7 @@ class AccelError(Exception):
         self.index = index
 
 
-class GoldenModel:
+class GoldenModel(PoolingUnit):
     """Architectural state of one accelerator plus its main memory, and an executor.
 
     Parameters
@@ -70,6 +71,9 @@ class GoldenModel:
         CONFIG_ACT_CHANNELS) instead of ``act_multiplier``/``act_shift`` (set by CONFIG_ACT).
     act_multipliers, act_shifts : tuple of int, one per array column
         The per-column requantization registers.
+    pool_kh, pool_kw, pool_sh, pool_sw, pool_mode, pool_in_pitch, pool_out_w, pool_multiplier,
+    pool_shift, pool_zero_point : int
+        The pooling registers of STORE_POOL (see `PoolingUnit`).
     """
 
     def __init__(self, config: AccelConfig, mem_size: int = 1 << 20):
@@ -101,6 +105,7 @@ class GoldenModel:
         self.window_base = 0
         self.window_last = self.config.mem_size_limit - 1
         self.window_locked = False
+        self.reset_pooling()
 
     # -- running ------------------------------------------------------------------------------
 
@@ -298,17 +303,19 @@ class GoldenModel:
         cfg = self.config
         self._check_count("cols", cols, cfg.cols)
         self._check_rows("acc", acc_addr, rows)
-        values = self.acc[acc_addr:acc_addr + rows, :cols]
+        out = self._activate(self.acc[acc_addr:acc_addr + rows, :cols])
+        self.write_block(mem_addr, out, self.store_stride, cfg.in_bytes)
+        self.counters[Counter.STORE_BYTES] += rows * cols * cfg.in_bytes
+
+    def _activate(self, values: np.ndarray) -> np.ndarray:
+        """STORE_ACT's activation of accumulator values ``(..., cols)`` (columns 0..cols-1)."""
+        cfg, cols = self.config, values.shape[-1]
         common = dict(relu=self.act_function == Activation.RELU, zero_point=self.act_zero_point,
                       acc_width=cfg.acc_width, out_width=cfg.input_width)
         if self.act_per_channel:
-            out = activate_channels(values, multipliers=self.act_multipliers[:cols],
-                                    shifts=self.act_shifts[:cols], **common)
-        else:
-            out = activate(values, multiplier=self.act_multiplier, shift=self.act_shift,
-                           **common)
-        self.write_block(mem_addr, out, self.store_stride, cfg.in_bytes)
-        self.counters[Counter.STORE_BYTES] += rows * cols * cfg.in_bytes
+            return activate_channels(values, multipliers=self.act_multipliers[:cols],
+                                     shifts=self.act_shifts[:cols], **common)
+        return activate(values, multiplier=self.act_multiplier, shift=self.act_shift, **common)
 
     def _op_config_act_channels(self, act: int, zero_point: int, acc_addr: int) -> None:
         self._check_rows("acc", acc_addr, 2)

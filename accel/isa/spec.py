@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bumped whenever an encoding or a semantic changes.
-ISA_VERSION = "1.2"
+ISA_VERSION = "1.3"
 
 #: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
 #: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
@@ -353,6 +353,51 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "(else ACC_RANGE). An act value of 2 or 3 is illegal. CONFIG_ACT sets mode := per-tensor. "
         "A LOAD_ACC of rows 2, cols n, with load_stride 4 * n, from a table of int32 multipliers "
         "followed by int32 shifts fills the two rows."),
+    Instruction(
+        "config_pool", 0x12, 4, Unit.STORE,
+        (Field("kh", "rs1", 0, 4, "window height in input pixels (1..16)", offset=1),
+         Field("kw", "rs1", 4, 4, "window width in input pixels (1..16)", offset=1),
+         Field("sh", "rs1", 8, 4, "vertical stride in input pixels (1..16)", offset=1),
+         Field("sw", "rs1", 12, 4, "horizontal stride in input pixels (1..16)", offset=1),
+         Field("mode", "rs1", 16, 2, "pooling: 0 max, 1 average (2, 3 reserved)",
+               choices=(0, 1)),
+         Field("in_pitch", "rs2", 0, 16, "accumulator rows between vertically adjacent input "
+               "pixels"),
+         _count("out_w", "rs2", 16, "pooled pixels per pooled row (1..256)")),
+        False, "Set the pooling window used by STORE_POOL.",
+        "pool_kh, pool_kw, pool_sh, pool_sw, pool_mode, pool_in_pitch, pool_out_w := operands. "
+        "Executed by the store unit in program order with the other stores, so it never changes "
+        "the settings of an earlier STORE_POOL. A mode of 2 or 3 is illegal. Reset values: "
+        "kh = kw = sh = sw = 1, mode max, in_pitch 1, out_w 1 (STORE_POOL then equals "
+        "STORE_ACT)."),
+    Instruction(
+        "config_pool_avg", 0x12, 5, Unit.STORE,
+        (Field("multiplier", "rs1", 0, 31, "average requantization multiplier (unsigned)"),
+         Field("shift", "rs2", 0, 6, "average requantization right shift (0..63)"),
+         Field("zero_point", "rs2", 16, 16, "pooled output zero point (signed)", signed=True)),
+        False, "Set the requantization of average pooling.",
+        "pool_multiplier, pool_shift, pool_zero_point := operands. Executed by the store unit in "
+        "program order with the other stores. Reset values: multiplier 1, shift 0, zero "
+        "point 0."),
+    Instruction(
+        "store_pool", 0x12, 6, Unit.STORE,
+        (_MEM,
+         Field("acc_addr", "rs2", 0, 16, "accumulator row of the first window's top-left "
+               "input pixel"),
+         _count("rows", "rs2", 16, "pooled pixels to store (1..256)"),
+         _count("cols", "rs2", 24, "elements per row (1..array cols)")),
+        False, "DMA accumulator rows out through the activation unit and a pooling window.",
+        "for p < rows, c < cols: oy, ox = divmod(p, pool_out_w); base = acc_addr + oy * pool_sh "
+        "* pool_in_pitch + ox * pool_sw; v(dy, dx) = activate(acc[base + dy * pool_in_pitch + "
+        "dx][c]) for dy < pool_kh, dx < pool_kw, with activate exactly STORE_ACT's (per-tensor "
+        "or per-channel); max mode: y = max v; average mode: y = saturate_in(round_shift((sum of "
+        "(v - act_zero_point)) * pool_multiplier, pool_shift) + pool_zero_point); "
+        "mem_in[mem_addr + p * store_stride + c * in_bytes] := y. Requires cols <= array cols "
+        "(else SHAPE) and every accumulator row read below acc_rows (else ACC_RANGE): the last "
+        "is acc_addr + (oy_last * pool_sh + pool_kh - 1) * pool_in_pitch + ox_last * pool_sw + "
+        "pool_kw - 1 with oy_last = (rows - 1) // pool_out_w and ox_last = min(rows, "
+        "pool_out_w) - 1. The main-memory block is checked as for STORE_ACT (MEM_RANGE, "
+        "MEM_WINDOW). STORE_BYTES += rows * cols * in_bytes."),
     Instruction(
         "preload", 0x13, 0, Unit.EXECUTE,
         (Field("b_addr", "rs1", 0, 16, "first scratchpad row of the B (weight) operand"),

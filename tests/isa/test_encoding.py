@@ -71,8 +71,9 @@ def test_counts_stored_minus_one():
     assert ("compute", "m") in counts and ("load_sp_t", "rows") in counts
     for ins in INSTRUCTIONS:
         for f in ins.fields:
-            if f.offset:
-                assert (f.offset, f.width, f.min_value, f.max_value) == (1, 8, 1, 256)
+            if f.offset:  # counts (8 bits, 1..256) and pooling windows (4 bits, 1..16)
+                assert f.width in (4, 8)
+                assert (f.offset, f.min_value, f.max_value) == (1, 1, 1 << f.width)
     with pytest.raises(ValueError):
         encode("compute", a_addr=0, m=0, c_addr=0)
 
@@ -186,3 +187,26 @@ def test_command_validation():
         Command(0x10, 0, 1 << 32, 0)
     with pytest.raises(ValueError, match="rs2"):
         Command(0x10, 0, 0, -1)
+
+
+def test_config_pool_reserved_mode():
+    ins = BY_NAME["config_pool"]
+    mode = ins.field("mode")
+    for value in (2, 3):
+        with pytest.raises(IllegalInstruction, match="reserved"):
+            decode(Command(ins.funct7, ins.funct3, rs1=value << mode.lsb))
+    cmd = encode("config_pool", kh=16, kw=1, sh=3, sw=16, mode=1, in_pitch=0xFFFF, out_w=256)
+    assert decode(cmd)[1] == dict(kh=16, kw=1, sh=3, sw=16, mode=1, in_pitch=0xFFFF,
+                                  out_w=256)
+    assert cmd.rs1 == 0xF | 0 << 4 | 2 << 8 | 0xF << 12 | 1 << 16
+    assert cmd.rs2 == 0xFFFF | 0xFF << 16
+
+
+def test_pool_instructions_follow_the_lead_encoding():
+    codes = {n: (BY_NAME[n].funct7, BY_NAME[n].funct3, BY_NAME[n].unit)
+             for n in ("config_pool", "config_pool_avg", "store_pool")}
+    assert codes == {"config_pool": (0x12, 4, "store"), "config_pool_avg": (0x12, 5, "store"),
+                     "store_pool": (0x12, 6, "store")}
+    names = [i.name for i in INSTRUCTIONS]
+    at = names.index("config_act_channels")
+    assert names[at + 1:at + 4] == ["config_pool", "config_pool_avg", "store_pool"]
