@@ -345,7 +345,8 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
                     note = f"+ {graph.nodes[pool_index].name} fused"
                 info.append(LayerInfo(node.name, "Conv2D", out_t.shape,
                                       _node_macs(graph, node), accel_macs, "accel", cmds, note))
-                copies(index, node.output)
+                if pool_index is None:
+                    copies(index, node.output)
                 continue
         dst = buffers[node.output, None]
         if isinstance(node, (Conv2D, Dense)):

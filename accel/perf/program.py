@@ -31,6 +31,8 @@ from accel.perf.timing import Timing
 __all__ = ["predict_program"]
 
 _WAIT_ALL = ("fence", "config_window")
+#: Store-unit instructions that move no data.
+_STORE_CONFIG = ("config_act_channels", "config_pool", "config_pool_avg")
 
 
 class _Busy:
@@ -74,6 +76,7 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
     ws = config.dataflow is Dataflow.WS
     busy = {unit: _Busy() for unit in models}
     load_stride = store_stride = 0
+    pool = None                          # (kh, kw, sh, sw, in_pitch, out_w) of CONFIG_POOL
     weights = None                       # (b_addr, k, n) of the last PRELOAD
     dirty = True
     error = False
@@ -108,7 +111,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
                 stride = load_stride if unit is Unit.LOAD else store_stride
                 a_rows = 0
             ranges = command_ranges(name, ops, stride=stride, elem_bytes=elem,
-                                    weights=(weights or (0, 0, 0))[:2], a_rows=a_rows)
+                                    weights=(weights or (0, 0, 0))[:2], a_rows=a_rows,
+                                    pool=pool)
             fire = max(fire, models[unit].ready())
             release = timing.exec_release if unit is Unit.EXECUTE else 0
             for other, entries in inflight.items():
@@ -129,8 +133,10 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
                         weights[0] < ranges["sp_w"][1]:
                     dirty = True
             elif unit is Unit.STORE:
-                retire = stores.schedule(name, ops, fire, store_stride)
-                if name != "config_act_channels":
+                if name == "config_pool":
+                    pool = tuple(ops[f] for f in ("kh", "kw", "sh", "sw", "in_pitch", "out_w"))
+                retire = stores.schedule(name, ops, fire, store_stride, pool)
+                if name not in _STORE_CONFIG:
                     store_bytes += ops["rows"] * ops["cols"] * elem
             else:
                 retire = execute.schedule(ops["m"], weights[1], dirty, fire)

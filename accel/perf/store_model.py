@@ -35,21 +35,28 @@ class StoreModel:
         """Earliest cycle the unit accepts a command."""
         return self.unit_free
 
-    def schedule(self, name: str, ops: dict[str, int], fire: float, stride: int) -> float:
-        """Schedule a store that fired at ``fire``; returns the cycle it retires."""
+    def schedule(self, name: str, ops: dict[str, int], fire: float, stride: int,
+                 pool=None) -> float:
+        """Schedule a store that fired at ``fire``; returns the cycle it retires. ``pool`` is
+        the (kh, kw, ...) of CONFIG_POOL in force (STORE_POOL reads kh * kw rows per pixel)."""
         tm = self.timing
-        if name == "config_act_channels":
+        if name in ("config_act_channels", "config_pool", "config_pool_avg"):
             accept = fire + tm.unit_accept
-            self.unit_free = accept + CHANNELS_CYCLES
-            self.last_retire = max(accept + CHANNELS_CYCLES + 1, self.last_retire + 1)
+            cycles = CHANNELS_CYCLES if name == "config_act_channels" else 1
+            self.unit_free = accept + cycles
+            self.last_retire = max(accept + cycles + 1, self.last_retire + 1)
             return self.last_retire
         in_bytes, acc_bytes, bus_bytes, mem_size = self._geometry
         elem = acc_bytes if name == "store_acc" else in_bytes
         accept = max(fire + tm.unit_accept, self.dma_free)
         xfer = transfer(ops["mem_addr"], stride, ops["rows"], ops["cols"] * elem, bus_bytes,
                         mem_size)
-        start = accept + tm.store_start + (tm.activation_latency if name == "store_act" else 0)
+        start = accept + tm.store_start + (tm.activation_latency if name in (
+            "store_act", "store_pool") else 0)
         dma_end = self.bus.schedule("write", start, xfer)
+        if name == "store_pool":        # one accumulator row read per cycle
+            window = (pool[0] * pool[1]) if pool else 1
+            dma_end = max(dma_end, start + ops["rows"] * window)
         retire = dma_end + tm.store_tail + (tm.store_acc_extra if name == "store_acc" else 0)
         retire = max(retire, self.last_retire + 1)
         self.unit_free = max(accept + 1, dma_end - xfer.last_row_words + 1)
