@@ -30,8 +30,12 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
 __all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv"]
 
-#: Rows of the constant A block (the largest COMPUTE).
-CONST_ROWS = MAX_BLOCK_ROWS
+
+def const_rows(config: AccelConfig) -> int:
+    """Scratchpad rows (at the top) of the constant A block: the largest COMPUTE, or an eighth
+    of a small scratchpad (the bias COMPUTE then runs in pieces)."""
+    return max(1, min(MAX_BLOCK_ROWS, config.sp_rows // 8))
+
 #: The constant A row's weights: 1 for the first digit, 127 for every other.
 DIGIT_WEIGHT = 127
 
@@ -198,7 +202,7 @@ class _Ring:
 def _state(builder: ProgramBuilder, config: AccelConfig) -> dict:
     state = getattr(builder, "conv_state", None)
     if state is None:
-        state = {"const": 0, "sp": _Ring(config.sp_rows - CONST_ROWS),
+        state = {"const": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
                  "acc": _Ring(config.acc_rows - CHANNEL_ROWS), "pool": None}
         builder.conv_state = state
     return state
@@ -216,7 +220,7 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     (nothing appended) when the job does not fit this scheme: not weight-stationary, a
     horizontal stride, or buffers beyond the scratchpad or accumulator."""
     if config.dataflow is not Dataflow.WS or job.stride[1] != 1 \
-            or config.sp_rows <= 2 * CONST_ROWS or job.out_w > MAX_BLOCK_ROWS:
+            or job.out_w > MAX_BLOCK_ROWS:
         return None
     pool = job.pool
     tk, tn = config.rows, config.cols
@@ -238,7 +242,7 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     firsts = [u * q * (pool.stride[0] if pool else 1) for u, _, _ in blocks]
     t_end = max(t0 + m + max_off for t0, (_, _, m) in zip(firsts, blocks))
     block_rows = max(m for _, _, m in blocks) + max_off
-    sp_free = config.sp_rows - CONST_ROWS
+    sp_free = config.sp_rows - const_rows(config)
     weight_need = len(ntiles) * w_rows
     resident = weight_need + len(regions) * t_end <= sp_free
     region_need = len(regions) * (t_end if resident else 2 * block_rows)
@@ -254,9 +258,9 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
         builder.requant(job.requant)
     if pool is not None:
         _config_pool(builder, state, pool, q)
-    const = config.sp_rows - CONST_ROWS
+    const = sp_free
     if digits:
-        need = min(CONST_ROWS, max(m for _, _, m in blocks))
+        need = min(const_rows(config), max(m for _, _, m in blocks))
         if state["const"] < need:
             builder.load("load_sp", 0, mem_addr=job.const_addr, sp_addr=const, rows=need,
                          cols=tk)
@@ -305,13 +309,14 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
                 builder.load("load_acc", 0, mem_addr=job.bias_addr + n0 * config.acc_bytes,
                              acc_addr=c_addr + r0, rows=min(MAX_BLOCK_ROWS, m - r0), cols=cols)
             first = False
-        steps = [(w_sp[n] + k_total, digits, const, 0)] if digits else []
-        steps += [(w_sp[n] + t.b_row, t.k, a_base + t.region * stride_reg + t.a_off, 1)
-                  for t in taps]
-        for b_addr, k, a_addr, moves in steps:
+        # (B rows, k, first A row, A rows per COMPUTE, A moves with the output rows)
+        steps = [(w_sp[n] + k_total, digits, const, state["const"], 0)] if digits else []
+        steps += [(w_sp[n] + t.b_row, t.k, a_base + t.region * stride_reg + t.a_off,
+                   MAX_BLOCK_ROWS, 1) for t in taps]
+        for b_addr, k, a_addr, piece, moves in steps:
             builder.op("preload", b_addr=b_addr, k=k, n=cols)
-            for r0 in range(0, m, MAX_BLOCK_ROWS):
-                rows = min(MAX_BLOCK_ROWS, m - r0)
+            for r0 in range(0, m, piece):
+                rows = min(piece, m - r0)
                 builder.op("compute" if first else "compute_acc", a_addr=a_addr + moves * r0,
                            m=rows, c_addr=c_addr + r0)
                 macs += rows * k * cols
