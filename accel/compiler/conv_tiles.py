@@ -28,7 +28,8 @@ import numpy as np
 from accel.compiler.tiler import CHANNEL_ROWS, ChannelRequant, ProgramBuilder
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
-__all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv"]
+__all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv", "scratch_state",
+           "invalidate_const", "const_rows"]
 
 
 def const_rows(config: AccelConfig) -> int:
@@ -199,7 +200,8 @@ class _Ring:
         return start
 
 
-def _state(builder: ProgramBuilder, config: AccelConfig) -> dict:
+def scratch_state(builder: ProgramBuilder, config: AccelConfig) -> dict:
+    """The builder's scratchpad and accumulator rings, constant block and pool settings."""
     state = getattr(builder, "conv_state", None)
     if state is None:
         state = {"const": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
@@ -248,7 +250,7 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     region_need = len(regions) * (t_end if resident else 2 * block_rows)
     if weight_need + region_need > sp_free:
         return None
-    state = _state(builder, config)
+    state = scratch_state(builder, config)
     eb = config.in_bytes
     base = state["sp"].reserve(weight_need + region_need)
     w_sp = [base + i * w_rows for i in range(len(ntiles))]
@@ -259,12 +261,6 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     if pool is not None:
         _config_pool(builder, state, pool, q)
     const = sp_free
-    if digits:
-        need = min(const_rows(config), max(m for _, _, m in blocks))
-        if state["const"] < need:
-            builder.load("load_sp", 0, mem_addr=job.const_addr, sp_addr=const, rows=need,
-                         cols=tk)
-            state["const"] = need
     for (n0, cols), w in zip(ntiles, w_sp):
         for r0 in range(0, w_rows, MAX_BLOCK_ROWS):
             builder.load("load_sp", job.cout * eb, mem_addr=job.w_addr + (r0 * job.cout + n0)
@@ -282,23 +278,35 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     order = [(b, n) for n in range(len(ntiles)) for b in range(len(blocks))] if resident \
         else [(b, n) for b in range(len(blocks)) for n in range(len(ntiles))]
     loaded = 0
-    current = None
+    fetched: set = set()
+
+    def fetch(b: int) -> None:
+        """Load what block ``b`` reads (in pieces, so that the first computes start early)."""
+        nonlocal loaded
+        u0, units, m = blocks[b]
+        if resident:
+            while loaded < firsts[b] + m + max_off:
+                step = min(MAX_BLOCK_ROWS // 2, t_end - loaded)
+                load_regions(loaded, step, reg_base + loaded)
+                loaded += step
+        elif b not in fetched:
+            load_regions(firsts[b], m + max_off, reg_base + (b % 2) * block_rows)
+            fetched.add(b)
+
     macs = 0
-    for b, n in order:
+    for index, (b, n) in enumerate(order):
         u0, units, m = blocks[b]
         t0 = firsts[b]
         n0, cols = ntiles[n]
-        if resident:
-            while loaded < t0 + m + max_off:    # load ahead in pieces: computes start early
-                step = min(MAX_BLOCK_ROWS, t_end - loaded)
-                load_regions(loaded, step, reg_base + loaded)
-                loaded += step
-            a_base = reg_base + t0
-        else:
-            a_base = reg_base + (b % 2) * block_rows
-            if current != b:
-                load_regions(t0, m + max_off, a_base)
-                current = b
+        fetch(b)
+        if index + 1 < len(order):       # the next block loads while this one computes
+            fetch(order[index + 1][0])
+        if digits and state["const"] < min(const_rows(config), m):
+            need = min(const_rows(config), max(m for _, _, m in blocks))
+            builder.load("load_sp", 0, mem_addr=job.const_addr, sp_addr=const, rows=need,
+                         cols=tk)
+            state["const"] = need
+        a_base = reg_base + (t0 if resident else (b % 2) * block_rows)
         stride_reg = region_need // len(regions)
         if channel:
             builder.channel_requant(config, job.requant, n0, cols)
@@ -310,9 +318,10 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
                              acc_addr=c_addr + r0, rows=min(MAX_BLOCK_ROWS, m - r0), cols=cols)
             first = False
         # (B rows, k, first A row, A rows per COMPUTE, A moves with the output rows)
-        steps = [(w_sp[n] + k_total, digits, const, state["const"], 0)] if digits else []
-        steps += [(w_sp[n] + t.b_row, t.k, a_base + t.region * stride_reg + t.a_off,
-                   MAX_BLOCK_ROWS, 1) for t in taps]
+        steps = [(w_sp[n] + t.b_row, t.k, a_base + t.region * stride_reg + t.a_off,
+                  MAX_BLOCK_ROWS, 1) for t in taps]
+        if digits:
+            steps.append((w_sp[n] + k_total, digits, const, state["const"], 0))
         for b_addr, k, a_addr, piece, moves in steps:
             builder.op("preload", b_addr=b_addr, k=k, n=cols)
             for r0 in range(0, m, piece):

@@ -29,6 +29,7 @@ from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
 from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
     plan_layouts, shape3
 from accel.compiler.conv_tiles import const_row, invalidate_const, plan_conv
+from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
 from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
                                        dense_gemm, dense_weight, fold_bias, fusable_pool,
                                        gemm_macs)
@@ -309,6 +310,23 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             step_nodes.append(index)
         return macs, tuple(builder.program[start:])
 
+    def dense_step(index: int, node: Dense, src: Buffer, dst: Buffer, bias, requant):
+        """The node by `plan_dense` (transposed, input column resident), or None."""
+        nonlocal builder
+        k, n = node.weight.shape
+        w_addr = constant(tile_major(node.weight, config.rows), f"{node.name}'s weights")
+        bias_addr = constant(as_bytes(bias, "<i4"), f"{node.name}'s bias")
+        job = DenseJob(k, n, src.origin, w_addr, bias_addr, requant, dst.origin, dst.item)
+        if builder is None:
+            builder = ProgramBuilder()
+        start = len(builder.program)
+        macs = plan_dense(config, builder, job)
+        if macs is None:
+            return None
+        if index not in step_nodes:
+            step_nodes.append(index)
+        return macs, tuple(builder.program[start:])
+
     consts: dict = {}
 
     def const_addr() -> int:
@@ -360,6 +378,14 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             requant = _requant(node, lambda d: constant(d, f"{node.name}'s requantization"))
             transposed = isinstance(node, Dense) and config.dataflow is Dataflow.WS \
                 and not isinstance(requant, ChannelRequant)
+            if transposed:
+                dense = dense_step(index, node, src, dst, bias, requant)
+                if dense is not None:
+                    accel_macs, cmds = dense
+                    info.append(LayerInfo(node.name, "Dense", out_t.shape,
+                                          _node_macs(graph, node), accel_macs, "accel", cmds))
+                    copies(index, node.output)
+                    continue
             w_addr = constant(as_bytes(weight.T if transposed else weight, "i1"),
                               f"{node.name}'s weights")
             bias_addr = constant(as_bytes(bias, "<i4"), f"{node.name}'s bias")
