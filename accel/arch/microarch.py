@@ -11,7 +11,8 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
 __all__ = [
     "ACC_WRITE_LATENCY", "ACTIVATION_LATENCY", "CHANNELS_CYCLES", "COUNT_BITS",
-    "DMA_MAX_OUTSTANDING", "MEM_ALIGN", "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS",
+    "DMA_MAX_OUTSTANDING", "MEM_ALIGN", "POOL_CHECK_CYCLES", "POOL_REDUCE_LATENCY",
+    "ROW_ADDR_BITS", "ROW_RANGE_BITS", "STRIDE_BITS",
     "UNIT_QUEUE_DEPTH", "align_up", "array_latency", "dma_row_bytes", "row_words",
 ]
 
@@ -39,6 +40,12 @@ ACTIVATION_LATENCY = 4
 #: Cycles the store unit spends on a CONFIG_ACT_CHANNELS after taking it: read the multiplier
 #: row, read the shift row, take the shifts, queue the completion (when its queue has room).
 CHANNELS_CYCLES = 4
+#: Cycles a STORE_POOL waits in the dispatcher for its last accumulator row (the ACC_RANGE
+#: check and the scoreboard range): load, one per bit of ``(rows - 1) // out_w``, the product.
+POOL_CHECK_CYCLES = 10
+#: Pipeline depth after the activation unit of a STORE_POOL: the window reduction's output
+#: register (max), plus the averaging `ActivationUnit` (average).
+POOL_REDUCE_LATENCY = 1
 
 #: Byte alignment of the regions that the host-side program emitters place in main memory:
 #: a whole bus word of every supported bus width (up to 256 bits), with room to spare.

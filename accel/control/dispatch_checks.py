@@ -25,7 +25,7 @@ def _window_invalid(config: AccelConfig, ops):
     return invalid
 
 
-def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
+def check_table(config: AccelConfig, ops, regs, mem_end, pool_last) -> dict:
     """``{op: [(failure condition, cause), ...]}``, conditions in priority order.
 
     Parameters
@@ -36,6 +36,8 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
     regs : View of `accel.control.dispatch_registers.registers_layout`
     mem_end : Value
         One past the last main-memory byte of a transfer (`dispatch_ops.transfer_end`).
+    pool_last : Value
+        The last accumulator row a STORE_POOL reads (`dispatch_pool.PoolExtent`).
     """
     rows, cols = ops.rows, ops.cols
     sp_rows, acc_rows = config.sp_rows, config.acc_rows
@@ -56,6 +58,8 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
         Op.STORE_SP: sp_block,
         Op.STORE_ACC: acc_block,
         Op.STORE_ACT: acc_block,
+        Op.STORE_POOL: [(cols > config.cols, ErrorCause.SHAPE),
+                        (pool_last >= acc_rows, ErrorCause.ACC_RANGE)],
         Op.CONFIG_ACT_CHANNELS: [(ops.acc_addr + 2 > acc_rows, ErrorCause.ACC_RANGE)],
         Op.PRELOAD: [(ops.k > config.tile_limits[1], ErrorCause.SHAPE),
                      (ops.n > config.cols, ErrorCause.SHAPE),

@@ -12,7 +12,8 @@ __all__ = ["LOADS", "STORES", "STORE_UNIT", "COMPUTES", "is_op", "elem_bytes", "
 #: Load instructions, with the load-unit command kind each becomes.
 LOADS = {Op.LOAD_SP: LoadKind.SP, Op.LOAD_SP_T: LoadKind.SP_T, Op.LOAD_ACC: LoadKind.ACC}
 #: Store instructions, with the store-unit command kind each becomes.
-STORES = {Op.STORE_SP: StoreKind.SP, Op.STORE_ACC: StoreKind.ACC, Op.STORE_ACT: StoreKind.ACT}
+STORES = {Op.STORE_SP: StoreKind.SP, Op.STORE_ACC: StoreKind.ACC, Op.STORE_ACT: StoreKind.ACT,
+          Op.STORE_POOL: StoreKind.POOL}
 #: Everything the store unit runs: the stores and CONFIG_ACT_CHANNELS (no main-memory access).
 STORE_UNIT = {**STORES, Op.CONFIG_ACT_CHANNELS: StoreKind.CHANNELS}
 #: Instructions run by the execute unit.

@@ -14,11 +14,13 @@ from accel.isa.decoder import Op
 __all__ = ["command_ranges"]
 
 
-def command_ranges(m: Module, config: AccelConfig, op, ops, regs, mem_end) -> Signal:
+def command_ranges(m: Module, config: AccelConfig, op, ops, regs, mem_end, pool_last) -> Signal:
     """A ``Signal(ranges_layout(config))`` holding the ranges of the decoded instruction.
 
     ``regs`` are the dispatcher's registers (the preloaded B operand of a COMPUTE), ``mem_end``
-    is one past a transfer's last byte (`accel.control.dispatch_ops.transfer_end`).
+    is one past a transfer's last byte (`accel.control.dispatch_ops.transfer_end`),
+    ``pool_last`` the last accumulator row a STORE_POOL reads (it reads the whole range up to
+    it: the scoreboard does not follow the windows' gaps).
     """
     new = Signal(ranges_layout(config))
     weights = regs.weights
@@ -37,6 +39,8 @@ def command_ranges(m: Module, config: AccelConfig, op, ops, regs, mem_end) -> Si
             m.d.comb += span(new.sp_r, ops.sp_addr, ops.rows)
         with m.Case(Op.STORE_ACC, Op.STORE_ACT):
             m.d.comb += span(new.acc_r, ops.acc_addr, ops.rows)
+        with m.Case(Op.STORE_POOL):
+            m.d.comb += [new.acc_r.lo.eq(ops.acc_addr), new.acc_r.hi.eq(pool_last + 1)]
         with m.Case(Op.CONFIG_ACT_CHANNELS):
             m.d.comb += span(new.acc_r, ops.acc_addr, 2)
         with m.Case(*COMPUTES):

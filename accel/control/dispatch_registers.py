@@ -12,6 +12,7 @@ from accel.arch.microarch import STRIDE_BITS
 from accel.config import AccelConfig
 from accel.control.activation import ActivationParams
 from accel.control.layouts import COUNT_BITS, ROW_ADDR_BITS
+from accel.control.pooling import POOL_INIT, PoolParams
 from accel.isa.decoder import Op
 from accel.isa.spec import ErrorCause
 
@@ -40,13 +41,14 @@ def registers_layout(config: AccelConfig) -> data.StructLayout:
     return data.StructLayout({
         "load_stride": unsigned(STRIDE_BITS), "store_stride": unsigned(STRIDE_BITS),
         "act": ActivationParams, "weights": WEIGHTS_LAYOUT, "window": window_layout(config),
+        "pool": PoolParams,
     })
 
 
 def registers_init(config: AccelConfig) -> dict:
     """Reset values: unit multiplier, no B operand, the window spanning all memory."""
     return {"act": {"multiplier": 1}, "weights": {"dirty": 1},
-            "window": {"last": config.mem_size_limit - 1}}
+            "window": {"last": config.mem_size_limit - 1}, "pool": POOL_INIT}
 
 
 def update_registers(m: Module, regs, op, ops, sp_written) -> None:
@@ -73,6 +75,15 @@ def update_registers(m: Module, regs, op, ops, sp_written) -> None:
             # the per-column multipliers and shifts live in the store unit, which loads them
             m.d.sync += [regs.act.relu.eq(ops.act == 1), regs.act.zero_point.eq(ops.zero_point),
                          regs.act.per_channel.eq(1)]
+        with m.Case(Op.CONFIG_POOL):
+            # resolved into each STORE_POOL's unit command: in program order with the stores
+            pool = regs.pool
+            m.d.sync += [pool.kh.eq(ops.kh), pool.kw.eq(ops.kw), pool.sh.eq(ops.sh),
+                         pool.sw.eq(ops.sw), pool.avg.eq(ops.mode == 1),
+                         pool.in_pitch.eq(ops.in_pitch), pool.out_w.eq(ops.out_w)]
+        with m.Case(Op.CONFIG_POOL_AVG):
+            m.d.sync += [regs.pool.multiplier.eq(ops.multiplier), regs.pool.shift.eq(ops.shift),
+                         regs.pool.zero_point.eq(ops.zero_point)]
         with m.Case(Op.PRELOAD):
             m.d.sync += [weights.valid.eq(1), weights.b_addr.eq(ops.b_addr),
                          weights.k.eq(ops.k), weights.n.eq(ops.n)]

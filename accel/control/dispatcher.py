@@ -29,6 +29,7 @@ from amaranth.lib.wiring import In, Out
 from accel.arch.microarch import UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig
 from accel.control.dispatch_checks import check_table, first_failure
+from accel.control.dispatch_pool import PoolExtent
 from accel.control.dispatch_ops import (COMPUTES, LOADS, STORE_UNIT, STORES, elem_bytes, is_op,
                                         transfer_end)
 from accel.control.dispatch_ranges import command_ranges
@@ -107,15 +108,22 @@ class Dispatcher(wiring.Component):
         counters = Signal(data.ArrayLayout(64, len(Counter)))
 
         mem_end = transfer_end(m, cfg, op, ops, regs)
-        fail, fail_cause = first_failure(m, op, check_table(cfg, ops, regs, mem_end))
         always = is_op(op, *(Op[name.upper()] for name in sorted(ALWAYS_EXECUTED)))
         discard = (error.cause != ErrorCause.NONE) & ~always
+        # A STORE_POOL waits until its last accumulator row is known (POOL_CHECK_CYCLES).
+        m.submodules.pool_extent = extent = PoolExtent()
+        pool_wait = held_valid & (op == Op.STORE_POOL) & ~discard & ~extent.valid
+        m.d.comb += [extent.run.eq(pool_wait), extent.clear.eq(fire),
+                     extent.acc_addr.eq(ops.acc_addr), extent.rows.eq(ops.rows),
+                     extent.params.eq(regs.pool)]
+        fail, fail_cause = first_failure(m, op, check_table(cfg, ops, regs, mem_end,
+                                                            extent.last))
         executes = ~discard & ~fail
 
-        new = command_ranges(m, cfg, op, ops, regs, mem_end)
+        new = command_ranges(m, cfg, op, ops, regs, mem_end, extent.last)
         m.d.comb += board.new.eq(new)
         self._unit_commands(m, op, ops, regs)
-        self._issue(m, board, responses, op, held_valid, executes, fire)
+        self._issue(m, board, responses, op, held_valid & ~pool_wait, executes, fire)
 
         m.d.comb += [responses.w_data.eq(self._result(m, board, op, ops, error, counters,
                                                       executes)),
@@ -156,7 +164,7 @@ class Dispatcher(wiring.Component):
         for code, kind in STORE_UNIT.items():
             with m.If(op == code):
                 m.d.comb += store_kind.eq(kind)
-        row_addr = Mux(is_op(op, Op.LOAD_ACC, Op.STORE_ACC, Op.STORE_ACT,
+        row_addr = Mux(is_op(op, Op.LOAD_ACC, Op.STORE_ACC, Op.STORE_ACT, Op.STORE_POOL,
                              Op.CONFIG_ACT_CHANNELS), ops.acc_addr, ops.sp_addr)
         load, store, execute = self.load.payload, self.store.payload, self.execute.payload
         weights = regs.weights
@@ -167,6 +175,7 @@ class Dispatcher(wiring.Component):
             store.kind.eq(store_kind), store.mem_addr.eq(ops.mem_addr),
             store.stride.eq(regs.store_stride), store.rows.eq(ops.rows),
             store.cols.eq(ops.cols), store.addr.eq(row_addr), store.act.eq(regs.act),
+            store.pool.eq(regs.pool),
             execute.a_addr.eq(ops.a_addr), execute.m.eq(ops.m), execute.c_addr.eq(ops.c_addr),
             execute.accumulate.eq(op == Op.COMPUTE_ACC),
             execute.b_addr.eq(weights.b_addr), execute.k.eq(weights.k),

@@ -11,6 +11,7 @@ from amaranth.lib import data, enum
 
 from accel.arch.microarch import COUNT_BITS, ROW_ADDR_BITS, STRIDE_BITS
 from accel.control.activation import ActivationParams
+from accel.control.pooling import PoolParams
 from accel.config import AccelConfig
 
 __all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "load_command_layout",
@@ -25,17 +26,19 @@ class LoadKind(enum.Enum, shape=2):
     ACC = 2
 
 
-class StoreKind(enum.Enum, shape=2):
+class StoreKind(enum.Enum, shape=3):
     """Which store-unit instruction a store-unit command came from (value = its funct3).
 
     ``CHANNELS`` (``config_act_channels``) moves no data: it loads the per-column activation
-    registers from accumulator rows ``addr`` and ``addr + 1``.
+    registers from accumulator rows ``addr`` and ``addr + 1``. ``POOL`` (``store_pool``) reads
+    its windows through the activation unit and `accel.control.pooling`.
     """
 
     SP = 0
     ACC = 1
     ACT = 2
     CHANNELS = 3
+    POOL = 6
 
 
 #: A unit's completion report, one per command, in command order: ``err`` when a bus access of
@@ -61,11 +64,12 @@ def load_command_layout(config: AccelConfig) -> data.StructLayout:
 
 
 def store_command_layout(config: AccelConfig) -> data.StructLayout:
-    """A DMA store from scratchpad or accumulator rows at ``addr``; ``act`` holds the activation
-    settings in force when the instruction was dispatched (used by ``ACT``). For ``CHANNELS``
-    only ``kind`` and ``addr`` matter."""
+    """A DMA store from scratchpad or accumulator rows at ``addr``; ``act`` and ``pool`` hold
+    the activation and pooling settings in force when the instruction was dispatched (used by
+    ``ACT`` and ``POOL``; ``rows`` counts pooled pixels for ``POOL``). For ``CHANNELS`` only
+    ``kind`` and ``addr`` matter."""
     return data.StructLayout({"kind": StoreKind, **_transfer_fields(config),
-                              "act": ActivationParams})
+                              "act": ActivationParams, "pool": PoolParams})
 
 
 def exec_command_layout(config: AccelConfig) -> data.StructLayout:

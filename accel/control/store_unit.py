@@ -4,7 +4,9 @@ through the DMA write channel.
 Structure: per command, a DMA write command is issued, then a *reader* reads the rows (read
 latency one cycle) into a small skid FIFO, never issuing more reads than the FIFO can hold; the
 FIFO's rows go to the DMA either directly or through the `ActivationUnit` (``ACT``), packed into
-little-endian bytes. Completions come back from the DMA's ``wr_done`` and are passed on to
+little-endian bytes; for ``POOL`` the reads walk the pooling windows (`PoolWalk`) and the
+activated rows are folded per window (`PoolReduce`, then a second `ActivationUnit` that
+requantizes averages). Completions come back from the DMA's ``wr_done`` and are passed on to
 ``done`` with the command's kind; the unit offers the next command's DMA write as soon as the
 previous command's rows are sent (the DMA takes it once it has reported the previous one).
 """
@@ -14,6 +16,7 @@ from amaranth.lib import data, enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from accel.control.activation import ActivationUnit, LaneParams
+from accel.control.pooling import WINDOW_BITS, PoolReduce, PoolWalk
 from accel.arch.microarch import CHANNELS_CYCLES, dma_row_bytes
 from accel.config import AccelConfig
 from accel.memory.dma_common import command_layout, done_layout, write_row_layout
@@ -48,7 +51,7 @@ assert CHANNELS_CYCLES == 4
 
 
 class StoreUnit(wiring.Component):
-    """Executes ``store_sp``, ``store_acc`` and ``store_act`` unit commands.
+    """Executes ``store_sp``, ``store_acc``, ``store_act`` and ``store_pool`` unit commands.
 
     For each command (`store_command_layout`), one DMA write command of ``rows`` rows of
     ``cols * eb`` bytes at ``mem_addr``, ``stride`` apart, with ``eb = in_bytes`` for ``SP`` and
@@ -60,7 +63,11 @@ class StoreUnit(wiring.Component):
     - ``ACC``: raw accumulator rows (``acc_read``);
     - ``ACT``: accumulator rows through the internal `ActivationUnit` with the command's ``act``
       parameters (multiplier, shift, relu, zero point; output width ``input_width``) or, when
-      ``act.per_channel`` is set, the per-column registers for multiplier and shift.
+      ``act.per_channel`` is set, the per-column registers for multiplier and shift;
+    - ``POOL``: ``rows`` pooled pixels, each the window of ``pool.kh * pool.kw`` accumulator
+      rows that `PoolWalk` addresses (read one per cycle), activated as for ``ACT`` and reduced
+      by `PoolReduce`: the maximum, or (``pool.avg``) the zero-point-corrected sum requantized
+      with ``pool.multiplier``, ``pool.shift`` and ``pool.zero_point`` and saturated.
 
     A ``CHANNELS`` command moves no data: it reads accumulator rows ``addr`` and ``addr + 1``
     and sets the per-column registers, ``multiplier[c]`` to the low 31 bits and ``shift[c]``
@@ -127,7 +134,7 @@ class StoreUnit(wiring.Component):
                                                 out_width=cfg.input_width)
         # Kinds of the commands whose DMA write is issued (or CHANNELS command is finished) but
         # not yet reported done.
-        m.submodules.kinds = kinds = fifo.SyncFIFO(width=2, depth=2)
+        m.submodules.kinds = kinds = fifo.SyncFIFO(width=3, depth=2)
         local = kinds.r_data == StoreKind.CHANNELS    # reported here, not by the DMA
         raw_width = max(cfg.sp_row_bits, cfg.acc_row_bits)
         m.submodules.skid = skid = fifo.SyncFIFO(width=raw_width, depth=SKID_DEPTH)
@@ -164,18 +171,28 @@ class StoreUnit(wiring.Component):
         with m.If(self.dma_cmd.valid & self.dma_cmd.ready):
             m.d.sync += state.eq(_State.STREAM)
         lanes = self._channels(m, cur, state, report)
+        m.submodules.walk = walk = PoolWalk()
+        window = Signal(WINDOW_BITS)                # rows per pooling window, kh * kw
+        with m.If(self.cmd.valid & self.cmd.ready):
+            m.d.sync += window.eq(self.cmd.payload.pool.kh * self.cmd.payload.pool.kw)
+        m.d.comb += [walk.start.eq(self.cmd.valid & self.cmd.ready),
+                     walk.base.eq(self.cmd.payload.addr), walk.rows.eq(self.cmd.payload.rows),
+                     walk.params.eq(self.cmd.payload.pool)]
 
         # -- reads into the skid FIFO ----------------------------------------------------------
         from_sp = cur.kind == StoreKind.SP
+        is_pool = cur.kind == StoreKind.POOL
         read = Signal()
-        m.d.comb += read.eq((state == _State.STREAM) & (issued != cur.rows)
+        m.d.comb += read.eq((state == _State.STREAM) & Mux(is_pool, ~walk.done, issued != cur.rows)
                             & (skid.level + pending < SKID_DEPTH))
         chan_read = (state == _State.MULT) | (state == _State.SHIFT)
         m.d.comb += [
             self.sp_read.en.eq(read & from_sp),
             self.sp_read.addr.eq(cur.addr + issued),
             self.acc_read.en.eq((read & ~from_sp) | chan_read),
-            self.acc_read.addr.eq(cur.addr + Mux(chan_read, state == _State.SHIFT, issued)),
+            self.acc_read.addr.eq(Mux(is_pool, walk.addr,
+                                      cur.addr + Mux(chan_read, state == _State.SHIFT, issued))),
+            walk.next.eq(read & is_pool),
         ]
         with m.If(read):
             m.d.sync += issued.eq(issued + 1)
@@ -192,14 +209,19 @@ class StoreUnit(wiring.Component):
         acc_elems = [head[i * cfg.acc_width:(i + 1) * cfg.acc_width] for i in range(cfg.cols)]
         act_elems = [act.o.payload[i] for i in range(cfg.cols)]
         is_act = cur.kind == StoreKind.ACT
+        activated = is_act | is_pool
         m.d.comb += [
             act.params.eq(cur.act),
             act.channels.eq(lanes),
             act.i.payload.eq(Cat(*acc_elems)),
-            act.i.valid.eq(is_act & skid.r_rdy),
-            act.o.ready.eq(is_act & self.dma_data.ready),
-            skid.r_en.eq(Mux(is_act, act.i.ready, self.dma_data.ready)),
-            self.dma_data.valid.eq(Mux(is_act, act.o.valid, skid.r_rdy)),
+            act.i.valid.eq(activated & skid.r_rdy),
+            skid.r_en.eq(Mux(activated, act.i.ready, self.dma_data.ready)),
+        ]
+        pool_valid, pool_elems, pool_ready = self._pool_path(m, cur, act, window, is_pool)
+        m.d.comb += [
+            act.o.ready.eq(Mux(is_pool, pool_ready, is_act & self.dma_data.ready)),
+            self.dma_data.valid.eq(Mux(is_pool, pool_valid,
+                                       Mux(is_act, act.o.valid, skid.r_rdy))),
         ]
         with m.Switch(cur.kind):
             with m.Case(StoreKind.SP):
@@ -208,11 +230,41 @@ class StoreUnit(wiring.Component):
                 m.d.comb += self.dma_data.payload.data.eq(_pack(acc_elems, cfg.acc_bytes))
             with m.Case(StoreKind.ACT):
                 m.d.comb += self.dma_data.payload.data.eq(_pack(act_elems, cfg.in_bytes))
+            with m.Case(StoreKind.POOL):
+                m.d.comb += self.dma_data.payload.data.eq(_pack(pool_elems, cfg.in_bytes))
         with m.If(self.dma_data.valid & self.dma_data.ready):
             m.d.sync += sent.eq(sent + 1)
             with m.If(sent == cur.rows - 1):
                 m.d.sync += state.eq(_State.IDLE)
         return m
+
+    def _pool_path(self, m, cur, act, window, is_pool):
+        """The activated rows of a ``POOL`` command, reduced per window and (average)
+        requantized. Returns the valid flag and the elements of the rows for the DMA (their
+        ``ready`` is ``dma_data.ready``), and the ``ready`` of the activated rows."""
+        cfg = self.config
+        m.submodules.pool_reduce = reduce = PoolReduce(lanes=cfg.cols, out_width=cfg.input_width)
+        m.submodules.pool_avg = avg = ActivationUnit(lanes=cfg.cols, acc_width=reduce.width,
+                                                     out_width=cfg.input_width)
+        is_avg = cur.pool.avg
+        ready = self.dma_data.ready
+        m.d.comb += [
+            reduce.start.eq(self.cmd.valid & self.cmd.ready),
+            reduce.window.eq(window), reduce.avg.eq(is_avg),
+            reduce.zero_point.eq(cur.act.zero_point),
+            reduce.i.payload.eq(act.o.payload),
+            reduce.i.valid.eq(is_pool & act.o.valid),
+            reduce.o.ready.eq(Mux(is_avg, avg.i.ready, ready)),
+            avg.params.multiplier.eq(cur.pool.multiplier), avg.params.shift.eq(cur.pool.shift),
+            avg.params.zero_point.eq(cur.pool.zero_point),
+            avg.i.payload.eq(reduce.o.payload),
+            avg.i.valid.eq(is_avg & reduce.o.valid),
+            avg.o.ready.eq(is_avg & ready),
+        ]
+        maxima = [reduce.o.payload[i][:cfg.input_width].as_signed() for i in range(cfg.cols)]
+        averages = [avg.o.payload[i] for i in range(cfg.cols)]
+        elems = [Mux(is_avg, a, x) for a, x in zip(averages, maxima)]
+        return Mux(is_avg, avg.o.valid, reduce.o.valid), elems, reduce.i.ready
 
     def _channels(self, m, cur, state, report):
         """The per-column multiplier and shift registers and the CHANNELS sequence (MULT reads

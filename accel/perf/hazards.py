@@ -8,6 +8,7 @@ dispatcher's scoreboard is built from.
 from __future__ import annotations
 
 from accel.arch.hazards import UNITS, conflict_pairs
+from accel.golden.arith import pool_last_row
 from accel.isa.spec import Unit
 
 __all__ = ["Ranges", "command_ranges", "conflicts"]
@@ -17,7 +18,8 @@ Ranges = dict[str, tuple[int, int]]
 
 
 def command_ranges(name: str, ops: dict[str, int], *, stride: int, elem_bytes: int,
-                   weights: tuple[int, int], a_rows: int, pool=None) -> Ranges:
+                   weights: tuple[int, int], a_rows: int,
+                   pool: dict[str, int] | None = None) -> Ranges:
     """The ranges of a load, store or compute, as the dispatcher computes them.
 
     Parameters
@@ -34,8 +36,9 @@ def command_ranges(name: str, ops: dict[str, int], *, stride: int, elem_bytes: i
         The preloaded B operand (computes).
     a_rows : int
         Scratchpad rows of the A operand (computes: m in ws, k in os).
-    pool : (kh, kw, sh, sw, in_pitch, out_w) or None
-        The pooling configuration in force (STORE_POOL; None is the reset value).
+    pool : dict, optional
+        The pooling window in force (STORE_POOL): keyword arguments of
+        `accel.golden.arith.pool_last_row`.
     """
     out: Ranges = {}
     if name.startswith(("load", "store")):
@@ -52,12 +55,8 @@ def command_ranges(name: str, ops: dict[str, int], *, stride: int, elem_bytes: i
         out["sp_r"] = (ops["sp_addr"], ops["sp_addr"] + ops["rows"])
     elif name in ("store_acc", "store_act"):
         out["acc_r"] = (ops["acc_addr"], ops["acc_addr"] + ops["rows"])
-    elif name == "store_pool":              # every row of its windows (pool: config_pool)
-        kh, kw, sh, sw, pitch, out_w = pool or (1, 1, 1, 1, 1, 1)
-        rows = ops["rows"]
-        last = ops["acc_addr"] + ((rows - 1) // out_w * sh + kh - 1) * pitch \
-            + (min(rows, out_w) - 1) * sw + kw - 1
-        out["acc_r"] = (ops["acc_addr"], last + 1)
+    elif name == "store_pool":              # every row up to the last window's last one
+        out["acc_r"] = (ops["acc_addr"], ops["acc_addr"] + 1 + pool_last_row(ops["rows"], **pool))
     elif name == "config_act_channels":     # reads the multiplier and shift rows
         out["acc_r"] = (ops["acc_addr"], ops["acc_addr"] + 2)
     elif name in ("compute", "compute_acc"):

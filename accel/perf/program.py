@@ -15,7 +15,7 @@ from collections import deque
 from typing import Sequence
 
 from accel.arch.hazards import UNITS
-from accel.arch.microarch import UNIT_QUEUE_DEPTH
+from accel.arch.microarch import POOL_CHECK_CYCLES, UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig, Dataflow
 from accel.isa.encoding import Command, IllegalInstruction
 from accel.isa.spec import ALWAYS_EXECUTED, Unit
@@ -31,8 +31,10 @@ from accel.perf.timing import Timing
 __all__ = ["predict_program"]
 
 _WAIT_ALL = ("fence", "config_window")
-#: Store-unit instructions that move no data.
-_STORE_CONFIG = ("config_act_channels", "config_pool", "config_pool_avg")
+#: Instructions of a unit that complete in the dispatcher (their registers travel with the
+#: unit commands that use them).
+_LOCAL = ("preload", "config_pool", "config_pool_avg")
+_POOL_GEOMETRY = ("kh", "kw", "sh", "sw", "in_pitch", "out_w")
 
 
 class _Busy:
@@ -76,7 +78,7 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
     ws = config.dataflow is Dataflow.WS
     busy = {unit: _Busy() for unit in models}
     load_stride = store_stride = 0
-    pool = None                          # (kh, kw, sh, sw, in_pitch, out_w) of CONFIG_POOL
+    pool = dict(kh=1, kw=1, sh=1, sw=1, in_pitch=1, out_w=1, avg=False)
     weights = None                       # (b_addr, k, n) of the last PRELOAD
     dirty = True
     error = False
@@ -92,8 +94,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
             fire, now = now, now + 1
             continue
         name = ins.name
-        # PRELOAD only records the B operand, in the dispatcher.
-        unit = ins.unit if ins.unit in UNITS and name != "preload" else None
+        # PRELOAD and the pooling settings are only recorded, in the dispatcher.
+        unit = ins.unit if ins.unit in UNITS and name not in _LOCAL else None
         if error and name not in ALWAYS_EXECUTED:
             fire, now = now, now + 1
             continue
@@ -112,8 +114,10 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
                 a_rows = 0
             ranges = command_ranges(name, ops, stride=stride, elem_bytes=elem,
                                     weights=(weights or (0, 0, 0))[:2], a_rows=a_rows,
-                                    pool=pool)
+                                    pool={k: pool[k] for k in _POOL_GEOMETRY})
             fire = max(fire, models[unit].ready())
+            if name == "store_pool":            # the dispatcher forms its last row first
+                fire = max(fire, now + POOL_CHECK_CYCLES)
             release = timing.exec_release if unit is Unit.EXECUTE else 0
             for other, entries in inflight.items():
                 while entries and entries[0][0] <= now:
@@ -133,10 +137,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
                         weights[0] < ranges["sp_w"][1]:
                     dirty = True
             elif unit is Unit.STORE:
-                if name == "config_pool":
-                    pool = tuple(ops[f] for f in ("kh", "kw", "sh", "sw", "in_pitch", "out_w"))
                 retire = stores.schedule(name, ops, fire, store_stride, pool)
-                if name not in _STORE_CONFIG:
+                if name != "config_act_channels":
                     store_bytes += ops["rows"] * ops["cols"] * elem
             else:
                 retire = execute.schedule(ops["m"], weights[1], dirty, fire)
@@ -150,6 +152,9 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
             load_stride = ops["stride"]
         elif name == "config_store":
             store_stride = ops["stride"]
+        elif name == "config_pool":
+            pool = {k: ops[k] for k in _POOL_GEOMETRY}
+            pool["avg"] = ops["mode"] == 1
         elif name == "preload":
             new = (ops["b_addr"], ops["k"], ops["n"])
             dirty = dirty or new != weights

@@ -21,6 +21,7 @@ from amaranth.sim import Simulator
 from accel.arch.hazards import UNITS as ARCH_UNITS
 from accel.config import AccelConfig
 from accel.control.dispatcher import Dispatcher
+from accel.golden.arith import pool_last_row
 from accel.golden.model import AccelError, GoldenModel
 from accel.isa import Command, IllegalInstruction, decode, encode
 from accel.isa.spec import ALWAYS_EXECUTED, Activation, Counter, ErrorCause
@@ -62,7 +63,7 @@ def reference(cfg: AccelConfig, program) -> Expected:
         pre = dict(load_stride=g.load_stride, store_stride=g.store_stride,
                    act=(g.act_multiplier, g.act_shift, int(g.act_function == Activation.RELU),
                         g.act_zero_point, int(g.act_per_channel)),
-                   weights=g.weights)
+                   weights=g.weights, pool=_golden_pool(g))
         try:
             rd = g.execute(cmd)
             ok = True
@@ -84,6 +85,8 @@ def reference(cfg: AccelConfig, program) -> Expected:
                 hi = lo + (ops["rows"] if name == "load_sp" else ops["cols"])
                 if lo < w[0] + w[1] and w[0] < hi:
                     dirty = True
+        elif name in ("config_pool", "config_pool_avg"):    # registers of the dispatcher
+            continue
         elif name == "config_act_channels":     # the store unit loads the registers
             exp.units["store"].append((index, dict(kind=ins.funct3, addr=ops["acc_addr"])))
         elif ins.unit == "store":
@@ -91,6 +94,8 @@ def reference(cfg: AccelConfig, program) -> Expected:
             exp.units["store"].append((index, dict(
                 kind=ins.funct3, mem_addr=ops["mem_addr"], stride=pre["store_stride"],
                 rows=ops["rows"], cols=ops["cols"], addr=addr, act=pre["act"])))
+            if name == "store_pool":
+                exp.units["store"][-1][1]["pool"] = pre["pool"]
         elif name == "preload":
             if pre["weights"] != (ops["b_addr"], ops["k"], ops["n"]):
                 dirty = True
@@ -103,6 +108,15 @@ def reference(cfg: AccelConfig, program) -> Expected:
         elif name in ("fence", "config_window"):    # config_window waits like a fence
             exp.fences.append(index)
     return exp
+
+
+_POOL_FIELDS = ("kh", "kw", "sh", "sw", "in_pitch", "out_w", "avg", "multiplier", "shift",
+                "zero_point")
+
+
+def _golden_pool(g) -> tuple:
+    return (g.pool_kh, g.pool_kw, g.pool_sh, g.pool_sw, g.pool_in_pitch, g.pool_out_w,
+            int(g.pool_mode == 1), g.pool_multiplier, g.pool_shift, g.pool_zero_point)
 
 
 def ranges(cfg: AccelConfig, unit: str, c: dict) -> dict:
@@ -126,6 +140,10 @@ def ranges(cfg: AccelConfig, unit: str, c: dict) -> dict:
     elif unit == "store":
         if c["kind"] == 0:
             out[("sp", "r")] = [(c["addr"], c["addr"] + c["rows"])]
+        elif c["kind"] == 6:    # POOL: up to the last window's last row
+            geometry = dict(zip(_POOL_FIELDS[:6], c["pool"][:6]))
+            out[("acc", "r")] = [(c["addr"], c["addr"] + 1 + pool_last_row(c["rows"],
+                                                                           **geometry))]
         else:
             out[("acc", "r")] = [(c["addr"], c["addr"] + c["rows"])]
         out[("mem", "w")] = mem(cfg.acc_bytes if c["kind"] == 1 else cfg.in_bytes)
@@ -180,6 +198,8 @@ def _payload(unit: str, p) -> dict:
     if unit == "store":
         out["act"] = (int(p.act.multiplier), int(p.act.shift), int(p.act.relu),
                       int(p.act.zero_point), int(p.act.per_channel))
+    if unit == "store" and out["kind"] == 6:
+        out["pool"] = tuple(int(getattr(p.pool, k)) for k in _POOL_FIELDS)
     return out
 
 
@@ -365,8 +385,9 @@ class ProgramGen:
             names = ["load_sp", "load_sp_t", "load_acc", "store_sp", "store_acc", "store_act",
                      "compute", "compute_acc", "preload", "config_load", "config_store",
                      "config_act", "status", "read_counter", "read_counter_hi", "fence",
-                     "reset_counters", "config_act_channels"]
-            weights = [6, 3, 3, 3, 3, 3, 6, 4, 3, 2, 2, 1, 2, 2, 1, 1, 0.3, 1]
+                     "reset_counters", "config_act_channels", "config_pool", "config_pool_avg",
+                     "store_pool"]
+            weights = [6, 3, 3, 3, 3, 3, 6, 4, 3, 2, 2, 1, 2, 2, 1, 1, 0.3, 1, 1, 0.5, 3]
             name = r.choices(names, weights)[0]
         if name in ("load_sp", "store_sp"):
             rows = r.randint(1, 8)
@@ -400,6 +421,21 @@ class ProgramGen:
         if name == "config_act_channels":
             return encode(name, acc_addr=self._addr(self.acc_win, 2), act=r.randint(0, 1),
                           zero_point=r.randint(-32768, 32767))
+        if name == "config_pool":
+            self.pool = dict(kh=r.randint(1, 3), kw=r.randint(1, 3), sh=r.randint(1, 3),
+                             sw=r.randint(1, 3), in_pitch=r.randint(0, 5), out_w=r.randint(1, 4))
+            return encode(name, mode=r.randint(0, 1), **self.pool)
+        if name == "config_pool_avg":
+            return encode(name, multiplier=r.randint(0, (1 << 31) - 1), shift=r.randint(0, 63),
+                          zero_point=r.randint(-32768, 32767))
+        if name == "store_pool":
+            pool = getattr(self, "pool", dict(kh=1, kw=1, sh=1, sw=1, in_pitch=1, out_w=1))
+            rows = r.randint(1, 6)
+            last = pool_last_row(rows, **pool)
+            if last >= self.acc_win:
+                return self.legal("store_act")
+            return encode(name, mem_addr=self.mem(), acc_addr=self._addr(self.acc_win, last + 1),
+                          rows=rows, cols=r.randint(1, cfg.cols))
         if name in ("read_counter", "read_counter_hi"):
             return encode(name, counter=r.randint(0, len(Counter) - 1))
         return encode(name)
@@ -452,6 +488,13 @@ def error_commands(cfg: AccelConfig):
         (ErrorCause.ACC_RANGE, [], encode("config_act_channels", acc_addr=acc - 1, act=1,
                                           zero_point=0)),
         (ErrorCause.ILLEGAL_INSTRUCTION, [], Command(0x12, 3, rs1=3 << 6)),     # act 3
+        (ErrorCause.ILLEGAL_INSTRUCTION, [], Command(0x12, 4, rs1=2 << 16)),    # pool mode 2
+        (ErrorCause.ACC_RANGE, [encode("config_pool", kh=2, kw=3, sh=2, sw=1, mode=0,
+                                       in_pitch=5, out_w=2)],
+         encode("store_pool", mem_addr=0, acc_addr=acc - ((2 + 1) * 5 + 1 + 2), rows=3,
+                cols=1)),
+        (ErrorCause.SHAPE, [], encode("store_pool", mem_addr=0, acc_addr=acc, rows=1,
+                                      cols=cfg.cols + 1)),    # SHAPE before ACC_RANGE
         (ErrorCause.SHAPE, [], encode("load_sp", mem_addr=0, sp_addr=sp, rows=1,
                                       cols=dim + 1)),    # SHAPE is checked before SP_RANGE
         (ErrorCause.SHAPE, [], encode("load_sp_t", mem_addr=0, sp_addr=0, rows=dim + 1,

@@ -10,8 +10,10 @@ from amaranth.sim import Simulator
 
 from accel.config import AccelConfig
 from accel.control.layouts import StoreKind
+from accel.control.pooling import POOL_INIT
 from accel.control.store_unit import StoreUnit
 from accel.golden import GoldenModel
+from accel.golden.arith import pool_last_row
 from accel.isa import Activation, encode
 
 MEM_SIZE = 4096
@@ -20,14 +22,39 @@ CONFIGS = {
     "3x5w6": AccelConfig(rows=3, cols=5, input_width=6, acc_width=32, sp_kib=1, acc_kib=1,
                          mem_addr_width=12),
 }
-_NAMES = {StoreKind.SP: "store_sp", StoreKind.ACC: "store_acc", StoreKind.ACT: "store_act"}
+_NAMES = {StoreKind.SP: "store_sp", StoreKind.ACC: "store_acc", StoreKind.ACT: "store_act",
+          StoreKind.POOL: "store_pool"}
 _TRANSFERS = [kind for kind in StoreKind if kind != StoreKind.CHANNELS]
 
 
-def random_command(rng: random.Random, cfg: AccelConfig) -> dict:
-    kind = rng.choice(list(StoreKind))
+def random_pool(rng: random.Random, cfg: AccelConfig) -> tuple[dict, int]:
+    """Random pooling registers (decoded, as `PoolParams`) and the last row offset they read
+    for some ``rows``; returns (pool, rows, last)."""
+    while True:
+        kh, kw, sh, sw = (rng.choice([1, 2, 3, rng.randint(1, 16)]) for _ in range(4))
+        out_w = rng.choice([1, 2, 3, rng.randint(1, 12)])
+        rows = rng.choice([1, out_w, rng.randint(1, 3 * out_w), rng.randint(1, 20)])
+        in_pitch = rng.choice([(out_w - 1) * sw + kw + rng.randint(0, 2), rng.randint(0, 6)])
+        geometry = dict(kh=kh, kw=kw, sh=sh, sw=sw, out_w=out_w, in_pitch=in_pitch)
+        last = pool_last_row(rows, **geometry)
+        if last < min(cfg.acc_rows, 200):
+            break
+    pool = dict(geometry, avg=rng.randint(0, 1),
+                multiplier=rng.choice([1, rng.randint(0, 1 << 16), rng.randint(0, (1 << 31) - 1)]),
+                shift=rng.choice([0, rng.randint(0, 20), rng.randint(0, 63)]),
+                zero_point=rng.choice([0, rng.randint(-20, 20),
+                                       rng.randint(-(1 << 15), (1 << 15) - 1)]))
+    return pool, rows, last
+
+
+def random_command(rng: random.Random, cfg: AccelConfig, kinds=None) -> dict:
+    kind = rng.choice(kinds or list(StoreKind))
     pick = lambda hi: rng.choice([1, hi, rng.randint(1, min(hi, 6)), rng.randint(1, hi)])  # noqa
-    if kind == StoreKind.CHANNELS:      # two accumulator rows, no main memory
+    pool = dict(POOL_INIT, avg=0, shift=0, zero_point=0)
+    if kind == StoreKind.POOL:
+        pool, rows, last = random_pool(rng, cfg)
+        cols, eb, depth = pick(cfg.cols), cfg.in_bytes, cfg.acc_rows - last - 1 + rows
+    elif kind == StoreKind.CHANNELS:      # two accumulator rows, no main memory
         rows, cols, eb, depth = 2, 1, 1, cfg.acc_rows
     elif kind == StoreKind.SP:
         rows, cols, eb, depth = pick(min(256, cfg.sp_rows)), pick(cfg.dim), cfg.in_bytes, \
@@ -47,7 +74,7 @@ def random_command(rng: random.Random, cfg: AccelConfig) -> dict:
         act["zero_point"] = rng.randint(-3, 3)
     return {"kind": kind, "mem_addr": rng.randint(0, MEM_SIZE - (rows - 1) * stride - row_bytes),
             "stride": stride, "rows": rows, "cols": cols,
-            "addr": rng.randint(0, depth - rows), "act": act}
+            "addr": rng.randint(0, depth - rows), "act": act, "pool": pool}
 
 
 def golden_run(cfg, mem, sp, acc, cmds):
@@ -68,6 +95,12 @@ def golden_run(cfg, mem, sp, acc, cmds):
         else:
             gm.execute(encode("config_act", multiplier=a["multiplier"], shift=a["shift"],
                               act=a["relu"], zero_point=a["zero_point"]))
+        if c["kind"] == StoreKind.POOL:
+            p = c["pool"]
+            gm.execute(encode("config_pool", mode=p["avg"], **{k: p[k] for k in (
+                "kh", "kw", "sh", "sw", "in_pitch", "out_w")}))
+            gm.execute(encode("config_pool_avg", multiplier=p["multiplier"], shift=p["shift"],
+                              zero_point=p["zero_point"]))
         gm.execute(encode(_NAMES[c["kind"]], mem_addr=c["mem_addr"], rows=c["rows"],
                           cols=c["cols"], **{("sp_addr" if c["kind"] == StoreKind.SP
                                               else "acc_addr"): c["addr"]}))
@@ -198,7 +231,8 @@ def test_store_throughput(kind):
     rng = random.Random(12)
     mem, sp, acc = random_state(rng, cfg)
     cmd = {"kind": kind, "mem_addr": 5, "stride": 17, "rows": 64, "cols": 4, "addr": 0,
-           "act": {"multiplier": 3, "shift": 2, "relu": 1, "zero_point": -1}}
+           "act": {"multiplier": 3, "shift": 2, "relu": 1, "zero_point": -1},
+           "pool": dict(POOL_INIT, avg=0, shift=0, zero_point=0)}
     gm = golden_run(cfg, mem, sp, acc, [cmd])
     dones, _, stats = simulate(cfg, mem, sp, acc, [cmd], rng, p_cmd=1, p_data=1, p_done=1)
     assert stats["last_row"] - stats["first_row"] + 1 == 64
@@ -322,3 +356,35 @@ def test_per_channel_stores(name):
                                p_done=ready)
         assert dones == [(0, int(c["kind"].value)) for c in cmds]
         assert np.array_equal(m, gm.mem)
+
+
+@pytest.mark.parametrize("avg", [0, 1], ids=["max", "avg"])
+def test_pool_reads_one_row_per_cycle(avg):
+    """With an always-ready DMA a 2x2 pooling store reads one accumulator row per cycle: one
+    output row every four cycles."""
+    cfg = CONFIGS["4x4"]
+    rng = random.Random(13)
+    mem, sp, acc = random_state(rng, cfg)
+    pool = dict(kh=2, kw=2, sh=2, sw=2, out_w=3, in_pitch=7, avg=avg, multiplier=1 << 14,
+                shift=16, zero_point=-2)
+    cmd = {"kind": StoreKind.POOL, "mem_addr": 3, "stride": 5, "rows": 8, "cols": 3, "addr": 2,
+           "act": {"multiplier": 5, "shift": 3, "relu": 0, "zero_point": 1}, "pool": pool}
+    gm = golden_run(cfg, mem, sp, acc, [cmd])
+    dones, _, stats = simulate(cfg, mem, sp, acc, [cmd], rng, p_cmd=1, p_data=1, p_done=1)
+    assert stats["last_row"] - stats["first_row"] == 4 * (8 - 1)
+    assert np.array_equal(mem, gm.mem)
+
+
+@pytest.mark.parametrize("name,seed", [("4x4", 41), ("3x5w6", 42)])
+def test_pool_random(name, seed):
+    """Random STORE_POOLs (max and average, any window) among the other stores, with random
+    back-pressure, against the golden model."""
+    cfg = CONFIGS[name]
+    rng = random.Random(seed)
+    mem, sp, acc = random_state(rng, cfg)
+    cmds = [random_command(rng, cfg, kinds=[StoreKind.POOL] * 3 + [StoreKind.ACT])
+            for _ in range(8)]
+    gm = golden_run(cfg, mem, sp, acc, cmds)
+    dones, _, _ = simulate(cfg, mem, sp, acc, cmds, rng)
+    assert dones == [(0, int(c["kind"].value)) for c in cmds]
+    assert np.array_equal(mem, gm.mem)
