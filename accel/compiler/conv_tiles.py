@@ -32,6 +32,10 @@ __all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv", "scra
            "invalidate_const", "const_rows"]
 
 
+#: Rows of one region load of a resident input (small: the first computes start early).
+PIECE_ROWS = 128
+
+
 def const_rows(config: AccelConfig) -> int:
     """Scratchpad rows (at the top) of the constant A block: the largest COMPUTE, or an eighth
     of a small scratchpad (the bias COMPUTE then runs in pieces)."""
@@ -261,10 +265,18 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     if pool is not None:
         _config_pool(builder, state, pool, q)
     const = sp_free
-    for (n0, cols), w in zip(ntiles, w_sp):
+    weighed: set = set()
+
+    def load_weights(n: int) -> None:
+        """Column tile ``n``'s weights and bias digits (once)."""
+        if n in weighed:
+            return
+        weighed.add(n)
+        n0, cols = ntiles[n]
         for r0 in range(0, w_rows, MAX_BLOCK_ROWS):
             builder.load("load_sp", job.cout * eb, mem_addr=job.w_addr + (r0 * job.cout + n0)
-                         * eb, sp_addr=w + r0, rows=min(MAX_BLOCK_ROWS, w_rows - r0), cols=cols)
+                         * eb, sp_addr=w_sp[n] + r0, rows=min(MAX_BLOCK_ROWS, w_rows - r0),
+                         cols=cols)
 
     def load_regions(t0: int, rows: int, dst: int) -> None:
         """Region rows ``[t0, t0 + rows)`` into scratchpad rows from ``dst`` (per region)."""
@@ -286,7 +298,7 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
         u0, units, m = blocks[b]
         if resident:
             while loaded < firsts[b] + m + max_off:
-                step = min(MAX_BLOCK_ROWS // 2, t_end - loaded)
+                step = min(PIECE_ROWS, t_end - loaded)
                 load_regions(loaded, step, reg_base + loaded)
                 loaded += step
         elif b not in fetched:
@@ -298,8 +310,10 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
         u0, units, m = blocks[b]
         t0 = firsts[b]
         n0, cols = ntiles[n]
+        load_weights(n)
         fetch(b)
         if index + 1 < len(order):       # the next block loads while this one computes
+            load_weights(order[index + 1][1])
             fetch(order[index + 1][0])
         if digits and state["const"] < min(const_rows(config), m):
             need = min(const_rows(config), max(m for _, _, m in blocks))
