@@ -208,7 +208,7 @@ def scratch_state(builder: ProgramBuilder, config: AccelConfig) -> dict:
     """The builder's scratchpad and accumulator rings, constant block and pool settings."""
     state = getattr(builder, "conv_state", None)
     if state is None:
-        state = {"const": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
+        state = {"const": 0, "const_cols": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
                  "acc": _Ring(config.acc_rows - CHANNEL_ROWS), "pool": None}
         builder.conv_state = state
     return state
@@ -218,7 +218,7 @@ def invalidate_const(builder: ProgramBuilder) -> None:
     """Forget the constant A block (another tiler may have overwritten the scratchpad)."""
     state = getattr(builder, "conv_state", None)
     if state is not None:
-        state["const"] = 0
+        state["const"] = state["const_cols"] = 0
 
 
 def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int | None:
@@ -315,11 +315,13 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
         if index + 1 < len(order):       # the next block loads while this one computes
             load_weights(order[index + 1][1])
             fetch(order[index + 1][0])
-        if digits and state["const"] < min(const_rows(config), m):
-            need = min(const_rows(config), max(m for _, _, m in blocks))
+        if digits and (state["const"] < min(const_rows(config), m)
+                       or state["const_cols"] < digits):
+            need = max(state["const"], min(const_rows(config), max(m for _, _, m in blocks)))
+            width = max(state["const_cols"], digits)   # a few columns: one bus word a row
             builder.load("load_sp", 0, mem_addr=job.const_addr, sp_addr=const, rows=need,
-                         cols=tk)
-            state["const"] = need
+                         cols=width)
+            state["const"], state["const_cols"] = need, width
         a_base = reg_base + (t0 if resident else (b % 2) * block_rows)
         stride_reg = region_need // len(regions)
         if channel:
