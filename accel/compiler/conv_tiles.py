@@ -29,6 +29,7 @@ from accel.compiler.tiler import CHANNEL_ROWS, ChannelRequant, ProgramBuilder
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
 __all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv", "scratch_state",
+           "flush_stores",
            "invalidate_const", "const_rows"]
 
 
@@ -208,7 +209,7 @@ def scratch_state(builder: ProgramBuilder, config: AccelConfig) -> dict:
     """The builder's scratchpad and accumulator rings, constant block and pool settings."""
     state = getattr(builder, "conv_state", None)
     if state is None:
-        state = {"const": 0, "const_cols": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
+        state = {"pending": [], "const": 0, "const_cols": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
                  "acc": _Ring(config.acc_rows - CHANNEL_ROWS), "pool": None}
         builder.conv_state = state
     return state
@@ -260,10 +261,6 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
     w_sp = [base + i * w_rows for i in range(len(ntiles))]
     reg_base = base + weight_need
     channel = isinstance(job.requant, ChannelRequant)
-    if not channel:
-        builder.requant(job.requant)
-    if pool is not None:
-        _config_pool(builder, state, pool, q)
     const = sp_free
     weighed: set = set()
 
@@ -305,6 +302,14 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
             load_regions(firsts[b], m + max_off, reg_base + (b % 2) * block_rows)
             fetched.add(b)
 
+    # the constants load while the previous job's last stores wait for its computes
+    load_weights(order[0][1])
+    flush_stores(builder)
+    if not channel:
+        builder.requant(job.requant)
+    if pool is not None:
+        _config_pool(builder, state, pool, q)
+    pending = state["pending"]
     macs = 0
     for index, (b, n) in enumerate(order):
         u0, units, m = blocks[b]
@@ -325,8 +330,10 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
         a_base = reg_base + (t0 if resident else (b % 2) * block_rows)
         stride_reg = region_need // len(regions)
         if channel:
+            flush_stores(builder)       # the activation settings change in store order
             builder.channel_requant(config, job.requant, n0, cols)
-        c_addr = state["acc"].reserve(m)
+        c_addr = (index % 2) * (acc_free // 2)   # two slots: a deferred store never meets
+                                                  # the next block's computes
         first = True
         if job.bias_addr is not None and not job.digit_bias:
             for r0 in range(0, m, MAX_BLOCK_ROWS):
@@ -345,9 +352,25 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
                 builder.op("compute" if first else "compute_acc", a_addr=a_addr + moves * r0,
                            m=rows, c_addr=c_addr + r0)
                 macs += rows * k * cols
+            if first:
+                # the previous block's stores follow this block's first computes, so the
+                # dispatcher does not hold them back while those stores wait
+                flush_stores(builder)
             first = False
-        _stores(config, builder, job, u0, units, c_addr, q, n0, cols)
+        pending.append(lambda args=(u0, units, c_addr, q, n0, cols):
+                       _stores(config, builder, job, *args))
     return macs
+
+
+def flush_stores(builder: ProgramBuilder) -> None:
+    """Emit the stores a convolution left pending (before anything that reads its output
+    or changes the activation settings, and before a fence)."""
+    state = getattr(builder, "conv_state", None)
+    if state is not None:
+        pending = list(state["pending"])
+        state["pending"].clear()
+        for emit in pending:
+            emit()
 
 
 def _config_pool(builder: ProgramBuilder, state: dict, pool: PoolSpec, q: int) -> None:

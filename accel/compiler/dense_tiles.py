@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.compiler.conv_tiles import scratch_state
+from accel.compiler.conv_tiles import flush_stores, scratch_state
 from accel.compiler.tiler import ProgramBuilder, Requant
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
@@ -62,32 +62,36 @@ def plan_dense(config: AccelConfig, builder: ProgramBuilder, job: DenseJob) -> i
     x_sp, w_sp = base, base + job.k
     acc = state["acc"].reserve(job.n)
     eb = config.in_bytes
+    per = max(1, min(MAX_BLOCK_ROWS // job.n if job.n <= MAX_BLOCK_ROWS else 1,
+                     MAX_BLOCK_ROWS // tk, -(-tiles // 8)))
+    pieces = [(t0, min(tiles, t0 + per)) for t0 in range(0, tiles, per)]
+
+    def load_weights(t0: int, t1: int) -> None:
+        for r0 in range(t0 * job.n, t1 * job.n, MAX_BLOCK_ROWS):
+            builder.load("load_sp", tk * eb, mem_addr=job.w_addr + r0 * tk * eb,
+                         sp_addr=w_sp + r0, rows=min(MAX_BLOCK_ROWS, t1 * job.n - r0), cols=tk)
+
+    def load_input(t0: int, t1: int) -> None:
+        c0, c1 = t0 * tk, min(job.k, t1 * tk)
+        builder.load("load_sp_t", tk * eb, mem_addr=job.x_addr + c0 * eb, sp_addr=x_sp + c0,
+                     rows=1, cols=c1 - c0)
+
+    load_weights(*pieces[0])        # while the producer's last stores wait
+    flush_stores(builder)
     if job.requant is not None:
         builder.requant(job.requant)
+    load_input(*pieces[0])
     if job.bias_addr is not None:
         for r0 in range(0, job.n, MAX_BLOCK_ROWS):
             builder.load("load_acc", config.acc_bytes, mem_addr=job.bias_addr
                          + r0 * config.acc_bytes, acc_addr=acc + r0,
                          rows=min(MAX_BLOCK_ROWS, job.n - r0), cols=1)
-    # pieces of a few k tiles (input slice, then weights), so computes follow the loads
-    per = max(1, min(MAX_BLOCK_ROWS // job.n if job.n <= MAX_BLOCK_ROWS else 1,
-                     MAX_BLOCK_ROWS // tk, -(-tiles // 8)))
-    pieces = [(t0, min(tiles, t0 + per)) for t0 in range(0, tiles, per)]
-
-    def load(t0: int, t1: int) -> None:
-        c0, c1 = t0 * tk, min(job.k, t1 * tk)
-        builder.load("load_sp_t", tk * eb, mem_addr=job.x_addr + c0 * eb, sp_addr=x_sp + c0,
-                     rows=1, cols=c1 - c0)
-        for r0 in range(t0 * job.n, t1 * job.n, MAX_BLOCK_ROWS):
-            builder.load("load_sp", tk * eb, mem_addr=job.w_addr + r0 * tk * eb,
-                         sp_addr=w_sp + r0, rows=min(MAX_BLOCK_ROWS, t1 * job.n - r0), cols=tk)
-
     first = job.bias_addr is None
     macs = 0
-    load(*pieces[0])
     for index, (t0, t1) in enumerate(pieces):
         if index + 1 < len(pieces):      # the next piece loads while this one computes
-            load(*pieces[index + 1])
+            load_input(*pieces[index + 1])
+            load_weights(*pieces[index + 1])
         for t in range(t0, t1):
             kt = min(tk, job.k - t * tk)
             builder.op("preload", b_addr=x_sp + t * tk, k=kt, n=1)

@@ -28,7 +28,7 @@ from accel.compiler.graph import Add, AvgPool, Conv2D, Dense, Graph, MaxPool, Re
 from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
 from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
     plan_layouts, shape3
-from accel.compiler.conv_tiles import const_row, invalidate_const, plan_conv
+from accel.compiler.conv_tiles import const_row, flush_stores, invalidate_const, plan_conv
 from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
 from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
                                        dense_gemm, dense_weight, fold_bias, fusable_pool,
@@ -258,6 +258,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
     def flush() -> None:
         nonlocal builder, step_nodes
         if builder is not None:
+            flush_stores(builder)
             builder.op("fence")
             steps.append(AccelStep(tuple(builder.program), tuple(step_nodes)))
         builder, step_nodes = None, []
@@ -269,6 +270,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
         if index not in step_nodes:
             step_nodes.append(index)
         start = len(builder.program)
+        flush_stores(builder)
         invalidate_const(builder)
         for gemm in gemms:
             try:
