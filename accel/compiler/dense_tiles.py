@@ -53,23 +53,29 @@ def plan_dense(config: AccelConfig, builder: ProgramBuilder, job: DenseJob) -> i
     scratchpad or accumulator."""
     tk = config.rows
     tiles = -(-job.k // tk)
-    if config.dataflow is not Dataflow.WS or job.n > config.acc_rows // 2 \
-            or job.k + tiles * job.n > config.sp_rows // 2:
+    if config.dataflow is not Dataflow.WS or job.n > config.acc_rows // 2:
         return None
     state = scratch_state(builder, config)
-    total = job.k + tiles * job.n
-    base = state["sp"].reserve(total) if total <= state["sp"].size else 0
+    # pieces of a few k tiles, two in the scratchpad at a time, the input column resident
+    per = max(1, min(MAX_BLOCK_ROWS // job.n if job.n <= MAX_BLOCK_ROWS else 1,
+                     MAX_BLOCK_ROWS // tk, -(-tiles // 8)))
+    total = job.k + 2 * per * job.n
+    if total > state["sp"].size:
+        return None
+    base = state["sp"].reserve(total)
     x_sp, w_sp = base, base + job.k
     acc = state["acc"].reserve(job.n)
     eb = config.in_bytes
-    per = max(1, min(MAX_BLOCK_ROWS // job.n if job.n <= MAX_BLOCK_ROWS else 1,
-                     MAX_BLOCK_ROWS // tk, -(-tiles // 8)))
     pieces = [(t0, min(tiles, t0 + per)) for t0 in range(0, tiles, per)]
+
+    def slot(t0: int) -> int:
+        return w_sp + (t0 // per % 2) * per * job.n
 
     def load_weights(t0: int, t1: int) -> None:
         for r0 in range(t0 * job.n, t1 * job.n, MAX_BLOCK_ROWS):
             builder.load("load_sp", tk * eb, mem_addr=job.w_addr + r0 * tk * eb,
-                         sp_addr=w_sp + r0, rows=min(MAX_BLOCK_ROWS, t1 * job.n - r0), cols=tk)
+                         sp_addr=slot(t0) + r0 - t0 * job.n,
+                         rows=min(MAX_BLOCK_ROWS, t1 * job.n - r0), cols=tk)
 
     def load_input(t0: int, t1: int) -> None:
         c0, c1 = t0 * tk, min(job.k, t1 * tk)
@@ -98,7 +104,7 @@ def plan_dense(config: AccelConfig, builder: ProgramBuilder, job: DenseJob) -> i
             for r0 in range(0, job.n, MAX_BLOCK_ROWS):
                 m = min(MAX_BLOCK_ROWS, job.n - r0)
                 builder.op("compute" if first else "compute_acc",
-                           a_addr=w_sp + t * job.n + r0, m=m, c_addr=acc + r0)
+                           a_addr=slot(t0) + (t - t0) * job.n + r0, m=m, c_addr=acc + r0)
                 macs += m * kt
             first = False
     store = "store_act" if job.requant is not None else "store_acc"
