@@ -209,7 +209,8 @@ def scratch_state(builder: ProgramBuilder, config: AccelConfig) -> dict:
     """The builder's scratchpad and accumulator rings, constant block and pool settings."""
     state = getattr(builder, "conv_state", None)
     if state is None:
-        state = {"pending": [], "const": 0, "const_cols": 0, "sp": _Ring(config.sp_rows - const_rows(config)),
+        state = {"pending": [], "const": 0, "const_cols": 0,
+                 "sp": _Ring(config.sp_rows - const_rows(config)),
                  "acc": _Ring(config.acc_rows - CHANNEL_ROWS), "pool": None}
         builder.conv_state = state
     return state

@@ -2,12 +2,16 @@
 
 `compile_graph` walks the nodes in order:
 
-* `Conv2D` and `Dense` are GEMMs on the accelerator (`accel.compiler.lower_gemm`): the input
-  zero point folded into the bias, per-tensor `Requant` when every channel's factor is equal,
-  else a `ChannelRequant` table among the constants. A `Dense` without requantization leaves raw
-  int32 sums. Under the weight-stationary dataflow a per-tensor (or raw) `Dense` runs
-  transposed (the weights as A rows, one preload of the input column).
-* `MaxPool`, `AvgPool` and `Add` are host steps (`accel.compiler.hostops`).
+* `Conv2D` and `Dense` run on the accelerator with the input zero point folded into the bias,
+  per-tensor `Requant` when every channel's factor is equal, else a `ChannelRequant` table
+  among the constants. A `Dense` without requantization leaves raw int32 sums.
+* Weight-stationary convolutions of horizontal stride 1 load their input once
+  (`accel.compiler.conv_tiles`); an unpadded `MaxPool` or `AvgPool` that alone reads a conv's
+  output is fused into that conv's store (``store_pool``: no buffer, no host step). A
+  per-tensor (or raw) `Dense` runs transposed with the input column resident
+  (`accel.compiler.dense_tiles`). Everything else is a GEMM of `accel.compiler.lower_gemm`
+  through `accel.compiler.tiler`.
+* Other pools and `Add` are host steps (`accel.compiler.hostops`); the table's note says why.
 * Buffers (`accel.compiler.layout`) are padded for their consumers: the producer stores only
   valid pixels into a border the memory image pre-fills. Conflicting layouts of one tensor and
   a padded graph input get an identity copy on the accelerator.
@@ -19,8 +23,6 @@ input at `CompiledGraph.input_addr`, run the steps, read the output at `output_a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from accel.arch.microarch import align_up
@@ -28,145 +30,17 @@ from accel.compiler.graph import Add, AvgPool, Conv2D, Dense, Graph, MaxPool, Re
 from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
 from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
     plan_layouts, shape3
+from accel.compiler.compiled import CompiledGraph, LayerInfo
 from accel.compiler.conv_tiles import const_row, flush_stores, invalidate_const, plan_conv
 from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
 from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
                                        dense_gemm, dense_weight, fold_bias, fusable_pool,
                                        gemm_macs)
-from accel.compiler.reference import check_input
 from accel.compiler.steps import AccelStep, HostStep
 from accel.compiler.tiler import ChannelRequant, ProgramBuilder, Requant, emit_gemm
 from accel.config import AccelConfig, Dataflow
 
 __all__ = ["CompiledGraph", "LayerInfo", "compile_graph"]
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One row of a compiled graph's per-layer table.
-
-    Members
-    -------
-    name, op : str
-        The node's name and kind (``"copy"`` for an identity copy the layout needs).
-    shape : tuple of int
-        Its output shape.
-    macs : int
-        The node's real multiply-accumulates.
-    accel_macs : int
-        What the accelerator spends (straddling rows, block-diagonal zeros); 0 on the host.
-    where : {"accel", "host"}
-    commands : tuple of Command
-        The node's accelerator commands (empty on the host).
-    note : str
-        A fused pool, or why a pool runs on the host.
-    """
-
-    name: str
-    op: str
-    shape: tuple
-    macs: int
-    accel_macs: int
-    where: str
-    commands: tuple = ()
-    note: str = ""
-
-
-@dataclass(frozen=True, eq=False)
-class CompiledGraph:
-    """Steps plus main-memory layout of one graph for one configuration.
-
-    Members
-    -------
-    steps : tuple of AccelStep or HostStep
-        In order; each `AccelStep` ends with a fence.
-    constants : tuple of (address, uint8 array)
-        Weights, biases, requantization tables and buffer borders; `memory_image` places them.
-    mem_size : int
-        End of the last buffer (the main memory it needs).
-    input_addr : int
-        Where the packed HWC int8 input goes.
-    output_addr : int
-        Where the last step leaves the packed output (int8, or little-endian int32).
-    buffers : dict of str -> Buffer
-        Where each tensor's primary copy lives.
-    info : tuple of LayerInfo
-    """
-
-    config: AccelConfig
-    graph: Graph
-    base: int
-    steps: tuple
-    constants: tuple
-    mem_size: int
-    input_addr: int
-    output_addr: int
-    buffers: dict = field(repr=False)
-    info: tuple = field(repr=False)
-
-    @property
-    def output_shape(self) -> tuple:
-        return self.graph.output_tensor.shape
-
-    @property
-    def output_dtype(self) -> str:
-        return self.graph.output_tensor.dtype
-
-    @property
-    def commands(self) -> int:
-        return sum(len(s.commands) for s in self.steps if isinstance(s, AccelStep))
-
-    @property
-    def macs(self) -> int:
-        """The graph's multiply-accumulates per inference (real products only)."""
-        return self.graph.macs()
-
-    def memory_image(self) -> np.ndarray:
-        """Main memory ``[0, mem_size)`` holding the constants (zero elsewhere)."""
-        mem = np.zeros(self.mem_size, dtype=np.uint8)
-        for addr, data in self.constants:
-            mem[addr:addr + data.size] = data
-        return mem
-
-    def input_bytes(self, q) -> np.ndarray:
-        """The bytes (uint8) to write at `input_addr` for the int8 input tensor ``q``.
-
-        Raises
-        ------
-        ValueError
-            If ``q`` is not an integer array of the input's shape with int8 values.
-        """
-        q = check_input(self.graph.input_tensor, q)
-        return q.astype(np.int8).reshape(-1).view(np.uint8)
-
-    def read_output(self, mem) -> np.ndarray:
-        """The output tensor (int8 or int32, the output's shape) from main memory."""
-        buf = self.buffers[self.graph.output]
-        return buf.read(np.frombuffer(bytes(mem), np.uint8) if isinstance(
-            mem, (bytes, bytearray)) else np.asarray(mem)).reshape(self.output_shape)
-
-    def layers(self) -> list[LayerInfo]:
-        """One `LayerInfo` per node (and per identity copy), in execution order."""
-        return list(self.info)
-
-    def table(self, predict: bool = True) -> list[dict]:
-        """The per-layer table for a CLI: name, op, shape, MACs, accelerator MACs, where it
-        runs and, with ``predict``, the cycle model's cycles of the node's commands
-        (`accel.perf.program.predict_program`, each node as its own fenced program; None on
-        the host)."""
-        from accel.perf.program import predict_program
-        from accel.isa.encoding import encode
-
-        fence = encode("fence")
-        rows = []
-        for row in self.info:
-            cycles = None
-            if predict and row.commands:
-                cycles = predict_program(self.config, row.commands + (fence,)).cycles
-            rows.append({"name": row.name, "op": row.op, "shape": row.shape, "macs": row.macs,
-                         "accel_macs": row.accel_macs, "where": row.where, "cycles": cycles,
-                         "note": row.note})
-        return rows
 
 
 def _requant(node, constant) -> Requant | ChannelRequant | None:
