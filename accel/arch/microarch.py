@@ -41,8 +41,8 @@ ACTIVATION_LATENCY = 4
 #: row, read the shift row, take the shifts, queue the completion (when its queue has room).
 CHANNELS_CYCLES = 4
 #: Cycles a STORE_POOL waits in the dispatcher for its last accumulator row (the ACC_RANGE
-#: check and the scoreboard range): load, one per bit of ``(rows - 1) // out_w``, the product.
-POOL_CHECK_CYCLES = 10
+#: check and the scoreboard range): two radix-16 steps of ``(rows - 1) // out_w``, the product.
+POOL_CHECK_CYCLES = 3
 #: Pipeline depth after the activation unit of a STORE_POOL: the window reduction's output
 #: register (max), plus the averaging `ActivationUnit` (average).
 POOL_REDUCE_LATENCY = 1

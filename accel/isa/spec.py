@@ -366,8 +366,9 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          _count("out_w", "rs2", 16, "pooled pixels per pooled row (1..256)")),
         False, "Set the pooling window used by STORE_POOL.",
         "pool_kh, pool_kw, pool_sh, pool_sw, pool_mode, pool_in_pitch, pool_out_w := operands. "
-        "Executed by the store unit in program order with the other stores, so it never changes "
-        "the settings of an earlier STORE_POOL. A mode of 2 or 3 is illegal. Reset values: "
+        "Takes effect in program order with the stores (each STORE_POOL carries the settings in "
+        "force when it is dispatched), so it never changes the settings of an earlier "
+        "STORE_POOL. A mode of 2 or 3 is illegal. Reset values: "
         "kh = kw = sh = sw = 1, mode max, in_pitch 1, out_w 1 (STORE_POOL then equals "
         "STORE_ACT)."),
     Instruction(
@@ -376,8 +377,8 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          Field("shift", "rs2", 0, 6, "average requantization right shift (0..63)"),
          Field("zero_point", "rs2", 16, 16, "pooled output zero point (signed)", signed=True)),
         False, "Set the requantization of average pooling.",
-        "pool_multiplier, pool_shift, pool_zero_point := operands. Executed by the store unit in "
-        "program order with the other stores. Reset values: multiplier 1, shift 0, zero "
+        "pool_multiplier, pool_shift, pool_zero_point := operands. Takes effect in program order "
+        "with the stores, like CONFIG_POOL. Reset values: multiplier 1, shift 0, zero "
         "point 0."),
     Instruction(
         "store_pool", 0x12, 6, Unit.STORE,

@@ -28,6 +28,7 @@ from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import BY_NAME, Counter, ErrorCause
 from accel.verify.randprog_errors import ErrorInjector, ErrorRounds
+from accel.verify.randprog_pool import PoolRecipes
 
 __all__ = ["ErrorRounds", "ProgramSpace", "ZeroState", "dump_commands", "error_causes",
            "random_program", "zero_state_commands"]
@@ -151,6 +152,7 @@ class _Builder:
         self.full_window = (0, config.mem_size_limit - 1)
         self.window = self.full_window
         self.locked = False
+        self.pools = PoolRecipes(self, fresh=fresh)
 
     # -- operand helpers ----------------------------------------------------------------------
 
@@ -329,6 +331,8 @@ class _Builder:
             (lambda: self.random_transfer("store_act"), 2),
             (self.preload, 2), (self.compute, 4), (self.accumulate, 1.5), (self.config_act, 1),
             (self.config_act_channels, 1), (self.query, 2),
+            (self.pools.store_pool, 1.5), (self.pools.config_pool, 0.3),
+            (self.pools.config_pool_avg, 0.3),
             (self.narrow_window, 0.3 if self.use_windows else 0),
         ]
         actions, weights = zip(*kinds)

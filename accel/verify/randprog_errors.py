@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from accel.config import MAX_BLOCK_ROWS, Dataflow
 from accel.isa.encoding import Command, encode
 from accel.isa.spec import BY_CODE, BY_NAME, INSTRUCTIONS, Counter, ErrorCause
+from accel.verify.randprog_pool import POOL_ERRORS
 
 if TYPE_CHECKING:
     from accel.verify.randprog import ProgramSpace, _Builder
@@ -24,6 +25,7 @@ __all__ = ["ErrorInjector", "ErrorRounds"]
 _TRANSFERS = ("load_sp", "load_sp_t", "load_acc", "store_sp", "store_acc", "store_act")
 _ACC_TRANSFERS = ("load_acc", "store_acc", "store_act")
 _WINDOW_CAUSES = ("MEM_WINDOW", "WINDOW_LOCKED", "WINDOW_INVALID")
+_WINDOW_OPS = ("config_window", "lock_window")
 
 
 class ErrorRounds:
@@ -90,7 +92,11 @@ class ErrorInjector:
                 pending += fresh
             return False
         recipe = getattr(self, f"_{cause.name.lower()}", None)
-        if recipe is None or not recipe():
+        if recipe is None:
+            return False
+        # Sometimes a STORE_POOL fails instead (if it cannot, the cause's own recipe runs).
+        if not (cause in POOL_ERRORS and b.rng.random() < 0.25 and b.pools.failing(cause)) \
+                and not recipe():
             return False
         if cause != ErrorCause.BUS_ERROR:
             # Discarded while the error is set; if it ran, later loads would use a wrong stride.
@@ -112,7 +118,8 @@ class ErrorInjector:
                     break
         elif kind == 1:  # a reserved operand bit
             ins, reg, mask = rng.choice([(i, r, i.reserved_mask(r)) for i in INSTRUCTIONS
-                                         for r in ("rs1", "rs2") if i.reserved_mask(r)])
+                                         for r in ("rs1", "rs2") if i.reserved_mask(r)
+                                         and (b.use_windows or i.name not in _WINDOW_OPS)])
             bits = [n for n in range(32) if mask >> n & 1]
             value = 1 << rng.choice(bits)
             cmd = Command(ins.funct7, ins.funct3, value if reg == "rs1" else 0,

@@ -375,6 +375,7 @@ def test_pool_reads_one_row_per_cycle(avg):
     assert np.array_equal(mem, gm.mem)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,seed", [("4x4", 41), ("3x5w6", 42)])
 def test_pool_random(name, seed):
     """Random STORE_POOLs (max and average, any window) among the other stores, with random

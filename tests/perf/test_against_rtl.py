@@ -4,12 +4,16 @@ The configurations are the differential tests' 4x4 ones (tests/sim), so the simu
 are shared; one simulator run per test.
 """
 
+import numpy as np
 import pytest
 
 from accel.config import AccelConfig
+from accel.isa import encode
 from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network
+from accel.perf.program import predict_program
+from accel.runtime.rtl import Program, run_programs
 from accel.verify.cycle_model import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
 from accel.compiler.tiler import ChannelRequant, Requant
 
@@ -58,3 +62,27 @@ def test_every_mnist_step_within_ten_percent_of_rtl(name, model):
         assert abs(percent_error(layer.cycles, cycles)) <= TOLERANCE, \
             f"{name} {model} {layer.name}: model {layer.cycles}, RTL {cycles}"
     assert steps >= 1
+
+
+def _pool_program(kh, kw, stride, out_w, rows, avg, *, stores=1):
+    pitch = (out_w - 1) * stride + kw
+    program = [encode("config_pool", kh=kh, kw=kw, sh=stride, sw=stride, mode=int(avg),
+                      in_pitch=pitch, out_w=out_w), encode("config_store", stride=4)]
+    program += [encode("store_pool", mem_addr=1024 + 256 * i, acc_addr=0, rows=rows, cols=4)
+                for i in range(stores)]
+    return program + [encode("fence")]
+
+
+def test_store_pool_within_ten_percent_of_rtl():
+    """STORE_POOL (max and average, non-overlapping and overlapping windows, back to back):
+    the dispatcher's range check, one accumulator row read per cycle, the reduction."""
+    config = CONFIGS["4x4-ws"]
+    programs = [_pool_program(2, 2, 2, 4, 16, False), _pool_program(2, 2, 2, 4, 16, True),
+                _pool_program(3, 3, 2, 3, 9, False), _pool_program(2, 2, 2, 4, 12, False,
+                                                                   stores=3)]
+    run = run_programs(config, np.zeros(4096, dtype=np.uint8), [Program(p) for p in programs])
+    assert not run.mismatches, run.mismatches
+    for program, cycles in zip(programs, run.cycles):
+        predicted = predict_program(config, program).cycles
+        assert abs(percent_error(predicted, cycles)) <= TOLERANCE, \
+            f"{program[2]}: model {predicted}, RTL {cycles}"

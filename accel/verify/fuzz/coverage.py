@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 
 from accel.config import Dataflow
 from accel.golden import AccelError, GoldenModel
+from accel.golden.arith import pool_rows
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, INSTRUCTIONS, ErrorCause
 
@@ -71,6 +72,11 @@ def footprint(model: GoldenModel, name: str, ops: dict[str, int]) -> Footprint:
                               elem)
         res, addr = ("sp", ops["sp_addr"]) if name == "store_sp" else ("acc", ops["acc_addr"])
         r[res] = set(range(addr, addr + ops["rows"]))
+    elif name == "store_pool":              # the rows of every window
+        w["mem"] = _mem_bytes(ops["mem_addr"], ops["rows"], ops["cols"], model.store_stride,
+                              cfg.in_bytes)
+        rows = pool_rows(ops["rows"], **model.pool_geometry)
+        r["acc"] = {ops["acc_addr"] + int(row) for row in rows.ravel()}
     elif name == "config_act_channels":     # the multiplier and shift rows
         r["acc"] = set(range(ops["acc_addr"], ops["acc_addr"] + 2))
     elif name in ("compute", "compute_acc") and model.weights is not None:
