@@ -32,6 +32,7 @@ from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_nee
     plan_layouts, shape3
 from accel.compiler.compiled import CompiledGraph, LayerInfo
 from accel.compiler.conv_tiles import const_row, flush_stores, invalidate_const, plan_conv
+from accel.compiler.copy_tiles import plan_copy
 from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
 from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
                                        dense_gemm, dense_weight, fold_bias, fusable_pool,
@@ -155,8 +156,18 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
 
     def copies(index: int, name: str) -> None:
         """Identity copies of tensor ``name`` into its other layouts (after it is made)."""
+        nonlocal builder
         src = buffers[name, None]
         for key in [k for (t, k) in buffers if t == name and k is not None]:
+            if builder is None:
+                builder = ProgramBuilder()
+            start = len(builder.program)
+            if plan_copy(config, builder, src, buffers[name, key]):
+                if index not in step_nodes:
+                    step_nodes.append(index)
+                info.append(LayerInfo(f"{name}:copy", "copy", graph.tensors[name].shape, 0,
+                                      0, "accel", tuple(builder.program[start:])))
+                continue
             c = src.shape[2]
             if c not in eyes:
                 eyes[c] = constant(as_bytes(np.eye(c), "i1"), "an identity matrix")
