@@ -51,8 +51,10 @@ def _table(model) -> list[dict]:
                    + (f"  {row['note']}" if row.get("note") else ""))
     predicted = sum(r["cycles"] or 0 for r in rows)
     bound = -(-model.compiled.macs // (cfg.rows * cfg.cols))
-    click.echo(f"predicted {predicted:,} accelerator cycles (host steps excluded); compute "
-               f"bound {bound:,} cycles (MACs / {cfg.rows * cfg.cols} PEs)")
+    whole = model.compiled.predicted_cycles()
+    click.echo(f"predicted {predicted:,} accelerator cycles (host steps excluded; {whole:,} "
+               f"as whole programs); compute bound {bound:,} cycles (MACs / "
+               f"{cfg.rows * cfg.cols} PEs)")
     return rows
 
 

@@ -123,6 +123,14 @@ class CompiledGraph:
         """One `LayerInfo` per node (and per identity copy), in execution order."""
         return list(self.info)
 
+    def predicted_cycles(self) -> int:
+        """The cycle model's cycles of every accelerator step as a whole (layers overlap
+        across their boundaries, so this is at most the table's sum)."""
+        from accel.perf.program import predict_program
+
+        return sum(predict_program(self.config, s.commands).cycles for s in self.steps
+                   if isinstance(s, AccelStep))
+
     def table(self, predict: bool = True) -> list[dict]:
         """The per-layer table for a CLI: name, op, shape, MACs, accelerator MACs, where it
         runs and, with ``predict``, the cycle model's cycles of the node's commands

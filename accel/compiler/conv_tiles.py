@@ -29,7 +29,7 @@ from accel.compiler.tiler import CHANNEL_ROWS, ChannelRequant, ProgramBuilder
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
 __all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv", "scratch_state",
-           "flush_stores",
+           "flush_stores", "moved_stores",
            "invalidate_const", "const_rows"]
 
 
@@ -209,7 +209,7 @@ def scratch_state(builder: ProgramBuilder, config: AccelConfig) -> dict:
     """The builder's scratchpad and accumulator rings, constant block and pool settings."""
     state = getattr(builder, "conv_state", None)
     if state is None:
-        state = {"pending": [], "const": 0, "const_cols": 0,
+        state = {"pending": [], "moved": [], "const": 0, "const_cols": 0,
                  "sp": _Ring(config.sp_rows - const_rows(config)),
                  "acc": _Ring(config.acc_rows - CHANNEL_ROWS), "pool": None}
         builder.conv_state = state
@@ -223,10 +223,14 @@ def invalidate_const(builder: ProgramBuilder) -> None:
         state["const"] = state["const_cols"] = 0
 
 
-def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int | None:
+def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob,
+              tag: object = None) -> int | None:
     """Append ``job``'s commands to ``builder``; returns the MACs the array spends, or None
     (nothing appended) when the job does not fit this scheme: not weight-stationary, a
-    horizontal stride, or buffers beyond the scratchpad or accumulator."""
+    horizontal stride, or buffers beyond the scratchpad or accumulator.
+
+    The last block's stores stay pending until the next job (or `flush_stores`): they are
+    emitted later in the program, recorded with ``tag`` in `moved_stores`."""
     if config.dataflow is not Dataflow.WS or job.stride[1] != 1 \
             or job.out_w > MAX_BLOCK_ROWS:
         return None
@@ -358,8 +362,8 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob) -> int
                 # dispatcher does not hold them back while those stores wait
                 flush_stores(builder)
             first = False
-        pending.append(lambda args=(u0, units, c_addr, q, n0, cols):
-                       _stores(config, builder, job, *args))
+        pending.append((tag, lambda args=(u0, units, c_addr, q, n0, cols):
+                        _stores(config, builder, job, *args)))
     return macs
 
 
@@ -370,8 +374,17 @@ def flush_stores(builder: ProgramBuilder) -> None:
     if state is not None:
         pending = list(state["pending"])
         state["pending"].clear()
-        for emit in pending:
+        for tag, emit in pending:
+            start = len(builder.program)
             emit()
+            state["moved"].append((tag, start, len(builder.program)))
+
+
+def moved_stores(builder: ProgramBuilder) -> list[tuple[object, int, int]]:
+    """``(tag, start, end)``: ranges of ``builder.program`` that `flush_stores` emitted for
+    the job of ``tag``."""
+    state = getattr(builder, "conv_state", None)
+    return [] if state is None else list(state["moved"])
 
 
 def _config_pool(builder: ProgramBuilder, state: dict, pool: PoolSpec, q: int) -> None:

@@ -23,6 +23,8 @@ input at `CompiledGraph.input_addr`, run the steps, read the output at `output_a
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from accel.arch.microarch import align_up
@@ -31,7 +33,8 @@ from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
 from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
     plan_layouts, shape3
 from accel.compiler.compiled import CompiledGraph, LayerInfo
-from accel.compiler.conv_tiles import const_row, flush_stores, invalidate_const, plan_conv
+from accel.compiler.conv_tiles import (const_row, flush_stores, invalidate_const, moved_stores,
+                                       plan_conv)
 from accel.compiler.copy_tiles import plan_copy
 from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
 from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
@@ -134,6 +137,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
         nonlocal builder, step_nodes
         if builder is not None:
             flush_stores(builder)
+            _settle(info, builder)
             builder.op("fence")
             steps.append(AccelStep(tuple(builder.program), tuple(step_nodes)))
         builder, step_nodes = None, []
@@ -152,7 +156,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
                 emit_gemm(config, builder, gemm)
             except ValueError as exc:
                 raise ValueError(f"{what}: {exc}") from None
-        return tuple(builder.program[start:])
+        return _Span(builder, start, len(builder.program))
 
     def copies(index: int, name: str) -> None:
         """Identity copies of tensor ``name`` into its other layouts (after it is made)."""
@@ -166,7 +170,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
                 if index not in step_nodes:
                     step_nodes.append(index)
                 info.append(LayerInfo(f"{name}:copy", "copy", graph.tensors[name].shape, 0,
-                                      0, "accel", tuple(builder.program[start:])))
+                                      0, "accel", _Span(builder, start, len(builder.program))))
                 continue
             c = src.shape[2]
             if c not in eyes:
@@ -188,14 +192,14 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             builder = ProgramBuilder()
         start = len(builder.program)
         try:
-            macs = plan_conv(config, builder, job)
+            macs = plan_conv(config, builder, job, tag=len(info))
         except ValueError as exc:
             raise ValueError(f"{node.name}: {exc}") from None
         if macs is None:
             return None
         if index not in step_nodes:
             step_nodes.append(index)
-        return macs, tuple(builder.program[start:])
+        return macs, _Span(builder, start, len(builder.program))
 
     def dense_step(index: int, node: Dense, src: Buffer, dst: Buffer, bias, requant):
         """The node by `plan_dense` (transposed, input column resident), or None."""
@@ -212,7 +216,7 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             return None
         if index not in step_nodes:
             step_nodes.append(index)
-        return macs, tuple(builder.program[start:])
+        return macs, _Span(builder, start, len(builder.program))
 
     consts: dict = {}
 
@@ -298,6 +302,30 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
     return CompiledGraph(config, graph, base, tuple(steps), tuple(constants), mem_size,
                          buffers[graph.input, None].origin, buffers[graph.output, None].origin,
                          {t: b for (t, k), b in buffers.items() if k is None}, tuple(info))
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Commands ``[start, end)`` of a builder's program, until `_settle` knows which of them
+    a later job emitted for an earlier one."""
+
+    builder: ProgramBuilder
+    start: int
+    end: int
+
+
+def _settle(info: list, builder: ProgramBuilder) -> None:
+    """Replace each `_Span` of ``builder`` in ``info`` by its commands: its own range without
+    the stores emitted there for other layers, plus those emitted elsewhere for it."""
+    moved = moved_stores(builder)
+    foreign = {j: tag for tag, a, b in moved for j in range(a, b)}
+    for i, row in enumerate(info):
+        span = row.commands
+        if not isinstance(span, _Span) or span.builder is not builder:
+            continue
+        own = {j for j in range(span.start, span.end) if foreign.get(j, i) == i}
+        own |= {j for tag, a, b in moved if tag == i for j in range(a, b)}
+        info[i] = replace(row, commands=tuple(builder.program[j] for j in sorted(own)))
 
 
 def _host_reason(graph: Graph, node) -> str:
