@@ -82,7 +82,8 @@ def plan_dense(config: AccelConfig, builder: ProgramBuilder, job: DenseJob) -> i
         builder.load("load_sp_t", tk * eb, mem_addr=job.x_addr + c0 * eb, sp_addr=x_sp + c0,
                      rows=1, cols=c1 - c0)
 
-    load_weights(*pieces[0])        # while the producer's last stores wait
+    for piece in pieces[:2]:        # both slots fill while the producer's last stores wait
+        load_weights(*piece)
     flush_stores(builder)
     if job.requant is not None:
         builder.requant(job.requant)
@@ -97,7 +98,8 @@ def plan_dense(config: AccelConfig, builder: ProgramBuilder, job: DenseJob) -> i
     for index, (t0, t1) in enumerate(pieces):
         if index + 1 < len(pieces):      # the next piece loads while this one computes
             load_input(*pieces[index + 1])
-            load_weights(*pieces[index + 1])
+            if index >= 1:
+                load_weights(*pieces[index + 1])
         for t in range(t0, t1):
             kt = min(tk, job.k - t * tk)
             builder.op("preload", b_addr=x_sp + t * tk, k=kt, n=1)
