@@ -25,22 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accel.compiler.scratch import const_rows, flush_stores, scratch_state
 from accel.compiler.tiler import CHANNEL_ROWS, ChannelRequant, ProgramBuilder
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 
-__all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv", "scratch_state",
-           "flush_stores", "moved_stores",
-           "invalidate_const", "const_rows"]
+__all__ = ["PoolSpec", "ConvJob", "bias_digits", "const_row", "plan_conv"]
 
 
 #: Rows of one region load of a resident input (small: the first computes start early).
 PIECE_ROWS = 128
 
-
-def const_rows(config: AccelConfig) -> int:
-    """Scratchpad rows (at the top) of the constant A block: the largest COMPUTE, or an eighth
-    of a small scratchpad (the bias COMPUTE then runs in pieces)."""
-    return max(1, min(MAX_BLOCK_ROWS, config.sp_rows // 8))
 
 #: The constant A row's weights: 1 for the first digit, 127 for every other.
 DIGIT_WEIGHT = 127
@@ -188,41 +182,6 @@ def _blocks(job: ConvJob, q: int, limit: int) -> list[tuple[int, int, int]] | No
     return [(u, min(n, units - u), m_of(min(n, units - u))) for u in range(0, units, n)]
 
 
-class _Ring:
-    """Rows ``[0, size)`` handed out in order across the jobs of one builder (so that a job
-    rarely waits for the previous one to release its rows)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.next = 0
-
-    def reserve(self, rows: int) -> int:
-        """The first of ``rows`` contiguous rows (``rows <= size``)."""
-        if self.next + rows > self.size:
-            self.next = 0
-        start = self.next
-        self.next += rows
-        return start
-
-
-def scratch_state(builder: ProgramBuilder, config: AccelConfig) -> dict:
-    """The builder's scratchpad and accumulator rings, constant block and pool settings."""
-    state = getattr(builder, "conv_state", None)
-    if state is None:
-        state = {"pending": [], "moved": [], "const": 0, "const_cols": 0,
-                 "sp": _Ring(config.sp_rows - const_rows(config)),
-                 "acc": _Ring(config.acc_rows - CHANNEL_ROWS), "pool": None}
-        builder.conv_state = state
-    return state
-
-
-def invalidate_const(builder: ProgramBuilder) -> None:
-    """Forget the constant A block (another tiler may have overwritten the scratchpad)."""
-    state = getattr(builder, "conv_state", None)
-    if state is not None:
-        state["const"] = state["const_cols"] = 0
-
-
 def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob,
               tag: object = None) -> int | None:
     """Append ``job``'s commands to ``builder``; returns the MACs the array spends, or None
@@ -365,26 +324,6 @@ def plan_conv(config: AccelConfig, builder: ProgramBuilder, job: ConvJob,
         pending.append((tag, lambda args=(u0, units, c_addr, q, n0, cols):
                         _stores(config, builder, job, *args)))
     return macs
-
-
-def flush_stores(builder: ProgramBuilder) -> None:
-    """Emit the stores a convolution left pending (before anything that reads its output
-    or changes the activation settings, and before a fence)."""
-    state = getattr(builder, "conv_state", None)
-    if state is not None:
-        pending = list(state["pending"])
-        state["pending"].clear()
-        for tag, emit in pending:
-            start = len(builder.program)
-            emit()
-            state["moved"].append((tag, start, len(builder.program)))
-
-
-def moved_stores(builder: ProgramBuilder) -> list[tuple[object, int, int]]:
-    """``(tag, start, end)``: ranges of ``builder.program`` that `flush_stores` emitted for
-    the job of ``tag``."""
-    state = getattr(builder, "conv_state", None)
-    return [] if state is None else list(state["moved"])
 
 
 def _config_pool(builder: ProgramBuilder, state: dict, pool: PoolSpec, q: int) -> None:

@@ -9,7 +9,7 @@ each way; no GEMM, no activation unit, either dataflow.
 
 from __future__ import annotations
 
-from accel.compiler.conv_tiles import flush_stores, scratch_state
+from accel.compiler.scratch import flush_stores, scratch_state
 from accel.compiler.layout import Buffer
 from accel.compiler.tiler import ProgramBuilder
 from accel.config import MAX_BLOCK_ROWS, AccelConfig

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.compiler.conv_tiles import flush_stores, scratch_state
+from accel.compiler.scratch import flush_stores, scratch_state
 from accel.compiler.tiler import ProgramBuilder, Requant
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow
 

@@ -33,10 +33,10 @@ from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
 from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
     plan_layouts, shape3
 from accel.compiler.compiled import CompiledGraph, LayerInfo
-from accel.compiler.conv_tiles import (const_row, flush_stores, invalidate_const, moved_stores,
-                                       plan_conv)
+from accel.compiler.conv_tiles import const_row, plan_conv
 from accel.compiler.copy_tiles import plan_copy
 from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
+from accel.compiler.scratch import flush_stores, invalidate_const, moved_stores
 from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
                                        dense_gemm, dense_weight, fold_bias, fusable_pool,
                                        gemm_macs)
