@@ -47,11 +47,14 @@ def _table(model) -> list[dict]:
         shape = "x".join(str(v) for v in row["shape"])
         cycles = "-" if row["cycles"] is None else f"{row['cycles']:,}"
         click.echo(f"{row['name'][:16]:<16} {row['op']:<10} {shape:<14} {row['macs']:>10,} "
-                   f"{row['accel_macs']:>11,} {row['where']:<8} {cycles:>9}")
+                   f"{row['accel_macs']:>11,} {row['where']:<8} {cycles:>9}"
+                   + (f"  {row['note']}" if row.get("note") else ""))
     predicted = sum(r["cycles"] or 0 for r in rows)
     bound = -(-model.compiled.macs // (cfg.rows * cfg.cols))
-    click.echo(f"predicted {predicted:,} accelerator cycles (host steps excluded); compute "
-               f"bound {bound:,} cycles (MACs / {cfg.rows * cfg.cols} PEs)")
+    whole = model.compiled.predicted_cycles()
+    click.echo(f"predicted {predicted:,} accelerator cycles (host steps excluded; {whole:,} "
+               f"as whole programs); compute bound {bound:,} cycles (MACs / "
+               f"{cfg.rows * cfg.cols} PEs)")
     return rows
 
 

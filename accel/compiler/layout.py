@@ -23,8 +23,12 @@ import numpy as np
 from accel.arch.microarch import align_up
 from accel.compiler.graph import Conv2D, Dense, Graph, MaxPool, Node
 
-__all__ = ["Buffer", "Allocator", "Need", "TensorLayout", "consumer_need", "plan_layouts",
+__all__ = ["SLACK", "Buffer", "Allocator", "Need", "TensorLayout", "consumer_need", "plan_layouts",
            "shape3", "PACKED"]
+
+#: Bytes allocated after every buffer: a convolution's row-im2col loads read whole scratchpad
+#: rows from the last pixels on (`accel.compiler.conv_tiles`).
+SLACK = 64
 
 #: A consumer's need: None (any layout), PACKED, or (fill, pads).
 PACKED = "packed"

@@ -2,12 +2,16 @@
 
 `compile_graph` walks the nodes in order:
 
-* `Conv2D` and `Dense` are GEMMs on the accelerator (`accel.compiler.lower_gemm`): the input
-  zero point folded into the bias, per-tensor `Requant` when every channel's factor is equal,
-  else a `ChannelRequant` table among the constants. A `Dense` without requantization leaves raw
-  int32 sums. Under the weight-stationary dataflow a per-tensor (or raw) `Dense` runs
-  transposed (the weights as A rows, one preload of the input column).
-* `MaxPool`, `AvgPool` and `Add` are host steps (`accel.compiler.hostops`).
+* `Conv2D` and `Dense` run on the accelerator with the input zero point folded into the bias,
+  per-tensor `Requant` when every channel's factor is equal, else a `ChannelRequant` table
+  among the constants. A `Dense` without requantization leaves raw int32 sums.
+* Weight-stationary convolutions of horizontal stride 1 load their input once
+  (`accel.compiler.conv_tiles`); an unpadded `MaxPool` or `AvgPool` that alone reads a conv's
+  output is fused into that conv's store (``store_pool``: no buffer, no host step). A
+  per-tensor (or raw) `Dense` runs transposed with the input column resident
+  (`accel.compiler.dense_tiles`). Everything else is a GEMM of `accel.compiler.lower_gemm`
+  through `accel.compiler.tiler`.
+* Other pools and `Add` are host steps (`accel.compiler.hostops`); the table's note says why.
 * Buffers (`accel.compiler.layout`) are padded for their consumers: the producer stores only
   valid pixels into a border the memory image pre-fills. Conflicting layouts of one tensor and
   a padded graph input get an identity copy on the accelerator.
@@ -19,147 +23,28 @@ input at `CompiledGraph.input_addr`, run the steps, read the output at `output_a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from accel.arch.microarch import align_up
 from accel.compiler.graph import Add, AvgPool, Conv2D, Dense, Graph, MaxPool, Requantize
 from accel.compiler.hostops import AddOp, AvgPoolOp, MaxPoolOp
-from accel.compiler.layout import PACKED, Allocator, Buffer, consumer_need, plan_layouts, \
-    shape3
-from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, copy_gemm, dense_gemm,
-                                       dense_weight, fold_bias, gemm_macs)
-from accel.compiler.reference import check_input
+from accel.compiler.layout import PACKED, SLACK, Allocator, Buffer, consumer_need, \
+    plan_layouts, shape3
+from accel.compiler.compiled import CompiledGraph, LayerInfo
+from accel.compiler.conv_tiles import const_row, plan_conv
+from accel.compiler.copy_tiles import plan_copy
+from accel.compiler.dense_tiles import DenseJob, plan_dense, tile_major
+from accel.compiler.scratch import flush_stores, invalidate_const, moved_stores
+from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_gemm,
+                                       dense_gemm, dense_weight, fold_bias, fusable_pool,
+                                       gemm_macs)
 from accel.compiler.steps import AccelStep, HostStep
 from accel.compiler.tiler import ChannelRequant, ProgramBuilder, Requant, emit_gemm
 from accel.config import AccelConfig, Dataflow
 
 __all__ = ["CompiledGraph", "LayerInfo", "compile_graph"]
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One row of a compiled graph's per-layer table.
-
-    Members
-    -------
-    name, op : str
-        The node's name and kind (``"copy"`` for an identity copy the layout needs).
-    shape : tuple of int
-        Its output shape.
-    macs : int
-        The node's real multiply-accumulates.
-    accel_macs : int
-        What the accelerator spends (straddling rows, block-diagonal zeros); 0 on the host.
-    where : {"accel", "host"}
-    commands : tuple of Command
-        The node's accelerator commands (empty on the host).
-    """
-
-    name: str
-    op: str
-    shape: tuple
-    macs: int
-    accel_macs: int
-    where: str
-    commands: tuple = ()
-
-
-@dataclass(frozen=True, eq=False)
-class CompiledGraph:
-    """Steps plus main-memory layout of one graph for one configuration.
-
-    Members
-    -------
-    steps : tuple of AccelStep or HostStep
-        In order; each `AccelStep` ends with a fence.
-    constants : tuple of (address, uint8 array)
-        Weights, biases, requantization tables and buffer borders; `memory_image` places them.
-    mem_size : int
-        End of the last buffer (the main memory it needs).
-    input_addr : int
-        Where the packed HWC int8 input goes.
-    output_addr : int
-        Where the last step leaves the packed output (int8, or little-endian int32).
-    buffers : dict of str -> Buffer
-        Where each tensor's primary copy lives.
-    info : tuple of LayerInfo
-    """
-
-    config: AccelConfig
-    graph: Graph
-    base: int
-    steps: tuple
-    constants: tuple
-    mem_size: int
-    input_addr: int
-    output_addr: int
-    buffers: dict = field(repr=False)
-    info: tuple = field(repr=False)
-
-    @property
-    def output_shape(self) -> tuple:
-        return self.graph.output_tensor.shape
-
-    @property
-    def output_dtype(self) -> str:
-        return self.graph.output_tensor.dtype
-
-    @property
-    def commands(self) -> int:
-        return sum(len(s.commands) for s in self.steps if isinstance(s, AccelStep))
-
-    @property
-    def macs(self) -> int:
-        """The graph's multiply-accumulates per inference (real products only)."""
-        return self.graph.macs()
-
-    def memory_image(self) -> np.ndarray:
-        """Main memory ``[0, mem_size)`` holding the constants (zero elsewhere)."""
-        mem = np.zeros(self.mem_size, dtype=np.uint8)
-        for addr, data in self.constants:
-            mem[addr:addr + data.size] = data
-        return mem
-
-    def input_bytes(self, q) -> np.ndarray:
-        """The bytes (uint8) to write at `input_addr` for the int8 input tensor ``q``.
-
-        Raises
-        ------
-        ValueError
-            If ``q`` is not an integer array of the input's shape with int8 values.
-        """
-        q = check_input(self.graph.input_tensor, q)
-        return q.astype(np.int8).reshape(-1).view(np.uint8)
-
-    def read_output(self, mem) -> np.ndarray:
-        """The output tensor (int8 or int32, the output's shape) from main memory."""
-        buf = self.buffers[self.graph.output]
-        return buf.read(np.frombuffer(bytes(mem), np.uint8) if isinstance(
-            mem, (bytes, bytearray)) else np.asarray(mem)).reshape(self.output_shape)
-
-    def layers(self) -> list[LayerInfo]:
-        """One `LayerInfo` per node (and per identity copy), in execution order."""
-        return list(self.info)
-
-    def table(self, predict: bool = True) -> list[dict]:
-        """The per-layer table for a CLI: name, op, shape, MACs, accelerator MACs, where it
-        runs and, with ``predict``, the cycle model's cycles of the node's commands
-        (`accel.perf.program.predict_program`, each node as its own fenced program; None on
-        the host)."""
-        from accel.perf.program import predict_program
-        from accel.isa.encoding import encode
-
-        fence = encode("fence")
-        rows = []
-        for row in self.info:
-            cycles = None
-            if predict and row.commands:
-                cycles = predict_program(self.config, row.commands + (fence,)).cycles
-            rows.append({"name": row.name, "op": row.op, "shape": row.shape, "macs": row.macs,
-                         "accel_macs": row.accel_macs, "where": row.where, "cycles": cycles})
-        return rows
 
 
 def _requant(node, constant) -> Requant | ChannelRequant | None:
@@ -206,19 +91,31 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
 
     layouts = plan_layouts(graph)
     buffers: dict = {}  # (tensor, key) -> Buffer; key None is the primary
+    # conv index -> its pool's index, for pools fused into the conv's store (no conv buffer)
+    fused = {i: j for i, j in ((i, fusable_pool(graph, config, i))
+                               for i in range(len(graph.nodes))) if j is not None}
+    unstored = {graph.nodes[i].output for i in fused}
 
     def new_buffer(name: str, pads=(0, 0, 0, 0), fill: int = 0) -> Buffer:
         tensor = graph.tensors[name]
         item = 4 if tensor.dtype == "int32" else 1
         probe = Buffer(name, 0, shape3(tensor.shape), tuple(pads), fill, item)
-        buf = Buffer(name, alloc.take(probe.size, f"tensor {name!r}"), probe.shape,
+        # the slack lets row-im2col loads read whole rows past the last pixel
+        buf = Buffer(name, alloc.take(probe.size + SLACK, f"tensor {name!r}"), probe.shape,
                      probe.pads, fill, item)
         image = buf.image()
         if image is not None:
             constants.append((buf.addr, image))
         return buf
 
+    def add_primary(name: str) -> None:
+        layout = layouts[name]
+        buffers[name, None] = new_buffer(name, *(layout.primary[::-1] if layout.primary
+                                                 else ()))
+
     for name, layout in layouts.items():
+        if name in unstored:
+            continue
         primary = layout.primary
         buffers[name, None] = new_buffer(name, *(primary[::-1] if primary else ()))
         for fill, pads in layout.copies:
@@ -239,6 +136,8 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
     def flush() -> None:
         nonlocal builder, step_nodes
         if builder is not None:
+            flush_stores(builder)
+            _settle(info, builder)
             builder.op("fence")
             steps.append(AccelStep(tuple(builder.program), tuple(step_nodes)))
         builder, step_nodes = None, []
@@ -250,17 +149,29 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
         if index not in step_nodes:
             step_nodes.append(index)
         start = len(builder.program)
+        flush_stores(builder)
+        invalidate_const(builder)
         for gemm in gemms:
             try:
                 emit_gemm(config, builder, gemm)
             except ValueError as exc:
                 raise ValueError(f"{what}: {exc}") from None
-        return tuple(builder.program[start:])
+        return _Span(builder, start, len(builder.program))
 
     def copies(index: int, name: str) -> None:
         """Identity copies of tensor ``name`` into its other layouts (after it is made)."""
+        nonlocal builder
         src = buffers[name, None]
         for key in [k for (t, k) in buffers if t == name and k is not None]:
+            if builder is None:
+                builder = ProgramBuilder()
+            start = len(builder.program)
+            if plan_copy(config, builder, src, buffers[name, key]):
+                if index not in step_nodes:
+                    step_nodes.append(index)
+                info.append(LayerInfo(f"{name}:copy", "copy", graph.tensors[name].shape, 0,
+                                      0, "accel", _Span(builder, start, len(builder.program))))
+                continue
             c = src.shape[2]
             if c not in eyes:
                 eyes[c] = constant(as_bytes(np.eye(c), "i1"), "an identity matrix")
@@ -269,11 +180,84 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             info.append(LayerInfo(f"{name}:copy", "copy", graph.tensors[name].shape, 0,
                                   gemm_macs(gemm), "accel", cmds))
 
+    def conv_step(index: int, node: Conv2D, weight, bias, requant, pool_index):
+        """The node (and its fused pool) by `plan_conv`, or None when it does not fit."""
+        nonlocal builder
+        src = source(node, node.input)
+        pool = None if pool_index is None else graph.nodes[pool_index]
+        dst = buffers[(pool or node).output, None]
+        job = conv_job(config, node, pool, graph, src, dst, weight, bias, requant, constant,
+                       const_addr)
+        if builder is None:
+            builder = ProgramBuilder()
+        start = len(builder.program)
+        try:
+            macs = plan_conv(config, builder, job, tag=len(info))
+        except ValueError as exc:
+            raise ValueError(f"{node.name}: {exc}") from None
+        if macs is None:
+            return None
+        if index not in step_nodes:
+            step_nodes.append(index)
+        return macs, _Span(builder, start, len(builder.program))
+
+    def dense_step(index: int, node: Dense, src: Buffer, dst: Buffer, bias, requant):
+        """The node by `plan_dense` (transposed, input column resident), or None."""
+        nonlocal builder
+        k, n = node.weight.shape
+        w_addr = constant(tile_major(node.weight, config.rows), f"{node.name}'s weights")
+        bias_addr = constant(as_bytes(bias, "<i4"), f"{node.name}'s bias")
+        job = DenseJob(k, n, src.origin, w_addr, bias_addr, requant, dst.origin, dst.item)
+        if builder is None:
+            builder = ProgramBuilder()
+        start = len(builder.program)
+        macs = plan_dense(config, builder, job)
+        if macs is None:
+            return None
+        if index not in step_nodes:
+            step_nodes.append(index)
+        return macs, _Span(builder, start, len(builder.program))
+
+    consts: dict = {}
+
+    def const_addr() -> int:
+        if "row" not in consts:
+            consts["row"] = constant(as_bytes(const_row(config.rows), "i1"), "a constant row")
+        return consts["row"]
+
     copies(0, graph.input)  # a padded input copy belongs to the first step
+    done: set = set()       # pools computed by their conv's store
     for index, node in enumerate(graph.nodes):
         out_t = graph.tensors[node.output]
+        if index in done:
+            info.append(LayerInfo(node.name, type(node).__name__, out_t.shape, 0, 0, "accel",
+                                  (), f"fused into {graph.nodes[index - 1].name}'s store"))
+            copies(index, node.output)
+            continue
+        accel_macs, where, cmds, note = 0, "host", (), ""
+        if isinstance(node, Conv2D) and config.dataflow is Dataflow.WS:
+            zx = graph.tensors[node.input].zero_point
+            weight = dense_weight(node)
+            bias = fold_bias(node.name, node.bias, weight, zx)
+            requant = _requant(node, lambda d: constant(d, f"{node.name}'s requantization"))
+            pool_index = fused.get(index)
+            result = conv_step(index, node, weight, bias, requant, pool_index)
+            if result is None and pool_index is not None:
+                add_primary(node.output)    # the pool stays on the host
+                unstored.discard(node.output)
+                pool_index = None
+                result = conv_step(index, node, weight, bias, requant, None)
+            if result is not None:
+                accel_macs, cmds = result
+                if pool_index is not None:
+                    done.add(pool_index)
+                    note = f"+ {graph.nodes[pool_index].name} fused"
+                info.append(LayerInfo(node.name, "Conv2D", out_t.shape,
+                                      _node_macs(graph, node), accel_macs, "accel", cmds, note))
+                if pool_index is None:
+                    copies(index, node.output)
+                continue
         dst = buffers[node.output, None]
-        accel_macs, where, cmds = 0, "host", ()
         if isinstance(node, (Conv2D, Dense)):
             src = source(node, node.input)
             zx = graph.tensors[node.input].zero_point
@@ -285,6 +269,14 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             requant = _requant(node, lambda d: constant(d, f"{node.name}'s requantization"))
             transposed = isinstance(node, Dense) and config.dataflow is Dataflow.WS \
                 and not isinstance(requant, ChannelRequant)
+            if transposed:
+                dense = dense_step(index, node, src, dst, bias, requant)
+                if dense is not None:
+                    accel_macs, cmds = dense
+                    info.append(LayerInfo(node.name, "Dense", out_t.shape,
+                                          _node_macs(graph, node), accel_macs, "accel", cmds))
+                    copies(index, node.output)
+                    continue
             w_addr = constant(as_bytes(weight.T if transposed else weight, "i1"),
                               f"{node.name}'s weights")
             bias_addr = constant(as_bytes(bias, "<i4"), f"{node.name}'s bias")
@@ -298,8 +290,9 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
             flush()
             steps.append(HostStep(_host_op(graph, node, source, dst, constant, as_bytes),
                                   index))
+            note = _host_reason(graph, node)
         info.append(LayerInfo(node.name, type(node).__name__, out_t.shape,
-                              _node_macs(graph, node), accel_macs, where, cmds))
+                              _node_macs(graph, node), accel_macs, where, cmds, note))
         copies(index, node.output)
     flush()
     mem_size = align_up(alloc.end)
@@ -309,6 +302,42 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
     return CompiledGraph(config, graph, base, tuple(steps), tuple(constants), mem_size,
                          buffers[graph.input, None].origin, buffers[graph.output, None].origin,
                          {t: b for (t, k), b in buffers.items() if k is None}, tuple(info))
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Commands ``[start, end)`` of a builder's program, until `_settle` knows which of them
+    a later job emitted for an earlier one."""
+
+    builder: ProgramBuilder
+    start: int
+    end: int
+
+
+def _settle(info: list, builder: ProgramBuilder) -> None:
+    """Replace each `_Span` of ``builder`` in ``info`` by its commands: its own range without
+    the stores emitted there for other layers, plus those emitted elsewhere for it."""
+    moved = moved_stores(builder)
+    foreign = {j: tag for tag, a, b in moved for j in range(a, b)}
+    for i, row in enumerate(info):
+        span = row.commands
+        if not isinstance(span, _Span) or span.builder is not builder:
+            continue
+        own = {j for j in range(span.start, span.end) if foreign.get(j, i) == i}
+        own |= {j for tag, a, b in moved if tag == i for j in range(a, b)}
+        info[i] = replace(row, commands=tuple(builder.program[j] for j in sorted(own)))
+
+
+def _host_reason(graph: Graph, node) -> str:
+    """Why a pooling node runs on the host (the compile table's note)."""
+    if not isinstance(node, (MaxPool, AvgPool)):
+        return ""
+    if any(node.pads):
+        return "padded pool: host"
+    producer = graph.producer(node.input)
+    if not isinstance(producer, Conv2D):
+        return "not after a conv: host"
+    return "not fusable here: host"
 
 
 def _requant_of(rq: Requantize) -> Requant:

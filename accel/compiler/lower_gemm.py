@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel.compiler.graph import Conv2D, Dense, Requantize
+from accel.compiler.conv_tiles import ConvJob, PoolSpec, bias_digits
+from accel.compiler.graph import AvgPool, Conv2D, Dense, Graph, MaxPool, Requantize
 from accel.compiler.layout import Buffer
 from accel.compiler.tiler import APart, Gemm
+from accel.config import AccelConfig, Dataflow
 
 __all__ = ["dense_weight", "fold_bias", "conv_gemms", "dense_gemm", "copy_gemm", "gemm_macs",
-           "COPY_REQUANT"]
+           "COPY_REQUANT", "fusable_pool", "conv_job"]
 
 #: An exact copy through the activation unit: x * 2**30 >> 30 = x, zero point 0, no ReLU.
 COPY_REQUANT = Requantize([1 << 30], [30])
@@ -107,3 +109,52 @@ def copy_gemm(src: Buffer, dst: Buffer, eye_addr: int, requant) -> Gemm:
 def gemm_macs(gemm: Gemm) -> int:
     """Multiply-accumulates the accelerator spends on ``gemm`` (padding rows included)."""
     return gemm.m * gemm.k * gemm.n
+
+
+def fusable_pool(graph: Graph, config: AccelConfig, index: int) -> int | None:
+    """The index of the pool fused into node ``index``'s store, or None: a weight-stationary
+    `Conv2D` with stride ``(sh, 1)`` whose output only an unpadded `MaxPool` or `AvgPool` (the
+    next node) reads, with windows and strides of at most 16 and at most 256 pooled columns."""
+    node = graph.nodes[index]
+    if config.dataflow is not Dataflow.WS or not isinstance(node, Conv2D) \
+            or node.stride[1] != 1 or node.output == graph.output \
+            or index + 1 >= len(graph.nodes):
+        return None
+    pool = graph.nodes[index + 1]
+    if not isinstance(pool, (MaxPool, AvgPool)) or pool.input != node.output or any(pool.pads) \
+            or graph.consumers(node.output) != [pool] \
+            or max(pool.kernel + pool.stride) > 16 \
+            or graph.tensors[pool.output].shape[1] > 256:
+        return None
+    return index + 1
+
+
+def conv_job(config: AccelConfig, node: Conv2D, pool, graph: Graph, src: Buffer, dst: Buffer,
+             weight: np.ndarray, bias: np.ndarray, requant, constant, const_addr) -> ConvJob:
+    """The `ConvJob` of ``node`` (and of the fused ``pool``, or None) reading ``src`` and
+    storing into ``dst``: writes the weights and bias digits (or the int32 bias) through
+    ``constant(bytes, what) -> address``; ``const_addr()`` places the constant A row."""
+    kh, kw, _, cout = node.weight.shape
+    top, left, _, _ = node.pads
+    oh, ow, _ = graph.tensors[node.output].shape
+    digits = bias_digits(bias, config.rows)
+    rows = weight if digits is None else np.concatenate([weight, digits.astype(np.int64)])
+    w_addr = constant(np.ascontiguousarray(rows, dtype="i1").view(np.uint8),
+                      f"{node.name}'s weights")
+    bias_addr = None
+    if digits is None:
+        bias_addr = constant(np.ascontiguousarray(bias, dtype="<i4").view(np.uint8),
+                             f"{node.name}'s bias")
+    spec = None
+    if pool is not None:
+        ph, pw, _ = graph.tensors[pool.output].shape
+        avg = isinstance(pool, AvgPool)
+        window = pool.kernel[0] * pool.kernel[1]
+        spec = PoolSpec(pool.kernel, pool.stride, ph, pw, avg,
+                        int(pool.multiplier[window - 1]) if avg else 1,
+                        int(pool.shift[window - 1]) if avg else 0,
+                        graph.tensors[pool.output].zero_point if avg else 0)
+    return ConvJob(src.pixel(-top, -left), src.pitch, src.shape[2], (kh, kw), node.stride, oh,
+                   ow, cout, w_addr, 0 if digits is None else digits.shape[0],
+                   digits is not None, bias_addr, const_addr() if digits is not None
+                   and digits.shape[0] else 0, requant, dst.origin, dst.pitch, spec)
