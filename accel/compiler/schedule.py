@@ -59,7 +59,8 @@ class Schedule:
     slots : int
         Ring slots of each streamed operand.
     acc_slots : int
-        C tiles the accumulator holds at once (2: a tile is stored while the next computes).
+        C tiles the accumulator holds at once (up to 3: a tile is stored while the next ones
+        compute).
     a_rows, b_rows : int
         Scratchpad rows given to A (from row 0) and to B (after A's).
     defer_stores : bool
@@ -141,6 +142,10 @@ class BlockPlacer:
     def rows(self) -> int:
         """Scratchpad rows of the region."""
         return self.span * (1 if self.mode == "whole" else self.bufs)
+
+    def needs_load(self, key) -> bool:
+        """Whether the next `place` of ``key`` loads it."""
+        return self.mode == "stream" or key not in self.loaded
 
     def place(self, key) -> tuple[int, bool]:
         """(first scratchpad row, whether it must be loaded now) of block ``key``."""
@@ -251,9 +256,11 @@ def choose_schedule(config: AccelConfig, gemm: Gemm, acc_rows: int) -> Schedule:
                     continue
                 m_tiles = _balanced(m_total, tm)
                 a_rows = coef * max(s for _, s in m_tiles) + fixed
+                if acc_rows // 3 >= max(s for _, s in m_tiles):
+                    acc_slots = 3
             else:
                 tm = min(cfg.rows, m_total, acc_rows)
-                acc_slots = 2 if acc_rows >= 2 * tm else 1
+                acc_slots = max(1, min(3, acc_rows // tm))
                 m_tiles = _ranges(m_total, tm)
                 nm = len(m_tiles)
                 a_fixed = {"panel": bufs * k_total, "whole": nm * k_total, "stream": 0}[a_mode]

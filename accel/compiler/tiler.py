@@ -186,8 +186,8 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
 
     The tiling is `accel.compiler.schedule.choose_schedule`'s: the loop order and the operand
     kept resident in the scratchpad that move the fewest bytes. Each block is loaded when first
-    used; a C tile's store is emitted after the next tile's first compute (when the
-    accumulator holds two tiles), so that it overlaps that tile's computes.
+    used; a C tile's store is emitted after the next tile's last load and first compute (when
+    the accumulator holds two tiles), so that it overlaps that tile's computes.
 
     With a `ChannelRequant`, the top two accumulator rows hold the multipliers and shifts of
     the column tile being stored: before its store, ``load_acc`` (2 rows, ``tn`` columns,
@@ -254,6 +254,9 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
             builder.load("load_acc", 0, mem_addr=gemm.bias_addr + n0 * cfg.acc_bytes,
                          acc_addr=c_addr, rows=tm_i, cols=tn_i)
         first = gemm.bias_addr is None
+        store_at = 0 if pending is None else _store_step(
+            cfg, sched, a_place, b_place, mi, ni,
+            pending[0][1] * -(-pending[1][1] * out_bytes // max(1, cfg.bus_width // 8)))
         for ki, ks in enumerate(sched.k_steps):
             part = gemm.a_parts[ks.part]
             a_sp, load_a = a_place.place((mi, ki))
@@ -269,7 +272,7 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
             builder.op("compute" if first else "compute_acc", a_addr=a_sp, m=tm_i,
                        c_addr=c_addr)
             first = False
-            if pending is not None and ki == 0:
+            if pending is not None and ki == store_at:
                 flush()
                 pending = None
         pending = ((m0, tm_i), (n0, tn_i), c_addr)
@@ -278,3 +281,30 @@ def emit_gemm(config: AccelConfig, builder: ProgramBuilder, gemm: Gemm) -> None:
             pending = None
     if pending is not None:
         flush()
+
+
+def _store_step(config: AccelConfig, sched, a_place, b_place, mi: int, ni: int,
+                store_words: int) -> int:
+    """After which k step of tile (mi, ni) the previous tile's store goes.
+
+    The store waits in the dispatcher until the previous tile's last compute has retired, and
+    holds up every later command meanwhile; so it goes after the tile's last load. With only
+    two accumulator slots it must also finish before the next tile overwrites its slot: then
+    it goes no later than the last step from which the computes still ahead of the array
+    outlast it.
+    """
+    steps = len(sched.k_steps)
+    loading = [ki for ki in range(steps)
+               if a_place.needs_load((mi, ki)) or b_place.needs_load((ki, ni))]
+    at = loading[-1] if loading else 0
+    if sched.acc_slots >= 3:
+        return at
+    ws = config.dataflow is Dataflow.WS
+    tm = sched.m_tiles[mi][1]
+    lengths = [tm if ws else max(ks.rows, config.rows) for ks in sched.k_steps]
+    # The dispatcher runs up to three computes ahead of the array when it reaches the store.
+    for ki in range(at, -1, -1):
+        ahead = sum(lengths[max(0, ki - 2):ki + 1])
+        if sum(lengths[ki + 1:]) + ahead >= store_words + 16:
+            return ki
+    return 0

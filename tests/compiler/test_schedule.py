@@ -66,9 +66,9 @@ def test_random_gemms_match_numpy():
     bias, over several parts, on tight memories (every arrangement gets chosen somewhere)."""
     rng_py = random.Random(1717)
     seen = set()
-    for trial in range(40):
+    for trial in range(20):
         config = CONFIGS[trial % len(CONFIGS)]
-        m, n = rng_py.choice([1, 3, 17, 40, 130, 300]), rng_py.choice([1, 2, 5, 9, 33])
+        m, n = rng_py.choice([1, 3, 17, 40, 130]), rng_py.choice([1, 2, 5, 9, 33])
         ks = [rng_py.choice([1, 3, 8, 21, 70]) for _ in range(rng_py.randint(1, 2))]
         k = sum(ks)
         rng = np.random.default_rng(trial)
