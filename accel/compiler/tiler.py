@@ -3,9 +3,12 @@
 `plan_matmul` turns C = A @ B (+ bias, optionally through the activation unit) of any shape into
 a sequence of loads, preloads, computes and stores that respects every limit of the
 configuration: the array's tile shape for its dataflow, scratchpad and accumulator depths, and the
-256-row limit of one transfer. Operand and result slots in the scratchpad and accumulator are
-double-buffered when capacity allows, so hardware can load the next tile while computing the
-current one and store one result block while computing the next.
+256-row limit of one transfer; `emit_gemm` does the same for a `Gemm` over strided operand views
+(the compiler's layers). The loop order and the operand kept resident in the scratchpad are
+`accel.compiler.schedule`'s, so that each operand is read once whenever the scratchpad allows;
+result tiles rotate through up to three accumulator slots, each stored while the next tiles
+compute. The GEMM types (`Gemm`, `APart`, `Requant`, `ChannelRequant`) live in
+`accel.compiler.gemm` and are re-exported here.
 """
 
 from __future__ import annotations
