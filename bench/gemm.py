@@ -5,7 +5,9 @@ For each array size and square GEMM size this prints:
 * resident: A and B already in the scratchpad (loaded by an untimed first program); the timed
   program is only preloads and computes, plus a final fence. Bound: MACs / PEs.
 * end to end: `accel.runtime.matmul`'s tiled program from main memory (loads, computes, stores).
-  Bound: max(MACs / PEs, bytes moved / bus bytes per cycle), with the bytes that program moves.
+  Bound: the physical bound `accel.perf.bound.gemm_bound`, max(MACs / PEs, minimal bytes / bus
+  bytes per cycle) with A and B read once and C written once; the program's own traffic bound
+  (its bytes moved / bus bytes) is printed next to it.
 
 Every run is checked against the golden model. The end-to-end runs are exactly
 ``accelgen matmul --backend rtl`` (its configuration, operands and figures). `gemm_table` is what
@@ -13,6 +15,8 @@ Every run is checked against the golden model. The end-to-end runs are exactly
 
     python bench/gemm.py                      # 4x4, 8x8, 16x16 x 64, 128, 256 (slow)
     python bench/gemm.py --arrays 16 --sizes 256 --no-e2e
+    python bench/gemm.py --arrays 8 --bus-width 32 --shapes 128x128x128 64x64x64 100x70x37
+                                              # end to end only: cycles, bytes, commands
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.config import MAX_BLOCK_ROWS, AccelConfig, Dataflow  # noqa: E402
 from accel.isa import Command, encode  # noqa: E402
+from accel.perf.bound import gemm_bound  # noqa: E402
 from accel.runtime.matmul import matmul  # noqa: E402
 from accel.runtime.rtl import Program, run_programs  # noqa: E402
 from bench.configs import cli_config  # noqa: E402
@@ -156,6 +161,9 @@ class EndToEnd:
     instructions: int
     macs: int
     bytes_moved: int
+    load_bytes: int = 0
+    store_bytes: int = 0
+    program_bound: float = 0.0
 
 
 def random_operands(config: AccelConfig, m: int, k: int, n: int, seed: int = 0
@@ -169,7 +177,8 @@ def random_operands(config: AccelConfig, m: int, k: int, n: int, seed: int = 0
 def run_end_to_end(config: AccelConfig, m: int, k: int, n: int, *, seed: int = 0,
                    simulator: str = "verilator") -> EndToEnd:
     """`accel.runtime.matmul`'s tiled program from main memory (loads, computes, stores) on the RTL,
-    with ``accelgen matmul``'s operands and bound max(MACs / PEs, bytes moved / bus bytes).
+    with ``accelgen matmul``'s operands and bound (`accel.perf.bound.gemm_bound`; the
+    program-traffic bound max(MACs / PEs, bytes moved / bus bytes) as ``program_bound``).
 
     Raises
     ------
@@ -183,9 +192,10 @@ def run_end_to_end(config: AccelConfig, m: int, k: int, n: int, *, seed: int = 0
         raise RuntimeError(f"{m}x{k}x{n} on {config.rows}x{config.cols}: RTL result differs "
                            "from NumPy")
     moved = stats.load_bytes + stats.store_bytes
-    bound = max(stats.macs / config.pe_count, moved / config.bus_bytes)
+    program_bound = max(stats.macs / config.pe_count, moved / config.bus_bytes)
+    bound = gemm_bound(config, m, k, n).cycles
     return EndToEnd(stats.cycles, stats.utilization(config), bound, stats.instructions,
-                    stats.macs, moved)
+                    stats.macs, moved, stats.load_bytes, stats.store_bytes, program_bound)
 
 
 def run_e2e(dim: int, size: int, dataflow: str) -> tuple[int, float, float]:
@@ -206,7 +216,7 @@ def gemm_table(arrays: list[int], sizes: list[int], dataflow: str = "ws", *, e2e
     head = ["array", "GEMM", "resident cycles", "resident util (bound 100%)"]
     if e2e:
         head += ["e2e cycles", "e2e util", "e2e bound", "e2e bound / cycles",
-                 "model cycles (vs RTL)"]
+                 "program-traffic bound", "model cycles (vs RTL)"]
     rows = []
     for dim in arrays:
         for size in sizes:
@@ -218,12 +228,40 @@ def gemm_table(arrays: list[int], sizes: list[int], dataflow: str = "ws", *, e2e
                 run = run_end_to_end(config, size, size, size)
                 model = versus(predict_matmul(config, size, size, size).cycles, run.cycles)
                 row += [f"{run.cycles}", f"{run.utilization:.1%}", f"{run.bound:.0f}",
-                        f"{run.bound / run.cycles:.1%}", model]
+                        f"{run.bound / run.cycles:.1%}", f"{run.program_bound:.0f}", model]
             wall = time.perf_counter() - start
             rows.append(row + [f"{wall:.0f}"])
             if log is not None:
                 log(f"gemm {dim}x{dim} {size}^3: resident {cycles} cycles ({wall:.0f} s)")
     return table(head + ["wall s"], rows)
+
+
+def shapes_table(config: AccelConfig, shapes: list[tuple[int, int, int]], log=None) -> str:
+    """End-to-end runs of each ``(m, k, n)`` on ``config`` as a Markdown table: RTL cycles
+    against the physical bound, bytes loaded and stored (and the minimum), commands, the
+    program-traffic bound and the cycle model."""
+    from accel.perf import predict_matmul
+
+    head = ["array", "bus", "GEMM", "cycles", "bound", "bound / cycles", "loaded", "stored",
+            "minimal bytes", "commands", "program-traffic bound", "model cycles (vs RTL)"]
+    rows = []
+    for m, k, n in shapes:
+        run = run_end_to_end(config, m, k, n)
+        physical = gemm_bound(config, m, k, n)
+        model = versus(predict_matmul(config, m, k, n).cycles, run.cycles)
+        rows.append([f"{config.rows}x{config.cols} {config.dataflow}", f"{config.bus_width}",
+                     f"{m}x{k}x{n}", f"{run.cycles}", f"{physical.cycles}",
+                     f"{physical.fraction(run.cycles):.1%}", f"{run.load_bytes}",
+                     f"{run.store_bytes}", f"{physical.min_bytes}", f"{run.instructions}",
+                     f"{run.program_bound:.0f}", model])
+        if log is not None:
+            log(f"gemm {m}x{k}x{n}: {run.cycles} cycles, bound {physical.cycles}")
+    return table(head, rows)
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    m, k, n = (int(v) for v in text.lower().split("x"))
+    return m, k, n
 
 
 def main() -> None:
@@ -232,9 +270,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256])
     parser.add_argument("--dataflow", choices=["ws", "os"], default="ws")
     parser.add_argument("--no-e2e", action="store_true", help="Only the resident runs.")
+    parser.add_argument("--shapes", type=_shape, nargs="+", metavar="MxKxN",
+                        help="End to end only, these shapes on each array.")
+    parser.add_argument("--bus-width", type=int, help="Bus width of the --shapes runs.")
     args = parser.parse_args()
-    print(gemm_table(args.arrays, args.sizes, args.dataflow, e2e=not args.no_e2e,
-                     log=lambda line: print(line, file=sys.stderr, flush=True)))
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.shapes:
+        for dim in args.arrays:
+            config = cli_config(dim, dim, args.dataflow)
+            if args.bus_width:
+                config = config.replace(bus_width=args.bus_width)
+            print(shapes_table(config, args.shapes, log=log))
+        return
+    print(gemm_table(args.arrays, args.sizes, args.dataflow, e2e=not args.no_e2e, log=log))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 For each configuration (``--size`` N: an N x N weight-stationary array) and network, runs a few
 images through `accel.runtime.network_soc.run_soc` (logits checked against the golden model) and
-prints a Markdown table: the firmware's cycles per inference, the bound max(MACs / PEs, bytes
-moved / bus bytes per cycle), their ratio, and where the core spent the cycles (input quantization,
-max pooling, issuing commands, waiting in the fences).
+prints a Markdown table: the firmware's cycles per inference, the physical bound
+(`accel.perf.bound.network_bound`: max(MACs / PEs, minimal bytes / bus bytes per cycle), every
+tensor moved once), their ratio, the program's own traffic bound, and where the core spent the
+cycles (input quantization, max pooling, issuing commands, waiting in the fences).
 
 Networks are trained models when given (``--model FILE``, `accel.nn.model_file`), else random
 int8 networks of the demo's shapes: CNN conv3x3 1->8, pool, conv3x3 8->16, pool, dense 400->10;
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accel.config import AccelConfig  # noqa: E402
 from accel.nn.inference import bound_cycles  # noqa: E402
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork  # noqa: E402
+from accel.perf.bound import network_bound  # noqa: E402
 from accel.runtime.network_soc import run_soc, soc_firmware  # noqa: E402
 from accel.runtime.soc_image import plan_layout  # noqa: E402
 from accel.compiler.tiler import Requant  # noqa: E402
@@ -82,23 +84,24 @@ def main() -> None:
             wall = time.perf_counter() - start
             compiled = plan_layout(network, config, soc_firmware(config).free_start).compiled
             r = results[0]
-            bound = bound_cycles(compiled, r)
+            bound = network_bound(config, network).cycles
+            program_bound = bound_cycles(compiled, r)
             spread = max(x.cycles for x in results) - min(x.cycles for x in results)
             rows.append((f"{size}x{size}", network.name, compiled.commands, r.cycles, spread,
-                         bound, r.cycles / bound, r.phases, wall))
+                         bound, r.cycles / bound, r.phases, wall, program_bound))
             print(f"{size}x{size} {network.name}: {r.cycles} cycles ({wall:.0f} s)",
                   file=sys.stderr, flush=True)
     print(f"\nMNIST on the SoC ({origin}; ws arrays, 32-bit bus, SRAM {args.sram_kib} KiB, "
           f"{args.images} images each, logits equal to the golden model's)\n")
-    print("| array | net | commands | cycles/inference | bound | ratio | quant | pool | issue "
-          "| wait | other |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for size, name, commands, cycles, spread, bound, ratio, phases, _ in rows:
+    print("| array | net | commands | cycles/inference | bound | ratio | program-traffic bound "
+          "| quant | pool | issue | wait | other |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for size, name, commands, cycles, spread, bound, ratio, phases, _, program_bound in rows:
         other = cycles - sum(phases.values())
         cyc = f"{cycles}" + (f" (±{spread})" if spread else "")
         print(f"| {size} | {name} | {commands} | {cyc} | {bound} | {ratio:.1f}x | "
-              f"{phases['quant']} | {phases['pool']} | {phases['issue']} | {phases['wait']} | "
-              f"{other} |")
+              f"{program_bound} | {phases['quant']} | {phases['pool']} | {phases['issue']} | "
+              f"{phases['wait']} | {other} |")
     print(f"\nwall: {', '.join(f'{r[0]} {r[1]} {r[8]:.0f} s' for r in rows)}")
 
 

@@ -36,25 +36,34 @@ def open_compiled(model: str, options: dict[str, Any]):
 
 
 def _table(model) -> list[dict]:
+    from accel.perf.bound import graph_bound, node_bounds
+
     rows = model.info()
     cfg = model.config
+    bounds = node_bounds(cfg, model.graph)
     click.echo(f"{model.graph.name}: {len(model.graph.nodes)} layers, {model.compiled.macs:,} "
                f"MACs, {model.compiled.commands:,} commands, on {cfg.rows}x{cfg.cols} "
                f"{cfg.dataflow.value}")
     click.echo(f"{'layer':<16} {'op':<10} {'output':<14} {'MACs':>10} {'accel MACs':>11} "
-               f"{'runs on':<8} {'cycles':>9}")
+               f"{'runs on':<8} {'cycles':>9} {'bound':>8} {'% bound':>8}")
     for row in rows:
         shape = "x".join(str(v) for v in row["shape"])
         cycles = "-" if row["cycles"] is None else f"{row['cycles']:,}"
+        bound = bounds.get(row["name"])
+        row["bound"] = None if bound is None else bound.cycles
+        share = f"{100 * bound.fraction(row['cycles']):.1f}%" \
+            if bound is not None and row["cycles"] else "-"
         click.echo(f"{row['name'][:16]:<16} {row['op']:<10} {shape:<14} {row['macs']:>10,} "
-                   f"{row['accel_macs']:>11,} {row['where']:<8} {cycles:>9}"
+                   f"{row['accel_macs']:>11,} {row['where']:<8} {cycles:>9} "
+                   f"{'-' if bound is None else f'{bound.cycles:,}':>8} {share:>8}"
                    + (f"  {row['note']}" if row.get("note") else ""))
     predicted = sum(r["cycles"] or 0 for r in rows)
-    bound = -(-model.compiled.macs // (cfg.rows * cfg.cols))
     whole = model.compiled.predicted_cycles()
+    total = graph_bound(cfg, model.graph)
     click.echo(f"predicted {predicted:,} accelerator cycles (host steps excluded; {whole:,} "
-               f"as whole programs); compute bound {bound:,} cycles (MACs / "
-               f"{cfg.rows * cfg.cols} PEs)")
+               f"as whole programs); bound {total.cycles:,} cycles = max(MACs / "
+               f"{cfg.rows * cfg.cols} PEs {total.compute:,}, minimal bytes / bus "
+               f"{total.traffic:,}; each tensor moved once, {total.min_bytes:,} bytes)")
     return rows
 
 

@@ -3,7 +3,8 @@
 Exactly one workload: ``--gemm MxKxN`` (the program `accel.compiler.tiler.plan_matmul` emits,
 optionally with ``--bias`` and ``--requant``), ``--model`` (a compiled MNIST network: a model
 file or a committed default, ``cnn``/``mlp``) or ``--asm`` (an assembly program). Prints the
-predicted cycles, the lower bound and the breakdown (and a table of steps for a network);
+predicted cycles against the physical bound (`accel.perf.bound`; not for ``--asm``), the
+program's own traffic bound, and the breakdown (and a table of steps for a network);
 ``--json`` writes the same as JSON. Bad input is one ``Error:`` line, exit code 2.
 """
 
@@ -32,13 +33,19 @@ def _parse_gemm(text: str) -> tuple[int, int, int]:
     return m, k, n
 
 
-def _echo_estimate(estimate) -> None:
+def _echo_estimate(estimate, bound) -> None:
     click.echo(f"cycles      {estimate.cycles:>12,}")
-    click.echo(f"bound       {estimate.bound:>12,}  "
-               f"(utilization {100 * estimate.utilization:.1f}% of the bound)")
+    if bound is not None:
+        click.echo(f"bound       {bound.cycles:>12,}  ({100 * bound.fraction(estimate.cycles):.1f}%"
+                   f" of the bound = max(MACs/PEs {bound.compute:,}, minimal bytes/bus "
+                   f"{bound.traffic:,}))")
+    click.echo(f"program-traffic bound {estimate.bound:,}  ({100 * estimate.utilization:.1f}%; "
+               f"max(MACs/PEs, this program's bus words, commands))")
     click.echo(f"commands    {estimate.commands:>12,}")
     click.echo(f"MACs        {estimate.macs:>12,}")
-    click.echo(f"bytes       {estimate.load_bytes:>12,} loaded, {estimate.store_bytes:,} stored")
+    minimal = f" (minimal {bound.min_bytes:,})" if bound is not None else ""
+    click.echo(f"bytes       {estimate.load_bytes:>12,} loaded, {estimate.store_bytes:,} stored"
+               + minimal)
     click.echo("breakdown   " + ", ".join(f"{key} {value:,}"
                                           for key, value in estimate.breakdown.items()))
 
@@ -73,6 +80,7 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
     config = config_from_options(options)
     shape = _parse_gemm(gemm) if gemm is not None else None
     from accel import perf
+    from accel.perf.bound import gemm_bound, network_layer_bounds
 
     # Everything that can fail on bad input happens before anything is printed.
     if shape is not None:
@@ -86,7 +94,11 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
             raise click.UsageError(str(exc)) from None
         title = f"GEMM {m}x{k} @ {k}x{n}" + (" + bias" if bias else "") \
             + (" -> requant" if requant else "")
-        report = {"gemm": [m, k, n], "bias": bias, "requant": requant, **estimate.to_dict()}
+        physical = gemm_bound(config, m, k, n, bias=bias,
+                              requant=Requant() if requant else None)
+        report = {"gemm": [m, k, n], "bias": bias, "requant": requant, **estimate.to_dict(),
+                  "bound": physical.cycles, "physical_bound": physical.to_dict(),
+                  "program_bound": estimate.bound}
     elif asm_file is not None:
         from accel.isa import AssemblyError, assemble
 
@@ -99,7 +111,8 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
             raise click.UsageError(f"{asm_file}: {exc}") from None
         estimate = perf.predict_program(config, program)
         title = f"program {asm_file} ({len(program)} commands)"
-        report = {"asm": str(asm_file), **estimate.to_dict()}
+        physical = None
+        report = {"asm": str(asm_file), **estimate.to_dict(), "program_bound": estimate.bound}
     else:
         from accel.nn.compiler import compile_network
 
@@ -111,20 +124,34 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         estimate = perf.predict_network(config, compiled)
         title = (f"network {network.name}: {len(network.layers)} layers, "
                  f"{estimate.commands:,} commands")
-        report = {"model": network.name, **estimate.to_dict()}
+        layer_bounds = network_layer_bounds(config, network)
+        steps = [sum((layer_bounds[i] for i in step.layers[1:]), layer_bounds[step.layers[0]])
+                 for step in estimate.layers]
+        physical = sum(steps[1:], steps[0])
+        report = {"model": network.name, **estimate.to_dict(), "bound": physical.cycles,
+                  "physical_bound": physical.to_dict(), "program_bound": estimate.bound}
+        for row, bound in zip(report["layers"], steps):
+            row["program_bound"] = row.pop("bound", None)
+            row["bound"] = bound.cycles
 
     click.echo(f"accelgen predict: {config.rows}x{config.cols} {config.dataflow}, "
                f"bus {config.bus_width} bits")
     click.echo(title)
     if isinstance(estimate, perf.NetworkEstimate):
-        click.echo(f"{'step':<24} {'commands':>9} {'cycles':>10} {'bound':>10}")
-        for layer in estimate.layers:
-            bound = f"{layer.estimate.bound:,}" if layer.estimate is not None else "-"
+        click.echo(f"{'step':<24} {'commands':>9} {'cycles':>10} {'bound':>10} "
+                   f"{'% of bound':>10} {'program-traffic bound':>22}")
+        for layer, bound in zip(estimate.layers, steps):
+            program = f"{layer.estimate.bound:,}" if layer.estimate is not None else "-"
+            share = f"{100 * bound.fraction(layer.cycles):.1f}%" if layer.cycles else "-"
             click.echo(f"{layer.name:<24} {layer.commands:>9,} {layer.cycles:>10,} "
-                       f"{bound:>10}")
+                       f"{bound.cycles:>10,} {share:>10} {program:>22}")
         click.echo(f"{'total':<24} {estimate.commands:>9,} {estimate.cycles:>10,} "
-                   f"{estimate.bound:>10,}")
+                   f"{physical.cycles:>10,} {100 * physical.fraction(estimate.cycles):>9.1f}% "
+                   f"{estimate.bound:>22,}")
+        click.echo(f"bound = max(MACs/PEs {physical.compute:,}, minimal bytes/bus "
+                   f"{physical.traffic:,}); minimal bytes {physical.min_bytes:,} (each tensor "
+                   f"moved once; host steps cost 0 cycles here)")
     else:
-        _echo_estimate(estimate)
+        _echo_estimate(estimate, physical)
     if json_path is not None:
         write_json(json_path, {"config": config.to_dict(), **report})

@@ -18,10 +18,14 @@ class LoadModel:
     command's rows; the writer puts rows into the SRAM one per cycle (LOAD_SP, LOAD_ACC) or one
     element per cycle (LOAD_SP_T, which the DMA fetches in chunks of at most
     `accel.arch.dma_row_bytes` bytes per row), then drains and reports the command done.
+    ``acc_window(start, rows)`` (`ExecModel.acc_free_window`) delays LOAD_ACC's rows around
+    the execute unit's result writes, which the accumulator serves first.
     """
 
-    def __init__(self, config: AccelConfig, timing: Timing, bus: SharedBus) -> None:
+    def __init__(self, config: AccelConfig, timing: Timing, bus: SharedBus,
+                 acc_window=None) -> None:
         self.config = config
+        self.acc_window = acc_window
         self.timing = timing
         self.bus = bus
         self.chunk = dma_row_bytes(config) // config.in_bytes
@@ -49,6 +53,9 @@ class LoadModel:
             dma_end = self.bus.schedule("read", accept + 1, xfer)
             last_row_out = dma_end + tm.dma_read_pipeline
             writer_end = max(last_row_out, self.writer_free + rows)
+            if name == "load_acc" and self.acc_window is not None:
+                # result rows of the execute unit take the accumulator first
+                writer_end = max(last_row_out, self.acc_window(writer_end - rows, rows))
             self.dma_free = max(last_row_out, writer_end - 1)
             retire = writer_end + tm.load_drain
         else:

@@ -76,8 +76,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
     """
     timing = Timing.from_config(config)
     bus = SharedBus(timing.bus_switch)
-    loads = LoadModel(config, timing, bus)
     execute = ExecModel(config, timing)
+    loads = LoadModel(config, timing, bus, execute.acc_free_window)
     stores = StoreModel(config, timing, bus)
     models = {Unit.LOAD: loads, Unit.EXECUTE: execute, Unit.STORE: stores}
     # In-flight commands per unit, oldest first; a unit retires in order.

@@ -10,6 +10,7 @@ from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
 from accel.perf import predict_matmul, predict_network, predict_program
 from accel.compiler.tiler import Requant, plan_matmul
+from accel.perf.bound import gemm_bound, network_bound
 from tests.support.cli import run_cli, write_config
 
 CONFIG = AccelConfig(rows=4, cols=4, dataflow="os", sp_kib=1, acc_kib=1, sp_banks=1,
@@ -34,10 +35,13 @@ def test_gemm_prints_and_writes_the_model_figures(tmp_path, config_file):
     assert lines[0] == "accelgen predict: 4x4 os, bus 32 bits"
     assert lines[1] == "GEMM 33x17 @ 17x9 + bias -> requant"
     assert f"cycles      {expected.cycles:>12,}" in lines
-    assert any(line.startswith(f"bound       {expected.bound:>12,}") for line in lines)
+    physical = gemm_bound(CONFIG, 33, 17, 9, bias=True, requant=Requant())
+    assert any(line.startswith(f"bound       {physical.cycles:>12,}") for line in lines)
+    assert any(line.startswith(f"program-traffic bound {expected.bound:,}") for line in lines)
     assert any(line.startswith("breakdown   load ") for line in lines)
     saved = json.loads(out.read_text())
-    assert saved["cycles"] == expected.cycles and saved["bound"] == expected.bound
+    assert saved["cycles"] == expected.cycles and saved["bound"] == physical.cycles
+    assert saved["program_bound"] == expected.bound
     assert saved["gemm"] == [33, 17, 9] and saved["config"] == CONFIG.to_dict()
     assert saved["breakdown"] == expected.breakdown
 
@@ -59,9 +63,13 @@ def test_network_prints_a_row_per_step_and_the_total(tmp_path, config_file, mode
     for layer in expected.layers:
         assert any(line.startswith(layer.name) and f" {layer.cycles:,}" in line
                    for line in lines), layer.name
-    assert lines[-1].startswith("total") and f" {expected.cycles:,} " in lines[-1]
+    assert lines[-2].startswith("total") and f" {expected.cycles:,} " in lines[-2]
+    bound = network_bound(CONFIG, load_default(model))
+    assert f" {bound.cycles:,} " in lines[-2] and f" {expected.bound:,}" in lines[-2]
+    assert lines[-1].startswith(f"bound = max(MACs/PEs {bound.compute:,}, ")
     saved = json.loads(out.read_text())
     assert saved["cycles"] == expected.cycles
+    assert saved["bound"] == bound.cycles and saved["program_bound"] == expected.bound
     assert [step["name"] for step in saved["layers"]] == [l.name for l in expected.layers]
 
 
