@@ -12,12 +12,13 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from accel.config import AccelConfig, Dataflow
-from accel.isa.encoding import Command, IllegalInstruction, decode
-from accel.isa.spec import ALWAYS_EXECUTED, INSTRUCTIONS, Activation, Counter, ErrorCause
+from accel.isa.encoding import Command, IllegalInstruction, decode, split_word
+from accel.isa.spec import (ALWAYS_EXECUTED, BY_NAME, CUSTOM0_OPCODE, INSTRUCTIONS, RECORD_BYTES,
+                            Activation, Counter, ErrorCause)
 from accel.isa.status import status_word
 from accel.golden.arith import activate, activate_channels, wrap
 
-__all__ = ["AccelError", "GoldenModel"]
+__all__ = ["AccelError", "BufferRecordError", "GoldenModel"]
 
 _DTYPES = {1: "<i1", 2: "<i2", 4: "<i4", 8: "<i8"}
 
@@ -43,6 +44,20 @@ class AccelError(Exception):
         self.index = index
 
 
+class BufferRecordError(AccelError):
+    """A record of an EXEC_BUFFER failed (the sticky error names the record, not EXEC_BUFFER).
+
+    Members
+    -------
+    record : int
+        Index of the failing record in its buffer (``error_index`` is ``record + 1``).
+    """
+
+    def __init__(self, cause: ErrorCause, message: str, command: Command, record: int):
+        super().__init__(cause, f"record {record} ({command}): {message}", command)
+        self.record = record
+
+
 class GoldenModel:
     """Architectural state of one accelerator plus its main memory, and an executor.
 
@@ -61,6 +76,8 @@ class GoldenModel:
     acc : ndarray of int64, shape (acc_rows, cols)
     counters : dict of Counter to int
     error, err_funct7, err_funct3 : sticky error state (``error`` is an ErrorCause).
+    error_index : int
+        0, or 1 + the buffer index of the EXEC_BUFFER record that set the sticky error.
     window_base, window_last : int
         The DMA window: loads and stores may touch only bytes ``window_base .. window_last``.
     window_locked : bool
@@ -97,6 +114,8 @@ class GoldenModel:
         self.error = ErrorCause.NONE
         self.err_funct7 = 0
         self.err_funct3 = 0
+        self.error_index = 0
+        self._record_position = 0   # 1 + index of the EXEC_BUFFER record running, else 0
         self.counters = {c: 0 for c in Counter}
         self.window_base = 0
         self.window_last = self.config.mem_size_limit - 1
@@ -155,14 +174,18 @@ class GoldenModel:
             return 0 if ins.has_result else None
         try:
             rd = getattr(self, f"_op_{ins.name}")(**ops)
+        except BufferRecordError:
+            raise   # the record set the sticky error itself
         except AccelError as exc:
             self._fail(exc.cause, exc.detail, cmd)
-        self.counters[Counter.INSTRUCTIONS] += 1
+        if ins.name != "exec_buffer":  # EXEC_BUFFER counts itself before its records
+            self.counters[Counter.INSTRUCTIONS] += 1
         return rd if ins.has_result else None
 
     def _fail(self, cause: ErrorCause, message: str, cmd: Command) -> None:
         if self.error == ErrorCause.NONE:
             self.error, self.err_funct7, self.err_funct3 = cause, cmd.funct7, cmd.funct3
+            self.error_index = self._record_position
         raise AccelError(cause, message, cmd)
 
     @property
@@ -364,6 +387,53 @@ class GoldenModel:
 
     def _op_clear_error(self) -> None:
         self.error, self.err_funct7, self.err_funct3 = ErrorCause.NONE, 0, 0
+        self.error_index = 0
+
+    def _op_error_index(self) -> int:
+        return self.error_index
+
+    def _op_exec_buffer(self, mem_addr: int, count: int) -> None:
+        if self._record_position:
+            # unreachable: a nested EXEC_BUFFER record is refused by _run_record
+            raise AccelError(ErrorCause.ILLEGAL_INSTRUCTION, "nested exec_buffer")
+        end = mem_addr + RECORD_BYTES * count
+        if mem_addr % 4 or end > self.mem.size:
+            raise AccelError(ErrorCause.MEM_RANGE,
+                             f"buffer {mem_addr:#x}..{end - 1:#x} is not word-aligned inside "
+                             f"main memory ({self.mem.size:#x} bytes)")
+        if mem_addr < self.window_base or end - 1 > self.window_last:
+            raise AccelError(ErrorCause.MEM_WINDOW,
+                             f"buffer {mem_addr:#x}..{end - 1:#x} leaves the DMA window "
+                             f"{self.window_base:#x}..{self.window_last:#x}")
+        self.counters[Counter.INSTRUCTIONS] += 1
+        first: BufferRecordError | None = None
+        for index in range(count):
+            base = mem_addr + RECORD_BYTES * index
+            words = self.mem[base:base + RECORD_BYTES].view("<u4")
+            try:
+                self._run_record(index, *(int(w) for w in words))
+            except AccelError as exc:
+                first = first or BufferRecordError(exc.cause, exc.detail, exc.command, index)
+        if first is not None:
+            raise first
+
+    def _run_record(self, index: int, word: int, rs1: int, rs2: int) -> None:
+        """Execute record ``index`` of the running EXEC_BUFFER (rd discarded)."""
+        fields = split_word(word)
+        cmd = Command(fields["funct7"], fields["funct3"], rs1, rs2)
+        self._record_position = index + 1
+        try:
+            nested = cmd.instruction is BY_NAME["exec_buffer"]
+            if fields["opcode"] != CUSTOM0_OPCODE or fields["rd"] or fields["rs1"] \
+                    or fields["rs2"] or nested:
+                if self.error != ErrorCause.NONE:
+                    return  # discarded like every other instruction while the error is set
+                what = "nested exec_buffer" if nested else \
+                    f"word {word:#010x} is not a custom-0 R-type word with zero register fields"
+                self._fail(ErrorCause.ILLEGAL_INSTRUCTION, what, cmd)
+            self.execute(cmd)
+        finally:
+            self._record_position = 0
 
     def _counter(self, counter: int) -> int:
         if counter not in tuple(Counter):

@@ -9,16 +9,22 @@ Syntax, one instruction per line, ``#`` starts a comment::
 
 The disassembler writes the keyword form (``.raw`` for commands no instruction accepts), and
 assembling its output gives back the same commands.
+
+`records` turns a program into EXEC_BUFFER records (the bytes a command buffer holds in main
+memory) and `from_records` reads them back.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from accel.isa.encoding import Command, IllegalInstruction, decode, encode
-from accel.isa.spec import BY_NAME
+import struct
 
-__all__ = ["AssemblyError", "assemble", "disassemble", "disassemble_one"]
+from accel.isa.encoding import Command, IllegalInstruction, decode, encode, riscv_word, split_word
+from accel.isa.spec import BY_NAME, CUSTOM0_OPCODE, RECORD_BYTES
+
+__all__ = ["AssemblyError", "assemble", "disassemble", "disassemble_one", "records",
+           "from_records"]
 
 
 class AssemblyError(ValueError):
@@ -94,3 +100,33 @@ def disassemble_one(cmd: Command) -> str:
 def disassemble(program: Iterable[Command]) -> str:
     """A program as assembly text, one instruction per line."""
     return "".join(disassemble_one(cmd) + "\n" for cmd in program)
+
+
+def records(program: Iterable[Command]) -> bytes:
+    """A program as EXEC_BUFFER records: per command, 12 bytes holding three little-endian
+    32-bit words (the custom-0 instruction word with zero register fields, rs1, rs2)."""
+    return b"".join(struct.pack("<III", riscv_word(cmd.funct7, cmd.funct3, 0, 0, 0), cmd.rs1,
+                                cmd.rs2) for cmd in program)
+
+
+def from_records(data: bytes) -> list[Command]:
+    """The commands of EXEC_BUFFER records (the inverse of `records`).
+
+    Raises
+    ------
+    ValueError
+        When the length is not a whole number of records, or a record's word is not a custom-0
+        R-type word with zero register fields (a record the accelerator would refuse).
+    """
+    if len(data) % RECORD_BYTES:
+        raise ValueError(f"record data must be a multiple of {RECORD_BYTES} bytes, "
+                         f"not {len(data)}")
+    program = []
+    for index in range(len(data) // RECORD_BYTES):
+        word, rs1, rs2 = struct.unpack_from("<III", data, index * RECORD_BYTES)
+        fields = split_word(word)
+        if fields["opcode"] != CUSTOM0_OPCODE or fields["rd"] or fields["rs1"] or fields["rs2"]:
+            raise ValueError(f"record {index}: word {word:#010x} is not a custom-0 R-type word "
+                             f"with zero register fields")
+        program.append(Command(fields["funct7"], fields["funct3"], rs1, rs2))
+    return program

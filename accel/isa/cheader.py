@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accel.isa.spec import (
-    CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, Activation, Counter, ErrorCause, Instruction,
+    CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, RECORD_BYTES, Activation, Counter, ErrorCause, Instruction,
 )
 from accel.isa.status import STATUS_FIELDS
 
@@ -125,6 +125,7 @@ def render_c_header(config: "AccelConfig") -> str:
         "",
         f'#define ACCEL_ISA_VERSION "{ISA_VERSION}"',
         f"#define ACCEL_CUSTOM0 {CUSTOM0_OPCODE:#04x}",
+        f"#define ACCEL_RECORD_BYTES {RECORD_BYTES} /* bytes of one exec_buffer record */",
         "#define ACCEL_STR_(x) #x",
         "#define ACCEL_STR(x) ACCEL_STR_(x)",
         "",

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 __all__ = [
     "ISA_VERSION", "CUSTOM0_OPCODE", "Unit", "Field", "Instruction", "INSTRUCTIONS", "BY_NAME",
     "BY_CODE", "ErrorCause", "ERROR_CAUSE_DOCS", "Counter", "COUNTER_DOCS", "Activation",
-    "STATUS_BITS", "ALWAYS_EXECUTED",
+    "STATUS_BITS", "ALWAYS_EXECUTED", "RECORD_BYTES",
 ]
 
 #: Bumped whenever an encoding or a semantic changes.
-ISA_VERSION = "1.2"
+ISA_VERSION = "1.3"
 
 #: RISC-V major opcode "custom-0". funct7 codes start at 0x10 so that PicoRV32's own custom-0
 #: IRQ instructions (funct7 0..5, present when its IRQ support is enabled) never collide.
@@ -397,9 +397,9 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         "clear_error", 0x16, 1, Unit.CONTROL,
         (),
         False, "Clear the sticky error.",
-        "error, cause, err_funct7, err_funct3 := 0. While the error is set, every instruction "
-        "other than status, clear_error, read_counter, read_counter_hi and reset_counters is "
-        "discarded "
+        "error, cause, err_funct7, err_funct3, error_index := 0. While the error is set, every "
+        "instruction other than status, clear_error, error_index, read_counter, "
+        "read_counter_hi and reset_counters is discarded "
         "(no effect at all)."),
     Instruction(
         "read_counter", 0x17, 0, Unit.CONTROL,
@@ -416,6 +416,37 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
         (),
         False, "Zero every performance counter.",
         "counters[*] := 0."),
+    Instruction(
+        "exec_buffer", 0x18, 0, Unit.CONTROL,
+        (Field("mem_addr", "rs1", 0, 32, "main-memory byte address of the first record (a "
+               "multiple of 4)"),
+         Field("count", "rs2", 0, 16, "records to execute (1..65536)", offset=1)),
+        False, "Execute a program of records fetched from main memory (a command buffer).",
+        "A record is 12 bytes, three little-endian 32-bit words: an R-type custom-0 instruction "
+        "word (opcode CUSTOM0_OPCODE, its funct3 and funct7; its rd, rs1 and rs2 register "
+        "fields zero), the rs1 value and the rs2 value. For i < count, record i (at mem_addr + "
+        "12 * i) is executed exactly as if the core had issued it, in order, except that its rd "
+        "result is discarded. A record that is not a custom-0 word, has a nonzero register "
+        "field, is unknown or is itself EXEC_BUFFER (no nesting) fails with "
+        "ILLEGAL_INSTRUCTION. When record i fails, the sticky error is set as usual (cause, "
+        "err_funct7/err_funct3 of the record) and error_index := i + 1; the remaining records "
+        "are discarded like every instruction while the error is set (a CLEAR_ERROR record "
+        "still clears it). Checked when EXEC_BUFFER itself executes (it then fails like any "
+        "instruction, error_index 0, and runs no record): MEM_RANGE unless mem_addr is a "
+        "multiple of 4 and the buffer [mem_addr, mem_addr + 12 * count) lies inside main "
+        "memory, then MEM_WINDOW unless it lies inside the DMA window. The accelerator fetches "
+        "the records over its own bus master, prefetching ahead of the dispatcher; EXEC_BUFFER "
+        "returns once every record has been dispatched (not necessarily completed: FENCE waits "
+        "for that). It sees every earlier store; its records must not be overwritten by the "
+        "buffer's own stores. INSTRUCTIONS counts EXEC_BUFFER itself (first) and then every "
+        "record executed."),
+    Instruction(
+        "error_index", 0x16, 2, Unit.CONTROL,
+        (),
+        True, "Read the buffer position of the instruction that set the sticky error.",
+        "rd := error_index: 0 when no error is set or the failing instruction was issued "
+        "directly (or the error is a BUS_ERROR), else 1 + the index in its buffer of the "
+        "EXEC_BUFFER record that failed. CLEAR_ERROR sets it to 0. Never discarded."),
 )
 
 BY_NAME: dict[str, Instruction] = {ins.name: ins for ins in INSTRUCTIONS}
@@ -424,7 +455,10 @@ BY_CODE: dict[tuple[int, int], Instruction] = {(ins.funct7, ins.funct3): ins
 
 #: Instructions that still execute while the sticky error is set.
 ALWAYS_EXECUTED = frozenset({"status", "clear_error", "read_counter", "read_counter_hi",
-                             "reset_counters"})
+                             "reset_counters", "error_index"})
+
+#: Bytes of one EXEC_BUFFER record (instruction word, rs1 value, rs2 value).
+RECORD_BYTES = 12
 
 
 def _check_tables() -> None:

@@ -4,9 +4,11 @@ import random
 
 import pytest
 
+import struct
+
 from accel.isa import (
-    BY_CODE, INSTRUCTIONS, AssemblyError, Command, assemble, disassemble,
-    disassemble_one, encode,
+    BY_CODE, CUSTOM0_OPCODE, INSTRUCTIONS, RECORD_BYTES, AssemblyError, Command, assemble,
+    disassemble, disassemble_one, encode, from_records, records,
 )
 
 
@@ -99,3 +101,27 @@ def test_every_instruction_has_a_disassembly():
         line = disassemble_one(encode(ins.name, **ops))
         assert line.split()[0] == ins.name
         assert assemble(line)[0].instruction is BY_CODE[(ins.funct7, ins.funct3)]
+
+
+def test_records_round_trip_and_layout():
+    rng = random.Random(17)
+    program = [random_command(rng) for _ in range(30)]
+    data = records(program)
+    assert len(data) == RECORD_BYTES * len(program)
+    assert from_records(data) == program
+    word, rs1, rs2 = struct.unpack_from("<III", data, RECORD_BYTES * 3)
+    cmd = program[3]
+    assert word == (cmd.funct7 << 25) | (cmd.funct3 << 12) | CUSTOM0_OPCODE
+    assert (rs1, rs2) == (cmd.rs1, cmd.rs2)
+    assert records([]) == b"" and from_records(b"") == []
+
+
+@pytest.mark.parametrize("data, needle", [
+    (b"\0" * 13, "multiple of 12"),
+    (struct.pack("<III", 0x33, 0, 0), "record 0"),
+    (records([encode("fence")]) + struct.pack("<III", CUSTOM0_OPCODE | (5 << 7), 0, 0),
+     "record 1"),
+])
+def test_from_records_refuses_bad_records(data, needle):
+    with pytest.raises(ValueError, match=needle):
+        from_records(data)
