@@ -12,11 +12,13 @@ From address 0 of the SRAM::
     base          the compiled network's memory image (compiled at ``base``: weights, biases
                   and buffers at absolute addresses)
     lut_addr      the pixel table: 256 int8 values, ``input = lut[pixel]``
-    steps_addr    step table, one record per step: kind, word count n, n words. `STEP_ACCEL`:
-                  command count, command table address; a host operation: its kind (`STEP_KINDS`)
+    steps_addr    step table, one entry per step: kind, word count n, n words. `STEP_ACCEL`:
+                  record count, record table address; a host operation: its kind (`STEP_KINDS`)
                   and its fields (`accel.compiler.hostops`: ``MaxPool`` its seven fields in
                   order, the others ``words()``)
-    ...           command tables, 3 words per command: funct7 << 3 | funct3, rs1, rs2
+    ...           record tables: each accelerator step's program as EXEC_BUFFER records
+                  (`accel.isa.assembler.records`, 12 bytes each) without its final FENCE, which
+                  the firmware issues after the EXEC_BUFFER
     images_addr   the images' uint8 pixels (HWC), one every `image_stride` bytes
     ...           free, then at least `STACK_MIN` bytes of stack below the top of SRAM
 
@@ -33,21 +35,24 @@ import numpy as np
 
 from accel.config import AccelConfig
 from accel.build.firmware.headers import STACK_MIN, sram_region
+from accel.isa.assembler import records
+from accel.isa.spec import BY_NAME, RECORD_BYTES
 from accel.runtime.target import Target, as_target
 
 __all__ = ["BLOB_MAGIC", "BLOB_VERSION", "STEP_ACCEL", "STEP_MAXPOOL", "STEP_MAXPOOL2D",
            "STEP_AVGPOOL", "STEP_ADD", "STEP_KINDS", "LUT_ONLY", "HEADER_WORDS",
-           "COMMAND_WORDS", "SramTooSmall", "SocLayout", "plan_layout", "step_record"]
+           "RECORD_BYTES", "SramTooSmall", "SocLayout", "buffer_program", "plan_layout",
+           "step_record"]
 
 BLOB_MAGIC = 0x54534E4D  # "MNST"
-BLOB_VERSION = 2
+BLOB_VERSION = 3
 STEP_ACCEL, STEP_MAXPOOL, STEP_MAXPOOL2D, STEP_AVGPOOL, STEP_ADD = 0, 1, 2, 3, 4
 #: Host operation class name -> (step kind, word count).
 STEP_KINDS = {"MaxPool": (STEP_MAXPOOL, 7), "MaxPoolOp": (STEP_MAXPOOL2D, 11),
               "AvgPoolOp": (STEP_AVGPOOL, 19), "AddOp": (STEP_ADD, 16)}
 LUT_ONLY = 0xFFFFFFFF
+_FENCE_CODES = (BY_NAME["fence"].funct7, BY_NAME["fence"].funct3)
 HEADER_WORDS = 16
-COMMAND_WORDS = 3
 
 
 class SramTooSmall(ValueError):
@@ -152,18 +157,27 @@ def step_record(op) -> list[int]:
     return [kind, count] + values
 
 
+def buffer_program(commands) -> list:
+    """The commands of an accelerator step that go into its EXEC_BUFFER records: all but a
+    final FENCE, which the firmware issues itself after the EXEC_BUFFER."""
+    commands = list(commands)
+    if commands and (commands[-1].funct7, commands[-1].funct3) == _FENCE_CODES:
+        commands.pop()
+    return commands
+
+
 def _tables(target: Target, steps_addr: int) -> bytes:
-    records = [[STEP_ACCEL, 2, 0, 0] if hasattr(s, "commands") else step_record(s.op)
+    entries = [[STEP_ACCEL, 2, 0, 0] if hasattr(s, "commands") else step_record(s.op)
                for s in target.steps]
-    command_addr = steps_addr + 4 * sum(len(r) for r in records)
-    commands = []
-    for record, step in zip(records, target.steps):
+    record_addr = steps_addr + 4 * sum(len(e) for e in entries)
+    tables = []
+    for entry, step in zip(entries, target.steps):
         if hasattr(step, "commands"):
-            record[2:] = [len(step.commands), command_addr]
-            for cmd in step.commands:
-                commands += [cmd.funct7 << 3 | cmd.funct3, cmd.rs1, cmd.rs2]
-            command_addr += 4 * COMMAND_WORDS * len(step.commands)
-    return _words([v for r in records for v in r] + commands)
+            program = buffer_program(step.commands)
+            entry[2:] = [len(program), record_addr]
+            tables.append(records(program))
+            record_addr += RECORD_BYTES * len(program)
+    return _words([v for e in entries for v in e]) + b"".join(tables)
 
 
 def plan_layout(network, config: AccelConfig, free_start: int, *,
