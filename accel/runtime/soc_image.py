@@ -13,7 +13,10 @@ From address 0 of the SRAM::
                   and buffers at absolute addresses)
     lut_addr      the pixel table: 256 int8 values, ``input = lut[pixel]``
     steps_addr    step table, one entry per step: kind, word count n, n words. `STEP_ACCEL`:
-                  record count, record table address; a host operation: its kind (`STEP_KINDS`)
+                  record count, record table address, stage count s, then s pairs (records,
+                  input bytes): the first step's records in stages (`input_stages`) that may
+                  start once that many input bytes are quantized (s = 0 for the other steps,
+                  which start once the whole input is); a host operation: its kind (`STEP_KINDS`)
                   and its fields (`accel.compiler.hostops`: ``MaxPool`` its seven fields in
                   order, the others ``words()``)
     ...           record tables: each accelerator step's program as EXEC_BUFFER records
@@ -41,8 +44,8 @@ from accel.runtime.target import Target, as_target
 
 __all__ = ["BLOB_MAGIC", "BLOB_VERSION", "STEP_ACCEL", "STEP_MAXPOOL", "STEP_MAXPOOL2D",
            "STEP_AVGPOOL", "STEP_ADD", "STEP_KINDS", "LUT_ONLY", "HEADER_WORDS",
-           "RECORD_BYTES", "SramTooSmall", "SocLayout", "buffer_program", "plan_layout",
-           "step_record"]
+           "RECORD_BYTES", "STAGE_BYTES", "SramTooSmall", "SocLayout", "buffer_program",
+           "input_stages", "plan_layout", "step_record"]
 
 BLOB_MAGIC = 0x54534E4D  # "MNST"
 BLOB_VERSION = 3
@@ -166,15 +169,70 @@ def buffer_program(commands) -> list:
     return commands
 
 
+#: Input bytes the firmware quantizes between two stages at least (a multiple of 32, the
+#: quantization loop's step).
+STAGE_BYTES = 128
+
+
+def input_stages(commands, config: AccelConfig, input_addr: int,
+                 input_size: int) -> list[tuple[int, int]]:
+    """The accelerator program ``commands`` in stages ``(records, input bytes)`` so that the
+    firmware can quantize the input while the accelerator runs: stage ``k``'s records may start
+    once the input's first ``input bytes`` are quantized, a multiple of `STAGE_BYTES` (or the
+    whole input), growing from stage to stage; the records of all stages are ``commands``.
+
+    A load or store needs the input bytes up to the end of its block in main memory (with the
+    stride in force, elements of the wider of the input and accumulator types; a block that
+    starts above the input needs none); any other command naming a main-memory address, and a
+    transfer before its stride is configured, needs the whole input.
+    """
+    from accel.perf.decode import fast_decode
+
+    lo, hi = input_addr, input_addr + input_size
+    elem = max(config.in_bytes, config.acc_bytes)
+    strides: dict[str, int | None] = {"load": None, "store": None}
+    stages: list[tuple[int, int]] = []
+    start = quantized = 0
+    for index, command in enumerate(commands):
+        ins, ops = fast_decode(command)
+        kind = ins.name.split("_")[0]
+        if ins.name in ("config_load", "config_store"):
+            strides[ins.name[7:]] = ops["stride"]
+        if "mem_addr" not in ops or ops["mem_addr"] >= hi:
+            continue
+        stride = strides.get(kind)
+        if stride is None:
+            need = input_size
+        else:
+            end = ops["mem_addr"] + (ops.get("rows", 1) - 1) * stride + ops.get("cols", 1) * elem
+            need = 0 if end <= lo else min(input_size, -(-(end - lo) // STAGE_BYTES)
+                                           * STAGE_BYTES)
+        if need > quantized:
+            if index > start:
+                stages.append((index - start, quantized))
+            start, quantized = index, need
+    if len(commands) > start:
+        stages.append((len(commands) - start, quantized))
+    return stages
+
+
 def _tables(target: Target, steps_addr: int) -> bytes:
-    entries = [[STEP_ACCEL, 2, 0, 0] if hasattr(s, "commands") else step_record(s.op)
-               for s in target.steps]
+    programs = [buffer_program(s.commands) if hasattr(s, "commands") else None
+                for s in target.steps]
+    entries = []
+    for index, (step, program) in enumerate(zip(target.steps, programs)):
+        if program is None:
+            entries.append(step_record(step.op))
+            continue
+        stages = (input_stages(program, target.config, target.input_addr, target.input_size)
+                  if index == 0 else [])
+        entries.append([STEP_ACCEL, 3 + 2 * len(stages), len(program), 0, len(stages)]
+                       + [v for stage in stages for v in stage])
     record_addr = steps_addr + 4 * sum(len(e) for e in entries)
     tables = []
-    for entry, step in zip(entries, target.steps):
-        if hasattr(step, "commands"):
-            program = buffer_program(step.commands)
-            entry[2:] = [len(program), record_addr]
+    for entry, program in zip(entries, programs):
+        if program is not None:
+            entry[3] = record_addr
             tables.append(records(program))
             record_addr += RECORD_BYTES * len(program)
     return _words([v for e in entries for v in e]) + b"".join(tables)

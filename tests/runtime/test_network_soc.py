@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from accel.build.firmware import FIRMWARE_DIR
-from accel.isa.assembler import records
+from accel.isa.assembler import assemble, records
 from accel.isa.encoding import Command
 from accel.isa.spec import BY_NAME, STATUS_BITS, ErrorCause
 from accel.nn.inference import bound_cycles, run_golden
@@ -20,8 +20,8 @@ from accel.runtime.network_soc import (
     SocError, SramTooSmall, describe_status, run_batch, run_soc, soc_firmware,
 )
 from accel.runtime.soc_image import (
-    BLOB_MAGIC, BLOB_VERSION, HEADER_WORDS, LUT_ONLY, RECORD_BYTES, STEP_ACCEL, STEP_KINDS,
-    plan_layout,
+    BLOB_MAGIC, BLOB_VERSION, HEADER_WORDS, LUT_ONLY, RECORD_BYTES, STAGE_BYTES, STEP_ACCEL,
+    STEP_KINDS, input_stages, plan_layout,
 )
 from accel.compiler.tiler import Requant
 from tests.support.configs import SOC_TEST_CONFIG as CONFIG
@@ -171,6 +171,30 @@ def test_blob_format_matches_the_firmware():
     assert words("mnist_blob") == HEADER_WORDS
 
 
+def test_input_stages_let_the_accelerator_start_before_the_input_is_quantized():
+    """Records that need no input come first; each load needs the input up to the end of its
+    block (rounded up to STAGE_BYTES); a transfer before its stride is set needs it all."""
+    base, size = 0x1000, 300
+    program = assemble(f"""
+        config_act multiplier=1, shift=0, act=0, zero_point=0
+        config_load stride=8
+        load_sp mem_addr={base + 1024:#x}, sp_addr=0, rows=4, cols=4
+        config_load stride=1
+        load_sp mem_addr={base:#x}, sp_addr=8, rows=100, cols=3
+        load_sp mem_addr={base + 100:#x}, sp_addr=200, rows=100, cols=3
+        compute a_addr=8, m=4, c_addr=0
+        load_sp mem_addr={base + 200:#x}, sp_addr=300, rows=100, cols=3
+        load_sp mem_addr={base + 2:#x}, sp_addr=400, rows=2, cols=1
+        """)
+    stages = input_stages(program, CONFIG, base, size)
+    # Ends (4-byte elements, the wider type): 1 + 99 + 12 = 112, 212, 312 (clipped to 300).
+    assert stages == [(4, 0), (1, STAGE_BYTES), (2, 2 * STAGE_BYTES), (2, size)]
+    assert sum(n for n, _ in stages) == len(program)
+    early = assemble(f"load_sp mem_addr={base:#x}, sp_addr=0, rows=1, cols=1")
+    assert input_stages(early, CONFIG, base, size) == [(1, size)]
+    assert input_stages(program[:3], CONFIG, base, size) == [(3, 0)]
+
+
 def test_firmware_leaves_an_aligned_free_start():
     require_toolchain()
     firmware = soc_firmware(CONFIG)
@@ -244,7 +268,7 @@ def test_malformed_step_table_stops_the_firmware():
     images = rng.integers(0, 256, (1, 4, 4))
     firmware = soc_firmware(CONFIG)
     layout = plan_layout(tiny, CONFIG, firmware.free_start)
-    for record, message in (([STEP_ACCEL, 3], "step 0 has kind 0 with 3 words"),
+    for record, message in (([STEP_ACCEL, 4], "step 0 has kind 0 with 4 words"),
                             ([9, 2], "step 0 has kind 9 with 2 words")):
         tables = np.frombuffer(layout.tables, dtype="<u4").copy()
         tables[:2] = record

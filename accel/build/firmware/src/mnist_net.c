@@ -61,16 +61,50 @@ static void quantize(const struct mnist_blob *b, const uint8_t *pixels, int8_t *
         input[i] = lut[pixels[i]];
 }
 
-/* Run an accelerator step: its records with one EXEC_BUFFER, then the FENCE that waits for
- * them. An illegal record sets the accelerator's sticky error (read back with the status). */
-static void run_accel(const uint32_t *a, struct mnist_timing *t)
+/* The image being quantized into the input buffer: bytes [0, done) are. */
+struct input_state {
+    const struct mnist_blob *b;
+    const uint8_t *pixels;
+    int8_t *input;
+    uint32_t done, total;
+};
+
+/* Quantize the input up to byte `bytes` (a multiple of 32, or the total). */
+static void quantize_upto(struct input_state *in, uint32_t bytes, struct mnist_timing *t)
 {
-    uint32_t count = a[0];
+    if (bytes <= in->done)
+        return;
+    uint32_t start = cycles_lo();
+    quantize(in->b, in->pixels + in->done, in->input + in->done, bytes - in->done);
+    in->done = bytes;
+    t->quant += cycles_lo() - start;
+}
+
+static void exec_records(uint32_t addr, uint32_t count, struct mnist_timing *t)
+{
     uint32_t start = cycles_lo();
     if (count)
-        accel_exec_buffer(a[1], count);
+        accel_exec_buffer(addr, count);
+    t->issue += cycles_lo() - start;
+}
+
+/* Run an accelerator step (record count, record address, stage count, stages): each stage's
+ * records with one EXEC_BUFFER once the input bytes it needs are quantized (the accelerator runs
+ * the earlier stages meanwhile), the rest once the whole input is, then the FENCE that waits
+ * for them. An illegal record sets the accelerator's sticky error (read back with the status). */
+static void run_accel(const uint32_t *a, struct input_state *in, struct mnist_timing *t)
+{
+    uint32_t count = a[0], addr = a[1];
+    const uint32_t *stage = a + 3;
+    for (uint32_t k = 0; k < a[2]; k++, stage += 2) {
+        quantize_upto(in, stage[1], t);
+        exec_records(addr, stage[0], t);
+        addr += ACCEL_RECORD_BYTES * stage[0];
+        count -= stage[0];
+    }
+    quantize_upto(in, in->total, t);
+    exec_records(addr, count, t);
     uint32_t mark = cycles_lo();
-    t->issue += mark - start;
     accel_fence();
     t->wait += cycles_lo() - mark;
 }
@@ -79,7 +113,6 @@ static void run_accel(const uint32_t *a, struct mnist_timing *t)
 static uint32_t step_words(uint32_t kind)
 {
     switch (kind) {
-    case MNIST_STEP_ACCEL: return 2;
     case MNIST_STEP_MAXPOOL: return HOSTOP_MAXPOOL_V1_WORDS;
     case MNIST_STEP_MAXPOOL2D: return HOSTOP_MAXPOOL_WORDS;
     case MNIST_STEP_AVGPOOL: return HOSTOP_AVGPOOL_WORDS;
@@ -109,6 +142,20 @@ int mnist_check_blob(const struct mnist_blob *b)
     const uint32_t *step = (const uint32_t *)(uintptr_t)b->steps_addr;
     for (uint32_t s = 0; s < b->step_count; s++) {
         uint32_t words = step_words(step[0]);
+        if (step[0] == MNIST_STEP_ACCEL && step[1] >= 3 && step[4] < 256) {
+            /* Stages: their records add up to at most the step's, their input byte counts are
+             * multiples of 32 (or the whole input) within the input. */
+            uint32_t staged = 0, total = mnist_input_bytes(b);
+            words = step[1] == 3 + 2 * step[4] ? step[1] : 0;
+            for (uint32_t k = 0; k < step[4] && words; k++) {
+                uint32_t bytes = step[6 + 2 * k];
+                staged += step[5 + 2 * k];
+                if (bytes > total || (bytes & 31u && bytes != total))
+                    words = 0;
+            }
+            if (staged > step[2])
+                words = 0;
+        }
         if (words == 0 || step[1] != words) {
             uprintf("ERROR step %u has kind %u with %u words\n", s, step[0], step[1]);
             return -1;
@@ -124,19 +171,19 @@ int mnist_infer(const struct mnist_blob *b, const uint8_t *pixels, struct mnist_
     int8_t *input = (int8_t *)(uintptr_t)b->input_addr;
     struct mnist_timing *t = &r->timing;
 
+    struct input_state in = {b, pixels, input, 0, mnist_input_bytes(b)};
+
     *t = (struct mnist_timing){0, 0, 0, 0};
     uint32_t start = cycles_lo();
-    quantize(b, pixels, input, mnist_input_bytes(b));
-    uint32_t mark = cycles_lo();
-    t->quant = mark - start;
     for (uint32_t s = 0; s < b->step_count; s++, step += 2 + step[1]) {
         uint32_t kind = step[0];
         const uint32_t *args = step + 2;
         if (kind == MNIST_STEP_ACCEL) {
-            run_accel(args, t);
+            run_accel(args, &in, t);
             continue;
         }
-        mark = cycles_lo();
+        quantize_upto(&in, in.total, t);
+        uint32_t mark = cycles_lo();
         switch (kind) {
         case MNIST_STEP_MAXPOOL: hostop_maxpool_v1(args); break;
         case MNIST_STEP_MAXPOOL2D: hostop_maxpool(args); break;
@@ -148,6 +195,7 @@ int mnist_infer(const struct mnist_blob *b, const uint8_t *pixels, struct mnist_
         }
         t->pool += cycles_lo() - mark;
     }
+    quantize_upto(&in, in.total, t);
     r->status = accel_status();
     uint32_t pred = 0;
     int32_t best = mnist_output(b, 0);

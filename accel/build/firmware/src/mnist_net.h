@@ -13,8 +13,12 @@
  *            input[i] = lut[pixel[i]]. When input_shift is 0..7 the table is pixel >> shift and
  *            the firmware may shift four pixels at a time instead (MNIST_LUT_ONLY: the table).
  *   step     variable length: kind, word count n, then n words. MNIST_STEP_ACCEL: record
- *            count, record table address (4-byte aligned); the firmware runs the records with
- *            one EXEC_BUFFER and then issues the FENCE (the records hold no final fence).
+ *            count, record table address (4-byte aligned), stage count s (< 256), then s pairs
+ *            (records, input bytes): the firmware runs each stage's records with one
+ *            EXEC_BUFFER as soon as that many input bytes (a multiple of 32, or all) are
+ *            quantized, the rest of the records once the whole input is, then issues the
+ *            FENCE (the records hold no final fence). The accelerator runs the first stages
+ *            while the core quantizes the input for the next.
  *            The host operations (hostops.h): their fields as accel/compiler/hostops.py's
  *            words(): MNIST_STEP_MAXPOOL (MaxPool, 7 words),
  *            MNIST_STEP_MAXPOOL2D (MaxPoolOp, 11), MNIST_STEP_AVGPOOL (AvgPoolOp, 19),
@@ -55,9 +59,10 @@ struct mnist_blob {
     uint32_t first_index; /* printed index of the first image */
 };
 
-/* Cycles (SoC timer) of one inference, by phase: "issue" is the time in each step's EXEC_BUFFER
- * (until the accelerator has dispatched its records), "wait" the time in the FENCE after it:
- * until the accelerator has finished the step. */
+/* Cycles (SoC timer) of one inference, by phase: "quant" is the time quantizing the input (in
+ * pieces, between the first step's stages), "issue" the time in the EXEC_BUFFERs (until the
+ * accelerator has dispatched their records), "wait" the time in each step's FENCE: until the
+ * accelerator has finished the step. */
 struct mnist_timing {
     uint32_t quant, pool, issue, wait; /* pool: every host operation */
 };
@@ -83,10 +88,11 @@ int mnist_check_blob(const struct mnist_blob *b);
 /* Output value i (int8 or int32, sign-extended). */
 int32_t mnist_output(const struct mnist_blob *b, uint32_t i);
 
-/* Run the network on uint8 pixels (HWC, 4-byte aligned): quantize them into the input buffer,
- * run every step (accelerator commands through PCPI, host operations on the core), read the
- * status and take the argmax of the output. Returns 0, or -1 after printing an "ERROR ..." line
- * (an unknown step kind); an illegal record shows in the status (and accel_error_index()). */
+/* Run the network on uint8 pixels (HWC, 4-byte aligned): quantize them into the input buffer
+ * (while the first step's early stages run), run every step (accelerator records by
+ * EXEC_BUFFER, host operations on the core), read the status and take the argmax of the output.
+ * Returns 0, or -1 after printing an "ERROR ..." line (an unknown step kind); an illegal record
+ * shows in the status (and accel_error_index()). */
 int mnist_infer(const struct mnist_blob *b, const uint8_t *pixels, struct mnist_result *r);
 
 #endif /* ACCELGEN_MNIST_NET_H */
