@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from accel.arch.microarch import ACC_WRITE_LATENCY, DMA_MAX_OUTSTANDING, dma_row_bytes
 from accel.bus import wishbone
 from accel.config import AccelConfig
+from accel.control.command_fetch import CommandFetch
 from accel.control.dispatcher import Dispatcher
 from accel.control.exec_unit import ExecUnit
 from accel.control.load_unit import LoadUnit
@@ -26,7 +27,8 @@ class Accelerator(wiring.Component):
     each produces one response on ``resp``, in order. Loads, computes and stores run
     concurrently in their own units; a scoreboard keeps every program's result equal to
     executing it one instruction at a time (the golden model). Main memory is reached through a
-    Wishbone B4 pipelined master.
+    Wishbone B4 pipelined master, shared (round robin) by the DMA and the command fetcher that
+    reads EXEC_BUFFER records.
 
     Parameters
     ----------
@@ -59,6 +61,7 @@ class Accelerator(wiring.Component):
     def elaborate(self, platform):
         cfg = self.config
         m = Module()
+        m.submodules.command_fetch = fetch = CommandFetch(cfg)
         m.submodules.dispatcher = dispatcher = Dispatcher(cfg)
         m.submodules.load_unit = load = LoadUnit(cfg)
         m.submodules.exec_unit = execute = ExecUnit(cfg, write_latency=ACC_WRITE_LATENCY)
@@ -73,7 +76,9 @@ class Accelerator(wiring.Component):
                                      max_row_bytes=dma_row_bytes(cfg),
                                      max_outstanding=DMA_MAX_OUTSTANDING)
 
-        wiring.connect(m, wiring.flipped(self.cmd), dispatcher.cmd)
+        wiring.connect(m, wiring.flipped(self.cmd), fetch.core)
+        wiring.connect(m, fetch.cmd, dispatcher.cmd)
+        wiring.connect(m, dispatcher.buffer_start, fetch.start)
         wiring.connect(m, dispatcher.resp, wiring.flipped(self.resp))
         wiring.connect(m, dispatcher.load, load.cmd)
         wiring.connect(m, dispatcher.execute, execute.cmd)
@@ -96,9 +101,14 @@ class Accelerator(wiring.Component):
         wiring.connect(m, store.dma_cmd, dma.wr_cmd)
         wiring.connect(m, store.dma_data, dma.wr_data)
         wiring.connect(m, dma.wr_done, store.dma_done)
-        wiring.connect(m, dma.bus, wiring.flipped(self.bus))
+        m.submodules.bus_arbiter = arbiter = wishbone.Arbiter(
+            n_masters=2, addr_width=self.bus.signature.addr_width, data_width=cfg.bus_width)
+        wiring.connect(m, dma.bus, arbiter.masters[0])
+        wiring.connect(m, fetch.bus, arbiter.masters[1])
+        wiring.connect(m, arbiter.bus, wiring.flipped(self.bus))
         m.d.comb += [dma.window_base.eq(dispatcher.window_base),
                      dma.window_last.eq(dispatcher.window_last)]
 
-        m.d.comb += [self.busy.eq(dispatcher.busy), self.error.eq(dispatcher.error)]
+        m.d.comb += [self.busy.eq(dispatcher.busy | fetch.busy),
+                     self.error.eq(dispatcher.error)]
         return m

@@ -31,6 +31,8 @@ __all__ = ["fuzz"]
               help="Probability of a failing command at each step.")
 @click.option("--batch", type=click.IntRange(1, 100_000), default=100, show_default=True,
               help="Programs per simulator run.")
+@click.option("--buffers", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Share of the programs run from a command buffer (one exec_buffer).")
 @click.option("--out", type=OutputDir(), default=Path("fuzz-out"), show_default=True,
               help="Directory for the reproducer of a failure.")
 @json_option("the summary and the coverage counts")
@@ -43,14 +45,14 @@ __all__ = ["fuzz"]
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True)
 @simulation_options("fuzz-replay")
-def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int, out: Path,
-         json_path: Path | None, coverage_json: Path | None, no_minimize: bool,
-         replay: Path | None, simulator: str, waves,
-         **options: Any) -> None:
+def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int, buffers: float,
+         out: Path, json_path: Path | None, coverage_json: Path | None, no_minimize: bool,
+         replay: Path | None, simulator: str, waves, **options: Any) -> None:
     """Random legal and illegal programs on the golden model and the RTL.
 
     Programs run in batches (one simulator run each) with random bus stalls, wait states,
-    command gaps, response back-pressure and bus error windows. The first difference stops the
+    command gaps, response back-pressure and bus error windows; a --buffers share of them
+    runs from a command buffer (exec_buffer), chosen per program by the seed. The first difference stops the
     run: the failing program is minimized and written to --out as a reproducer that --replay
     re-runs. Prints programs, instructions, mismatches, programs/s and the functional coverage
     (instruction kinds x hazard kinds x error causes). Exits with status 1 on any mismatch.
@@ -72,7 +74,8 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
 
     config = config_from_options(options)
     settings = FuzzOptions(programs=programs, seed=seed, length=length,
-                           illegal_rate=illegal_rate, batch=batch, simulator=simulator)
+                           illegal_rate=illegal_rate, batch=batch, simulator=simulator,
+                           buffers=buffers)
     stderr = click.get_text_stream("stderr")
     with click.progressbar(length=programs, label="fuzz", file=stderr) as bar:
 

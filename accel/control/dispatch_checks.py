@@ -11,7 +11,7 @@ from amaranth import Module, Signal
 from accel.config import AccelConfig
 from accel.control.dispatch_ops import COMPUTES, LOADS, STORES, a_rows
 from accel.isa.decoder import Op
-from accel.isa.spec import Counter, ErrorCause
+from accel.isa.spec import RECORD_BYTES, Counter, ErrorCause
 
 __all__ = ["check_table", "first_failure"]
 
@@ -43,6 +43,7 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
     mem_bad = mem_end > (1 << config.mem_addr_width)
     window_bad = (ops.mem_addr < window.base) | (mem_end > window.last + 1)
     bad_counter = ops.counter >= len(Counter)
+    buffer_end = ops.mem_addr + ops.count * RECORD_BYTES
     # Row blocks: scratchpad rows of up to `dim` elements, accumulator rows of up to `cols`.
     sp_block = [(cols > config.dim, ErrorCause.SHAPE),
                 (ops.sp_addr + rows > sp_rows, ErrorCause.SP_RANGE)]
@@ -62,6 +63,10 @@ def check_table(config: AccelConfig, ops, regs, mem_end) -> dict:
                      (ops.b_addr + ops.k > sp_rows, ErrorCause.SP_RANGE)],
         Op.CONFIG_WINDOW: [(window.locked, ErrorCause.WINDOW_LOCKED),
                            (_window_invalid(config, ops), ErrorCause.WINDOW_INVALID)],
+        Op.EXEC_BUFFER: [((ops.mem_addr[:2] != 0) | (buffer_end > (1 << config.mem_addr_width)),
+                          ErrorCause.MEM_RANGE),
+                         ((ops.mem_addr < window.base) | (buffer_end > window.last + 1),
+                          ErrorCause.MEM_WINDOW)],
         Op.READ_COUNTER: [(bad_counter, ErrorCause.ILLEGAL_INSTRUCTION)],
         Op.READ_COUNTER_HI: [(bad_counter, ErrorCause.ILLEGAL_INSTRUCTION)],
     }

@@ -10,6 +10,7 @@ from accel.config import AccelConfig
 from accel.control.dispatch_ops import COMPUTES, LOADS, STORES, a_rows, is_op
 from accel.control.scoreboard import ranges_layout
 from accel.isa.decoder import Op
+from accel.isa.spec import RECORD_BYTES
 
 __all__ = ["command_ranges"]
 
@@ -39,6 +40,9 @@ def command_ranges(m: Module, config: AccelConfig, op, ops, regs, mem_end) -> Si
             m.d.comb += span(new.acc_r, ops.acc_addr, ops.rows)
         with m.Case(Op.CONFIG_ACT_CHANNELS):
             m.d.comb += span(new.acc_r, ops.acc_addr, 2)
+        with m.Case(Op.EXEC_BUFFER):       # its records are read like a load's bytes
+            m.d.comb += [new.mem_r.lo.eq(ops.mem_addr),
+                         new.mem_r.hi.eq(ops.mem_addr + ops.count * RECORD_BYTES)]
         with m.Case(*COMPUTES):
             m.d.comb += [*span(new.sp_r, ops.a_addr, a_rows(config, ops, regs)),
                          *span(new.sp_r2, weights.b_addr, weights.k),

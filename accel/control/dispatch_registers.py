@@ -11,7 +11,7 @@ from amaranth.lib import data
 from accel.arch.microarch import STRIDE_BITS
 from accel.config import AccelConfig
 from accel.control.activation import ActivationParams
-from accel.control.layouts import COUNT_BITS, ROW_ADDR_BITS
+from accel.control.layouts import COUNT_BITS, POSITION_BITS, ROW_ADDR_BITS
 from accel.isa.decoder import Op
 from accel.isa.spec import ErrorCause
 
@@ -25,8 +25,10 @@ WEIGHTS_LAYOUT = data.StructLayout({
     "n": unsigned(COUNT_BITS), "dirty": 1,
 })
 
-#: The sticky error: its cause and the codes of the instruction that set it.
-ERROR_LAYOUT = data.StructLayout({"cause": ErrorCause, "funct7": 7, "funct3": 3})
+#: The sticky error: its cause, the codes of the instruction that set it and ERROR_INDEX (the
+#: position of the EXEC_BUFFER record that set it; 0 for a command from the core).
+ERROR_LAYOUT = data.StructLayout({"cause": ErrorCause, "funct7": 7, "funct3": 3,
+                                  "index": unsigned(POSITION_BITS)})
 
 
 def window_layout(config: AccelConfig) -> data.StructLayout:

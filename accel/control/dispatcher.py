@@ -15,6 +15,14 @@ Every command gets exactly one response, in order. Bus errors reported by a unit
 error (cause BUS_ERROR) when it is clear; commands already dispatched still complete (bus errors
 are imprecise).
 
+Command buffers: commands arrive from the `CommandFetch` with their ``position`` (0 from the
+core, 1 + index for an EXEC_BUFFER record). A record answers nothing (its ``rd`` is discarded)
+except the last, whose response answers the core's EXEC_BUFFER; a record with a malformed
+word, a nested EXEC_BUFFER, or one whose read ended in a bus error fails (ILLEGAL_INSTRUCTION,
+BUS_ERROR). A failing record sets ERROR_INDEX to its position. EXEC_BUFFER itself is checked
+here (alignment, memory range, window), waits for in-flight stores into its bytes, and tells
+the fetcher on ``buffer_start`` whether to run.
+
 The DMA window (CONFIG_WINDOW, LOCK_WINDOW) lives here: every load and store is checked against
 it before dispatch (precise MEM_WINDOW, after MEM_RANGE, as in the golden model), and it drives
 the DMA's own guard through ``window_base``/``window_last``. CONFIG_WINDOW waits, like FENCE,
@@ -34,11 +42,12 @@ from accel.control.dispatch_ops import (COMPUTES, LOADS, STORE_UNIT, STORES, ele
 from accel.control.dispatch_ranges import command_ranges
 from accel.control.dispatch_registers import (ERROR_LAYOUT, registers_init, registers_layout,
                                               update_registers)
-from accel.control.layouts import (DONE_LAYOUT, LoadKind, StoreKind, exec_command_layout,
+from accel.control.layouts import (BUFFER_START_LAYOUT, DISPATCH_COMMAND_LAYOUT, DONE_LAYOUT,
+                                   LoadKind, StoreKind, exec_command_layout,
                                    load_command_layout, store_command_layout)
 from accel.control.scoreboard import UNITS, Scoreboard
 from accel.control.status import STATUS_LAYOUT
-from accel.isa.decoder import COMMAND_LAYOUT, RESPONSE_LAYOUT, Decoder, Op
+from accel.isa.decoder import RESPONSE_LAYOUT, Decoder, Op
 from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, Counter, ErrorCause, Unit
 
 __all__ = ["Dispatcher"]
@@ -55,9 +64,14 @@ class Dispatcher(wiring.Component):
 
     Members
     -------
-    cmd : In(stream.Signature(COMMAND_LAYOUT))
+    cmd : In(stream.Signature(DISPATCH_COMMAND_LAYOUT))
+        Commands from the core (``position`` 0) and EXEC_BUFFER records (`CommandFetch`).
     resp : Out(stream.Signature(RESPONSE_LAYOUT))
-        One response per command, in order (``rd`` = 0 for instructions without a result).
+        One response per core command, in order (``rd`` = 0 for instructions without a
+        result); an executing EXEC_BUFFER is answered when its last record is dispatched.
+    buffer_start : Out(stream.Signature(BUFFER_START_LAYOUT))
+        Once per core command with EXEC_BUFFER's codes, when it is dispatched: ``run`` (with
+        the buffer) when it executes. The receiver is always ready.
     load, execute, store : Out(stream.Signature(...))
         Unit commands (`accel.control.layouts`).
     load_done, execute_done, store_done : In(stream.Signature(DONE_LAYOUT))
@@ -73,8 +87,9 @@ class Dispatcher(wiring.Component):
         self._config = config
         self._depth = depth
         super().__init__({
-            "cmd": In(stream.Signature(COMMAND_LAYOUT)),
+            "cmd": In(stream.Signature(DISPATCH_COMMAND_LAYOUT)),
             "resp": Out(stream.Signature(RESPONSE_LAYOUT)),
+            "buffer_start": Out(stream.Signature(BUFFER_START_LAYOUT)),
             "load": Out(stream.Signature(load_command_layout(config))),
             "execute": Out(stream.Signature(exec_command_layout(config))),
             "store": Out(stream.Signature(store_command_layout(config))),
@@ -99,15 +114,18 @@ class Dispatcher(wiring.Component):
 
         fire = Signal()
         held, held_valid = self._hold(m, fire)
-        m.d.comb += decoder.command.eq(held)
-        op, ops = decoder.op, decoder.operands
+        m.d.comb += [decoder.command.funct7.eq(held.funct7),
+                     decoder.command.funct3.eq(held.funct3),
+                     decoder.command.rs1.eq(held.rs1), decoder.command.rs2.eq(held.rs2)]
+        op, ops = self._op(m, decoder, held), decoder.operands
 
         regs = Signal(registers_layout(cfg), init=registers_init(cfg))
         error = Signal(ERROR_LAYOUT)
         counters = Signal(data.ArrayLayout(64, len(Counter)))
 
         mem_end = transfer_end(m, cfg, op, ops, regs)
-        fail, fail_cause = first_failure(m, op, check_table(cfg, ops, regs, mem_end))
+        fail, first_cause = first_failure(m, op, check_table(cfg, ops, regs, mem_end))
+        fail_cause = Mux(held.bus_err, ErrorCause.BUS_ERROR, first_cause)
         always = is_op(op, *(Op[name.upper()] for name in sorted(ALWAYS_EXECUTED)))
         discard = (error.cause != ErrorCause.NONE) & ~always
         executes = ~discard & ~fail
@@ -115,11 +133,14 @@ class Dispatcher(wiring.Component):
         new = command_ranges(m, cfg, op, ops, regs, mem_end)
         m.d.comb += board.new.eq(new)
         self._unit_commands(m, op, ops, regs)
-        self._issue(m, board, responses, op, held_valid, executes, fire)
+        starts_buffer = executes & (op == Op.EXEC_BUFFER)
+        self._issue(m, board, responses, op, held_valid, executes, starts_buffer, fire)
+        self._start_buffer(m, held, ops, starts_buffer, fire)
+        answers = Mux(held.position != 0, held.last, ~starts_buffer)
 
         m.d.comb += [responses.w_data.eq(self._result(m, board, op, ops, error, counters,
                                                       executes)),
-                     responses.w_en.eq(fire),
+                     responses.w_en.eq(fire & answers),
                      self.resp.valid.eq(responses.r_rdy),
                      self.resp.payload.rd.eq(responses.r_data),
                      responses.r_en.eq(self.resp.ready)]
@@ -137,7 +158,7 @@ class Dispatcher(wiring.Component):
 
     def _hold(self, m, fire):
         """The command being dispatched: taken from ``cmd``, held until it ``fire``s."""
-        held = Signal(COMMAND_LAYOUT)
+        held = Signal(DISPATCH_COMMAND_LAYOUT)
         held_valid = Signal()
         m.d.comb += self.cmd.ready.eq(~held_valid | fire)
         with m.If(self.cmd.valid & self.cmd.ready):
@@ -145,6 +166,24 @@ class Dispatcher(wiring.Component):
         with m.Elif(fire):
             m.d.sync += held_valid.eq(0)
         return held, held_valid
+
+    @staticmethod
+    def _op(m, decoder, held):
+        """The decoded instruction, ``Op.ILLEGAL`` for a record that may not run: a malformed
+        word, a fetch bus error, or a nested EXEC_BUFFER."""
+        op = Signal(Op)
+        nested = (held.position != 0) & (decoder.op == Op.EXEC_BUFFER)
+        m.d.comb += op.eq(Mux(held.bad | held.bus_err | nested, Op.ILLEGAL, decoder.op))
+        return op
+
+    def _start_buffer(self, m, held, ops, starts_buffer, fire):
+        """Tell the `CommandFetch` what became of a core command with EXEC_BUFFER's codes."""
+        exec_buffer = BY_NAME["exec_buffer"]
+        codes = (held.funct7 == exec_buffer.funct7) & (held.funct3 == exec_buffer.funct3)
+        start = self.buffer_start
+        m.d.comb += [start.valid.eq(fire & (held.position == 0) & codes),
+                     start.payload.run.eq(starts_buffer),
+                     start.payload.addr.eq(ops.mem_addr), start.payload.count.eq(ops.count)]
 
     def _unit_commands(self, m, op, ops, regs):
         """Unit command payloads, with the registers resolved (valid is `_issue`'s)."""
@@ -173,14 +212,16 @@ class Dispatcher(wiring.Component):
             execute.n.eq(weights.n), execute.reload.eq(weights.dirty),
         ]
 
-    def _issue(self, m, board, responses, op, held_valid, executes, fire):
+    def _issue(self, m, board, responses, op, held_valid, executes, starts_buffer, fire):
         """When the held command goes: to its unit once the scoreboard allows, or answered
-        here (FENCE and CONFIG_WINDOW once every unit is idle); never without response space."""
+        here (FENCE and CONFIG_WINDOW once every unit is idle, EXEC_BUFFER once no in-flight
+        store writes its bytes: it reads main memory like a load); never without response
+        space."""
         is_load, is_store = is_op(op, *LOADS), is_op(op, *STORE_UNIT)
         is_compute = is_op(op, *COMPUTES)
         needs_unit = executes & (is_load | is_store | is_compute)
         load, execute, store = (UNITS.index(u) for u in (Unit.LOAD, Unit.EXECUTE, Unit.STORE))
-        unit_index = Mux(is_load, load, Mux(is_compute, execute, store))
+        unit_index = Mux(is_load | starts_buffer, load, Mux(is_compute, execute, store))
         unit_full = Mux(is_load, board.full[load],
                         Mux(is_compute, board.full[execute], board.full[store]))
         resp_space = responses.w_rdy
@@ -188,7 +229,8 @@ class Dispatcher(wiring.Component):
         unit_ready = Mux(is_load, self.load.ready, Mux(is_compute, self.execute.ready,
                                                        self.store.ready))
         fence_wait = executes & is_op(op, Op.FENCE, Op.CONFIG_WINDOW) & ~board.idle
-        local_go = held_valid & ~needs_unit & ~fence_wait & resp_space
+        buffer_wait = starts_buffer & board.conflict
+        local_go = held_valid & ~needs_unit & ~fence_wait & ~buffer_wait & resp_space
         m.d.comb += [
             board.new_unit.eq(unit_index),
             self.load.valid.eq(go_unit & is_load),
@@ -215,6 +257,8 @@ class Dispatcher(wiring.Component):
                     m.d.comb += rd.eq(counter_value[:32])
                 with m.Case(Op.READ_COUNTER_HI):
                     m.d.comb += rd.eq(counter_value[32:])
+                with m.Case(Op.ERROR_INDEX):
+                    m.d.comb += rd.eq(error.index)
         return rd
 
     def _errors(self, m, board, op, error, executed, failed, fail_cause, held):
@@ -237,7 +281,7 @@ class Dispatcher(wiring.Component):
         with m.If(error.cause == ErrorCause.NONE):
             with m.If(failed):
                 m.d.sync += [error.cause.eq(fail_cause), error.funct7.eq(held.funct7),
-                             error.funct3.eq(held.funct3)]
+                             error.funct3.eq(held.funct3), error.index.eq(held.position)]
             with m.Elif(bus_error):
                 m.d.sync += [error.cause.eq(ErrorCause.BUS_ERROR), error.funct7.eq(bus_funct7),
                              error.funct3.eq(bus_funct3)]

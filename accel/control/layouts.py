@@ -13,7 +13,8 @@ from accel.arch.microarch import COUNT_BITS, ROW_ADDR_BITS, STRIDE_BITS
 from accel.control.activation import ActivationParams
 from accel.config import AccelConfig
 
-__all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "load_command_layout",
+__all__ = ["LoadKind", "StoreKind", "DONE_LAYOUT", "DISPATCH_COMMAND_LAYOUT", "POSITION_BITS",
+           "BUFFER_START_LAYOUT", "load_command_layout",
            "store_command_layout", "exec_command_layout", "COUNT_BITS", "ROW_ADDR_BITS"]
 
 
@@ -42,6 +43,25 @@ class StoreKind(enum.Enum, shape=2):
 #: the command failed, and the command's ``funct3`` (a LoadKind/StoreKind value, 0 for compute)
 #: so that the status word can name the failing instruction.
 DONE_LAYOUT = data.StructLayout({"err": 1, "funct3": 3})
+
+
+#: Bits of an EXEC_BUFFER record position (1 + index, up to 65536) and of ERROR_INDEX.
+POSITION_BITS = 17
+
+#: What the dispatcher takes: a command (as on the command port) and where it came from.
+#: ``position``: 0 for a command the core issued, 1 + its index for an EXEC_BUFFER record;
+#: ``last``: the buffer's last record (its dispatch answers the core's EXEC_BUFFER); ``bad``: the
+#: record's word is not a custom-0 R-type word with zero register fields; ``bus_err``: reading
+#: a word of the record ended in a bus error.
+DISPATCH_COMMAND_LAYOUT = data.StructLayout({
+    "funct7": 7, "funct3": 3, "rs1": 32, "rs2": 32,
+    "position": unsigned(POSITION_BITS), "last": 1, "bad": 1, "bus_err": 1,
+})
+
+
+#: The dispatcher's word to the command fetcher on a core command with EXEC_BUFFER's codes:
+#: ``run`` when it executes, then fetch ``count`` records (1..65536) from byte ``addr``.
+BUFFER_START_LAYOUT = data.StructLayout({"run": 1, "addr": 32, "count": unsigned(POSITION_BITS)})
 
 
 def _transfer_fields(config: AccelConfig) -> dict:

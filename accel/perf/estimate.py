@@ -23,7 +23,10 @@ class CycleEstimate:
         word; ``issue`` one cycle per command through the dispatcher; ``hazard`` the cycles
         commands waited in the dispatcher on the scoreboard, a full unit or a fence; ``front_end``
         the command and response path around the program. ``issue + hazard + front_end`` is
-        ``cycles`` (up to rounding): the dispatcher's time, split into moving and waiting.
+        ``cycles`` (up to rounding): the dispatcher's time, split into moving and waiting. A
+        program run from a command buffer adds ``fetch`` (the bus words its records took,
+        included in ``bus``) and ``feed`` (cycles the dispatcher waited for a record, part of
+        ``cycles`` too).
     bound : int
         A lower bound: ``max(MACs / PEs, bus words moved, commands)``.
     commands : int

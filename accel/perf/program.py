@@ -6,7 +6,9 @@ unit has fewer than `accel.arch.UNIT_QUEUE_DEPTH` in flight, and no in-flight co
 another unit conflicts with it (`hazards.conflicts`); FENCE and CONFIG_WINDOW wait until every
 unit is idle; every other instruction completes in the dispatcher. Each unit model
 (`LoadModel`, `ExecModel`, `StoreModel`) turns a fired command into the cycle it retires, with
-the DMA's two channels sharing the bus (`SharedBus`). The cost is a few microseconds per command.
+the DMA's two channels sharing the bus (`SharedBus`). A program run from a command buffer is
+one EXEC_BUFFER whose records reach the dispatcher as the `FetchModel` reads them. The cost is
+a few microseconds per command.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from accel.perf.bus import SharedBus
 from accel.perf.decode import fast_decode
 from accel.perf.estimate import CycleEstimate
 from accel.perf.exec_model import ExecModel
+from accel.perf.fetch_model import FetchModel
 from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.load_model import LoadModel
 from accel.perf.store_model import StoreModel
@@ -47,8 +50,13 @@ class _Busy:
             self.until = end
 
 
-def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEstimate:
+def predict_program(config: AccelConfig, commands: Sequence[Command], *,
+                    from_buffer: bool = False, buffer_addr: int = 0) -> CycleEstimate:
     """Predict the cycles `accel.runtime.rtl.run_programs` measures for ``commands`` on ``config``.
+
+    With ``from_buffer`` the core issues one EXEC_BUFFER of ``commands`` (records at
+    ``buffer_addr``) instead: the records' bus words count as bus traffic (breakdown ``fetch``)
+    and the cycles the dispatcher waits for a record as ``feed``.
 
     The count runs from the first command offered to the last response; programs that end
     with a fence (as every planned program does) are thereby timed until the accelerator is
@@ -81,7 +89,17 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
     fire = -1.0
     waited = 0.0
     macs = load_bytes = store_bytes = 0
-    for cmd in commands:
+    fetch, feed = None, 0.0
+    if from_buffer and commands:
+        fetch = FetchModel(config, start=0.0, addr=buffer_addr)
+        fire, now = 0.0, 1.0             # EXEC_BUFFER itself
+    for index, cmd in enumerate(commands):
+        if fetch is not None:
+            if index:
+                fetch.fired(fire)
+            ready = fetch.available(index)
+            if ready > now:
+                feed, now = feed + ready - now, ready
         try:
             ins, ops = fast_decode(cmd)
         except IllegalInstruction:
@@ -150,17 +168,20 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
             weights = new
         waited += fire - now
         now = fire + 1
-    count = len(commands)
+    count = len(commands) + (fetch is not None)
     cycles = int(round(fire + timing.front_end)) if count else 0
     pes = config.rows * config.cols
-    bound = max(-(-macs // pes), bus.words, count)
+    fetch_words = fetch.words if fetch is not None else 0
+    bound = max(-(-macs // pes), bus.words + fetch_words, count)
     breakdown = {
         "load": int(round(busy[Unit.LOAD].total)),
         "compute": int(round(busy[Unit.EXECUTE].total)),
         "store": int(round(busy[Unit.STORE].total)),
-        "bus": bus.words,
+        "bus": bus.words + fetch_words,
         "issue": count,
         "hazard": int(round(waited)),
         "front_end": timing.front_end if count else 0,
     }
+    if fetch is not None:
+        breakdown.update(fetch=fetch_words, feed=int(round(feed)))
     return CycleEstimate(cycles, breakdown, bound, count, macs, load_bytes, store_bytes)

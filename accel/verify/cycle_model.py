@@ -14,8 +14,10 @@ from typing import Sequence
 
 import numpy as np
 
+from accel.arch.microarch import align_up
 from accel.config import AccelConfig
 from accel.compiler.tiler import ChannelRequant, Requant, plan_matmul
+from accel.verify.buffers import buffer_bytes, place_in_buffers
 
 __all__ = ["GemmCase", "rtl_gemm_cycles", "rtl_network_cycles", "percent_error"]
 
@@ -46,14 +48,22 @@ def percent_error(predicted: float, measured: float) -> float:
 
 
 def rtl_gemm_cycles(config: AccelConfig, cases: Sequence[GemmCase], *,
-                    simulator: str = "verilator") -> list[int]:
-    """RTL cycles of each case's planned program (one simulator run, programs back to back)."""
+                    simulator: str = "verilator", from_buffer: bool = False) -> list[int]:
+    """RTL cycles of each case's planned program (one simulator run, programs back to back);
+    with ``from_buffer`` each program runs as one EXEC_BUFFER (records past the data, at
+    `accel.verify.buffers.place_in_buffers`)."""
     from accel.runtime.rtl import Program, run_programs
 
     plans = [plan_matmul(config, c.m, c.k, c.n, bias=c.bias, requant=c.requant) for c in cases]
     size = max(plan.layout.mem_size for plan in plans)
-    run = run_programs(config, np.zeros(size, dtype=np.uint8),
-                       [Program(plan.program) for plan in plans], check=False,
+    programs = [list(plan.program) for plan in plans]
+    memory = np.zeros(size, dtype=np.uint8)
+    if from_buffer:
+        base = align_up(size)
+        flags = [True] * len(programs)
+        memory = np.zeros(base + buffer_bytes(programs, flags), dtype=np.uint8)
+        programs = place_in_buffers(programs, flags, memory, base)
+    run = run_programs(config, memory, [Program(p) for p in programs], check=False,
                        simulator=simulator)
     if len(run.cycles) != len(plans) or run.mismatches:
         raise RuntimeError("the RTL run failed: " + "; ".join(run.mismatches[:1]))

@@ -3,7 +3,7 @@
 `ErrorInjector` is the part of `accel.verify.randprog`'s program builder that provokes errors. Each
 recipe appends a command that fails with its cause (checks run in the golden model's order, so
 the recipe makes every earlier check pass), then a tail: a command that must be discarded, a
-status read, ``clear_error`` and another status read. A recipe is a method named after the
+status read, an ERROR_INDEX read, ``clear_error`` and another status read. A recipe is a method named after the
 cause (``_sp_range`` for ``SP_RANGE``); causes without a recipe (e.g. added to the ISA later) are
 not provoked, which the fuzzer's coverage report shows.
 """
@@ -96,7 +96,21 @@ class ErrorInjector:
             # Discarded while the error is set; if it ran, later loads would use a wrong stride.
             b.out.append(encode("config_load", stride=b.rng.randint(0, 64)))
             b.load_stride = None
-            b.out += [encode("status"), encode("clear_error"), encode("status")]
+            b.out += [encode("status"), *self._error_index(), encode("clear_error"),
+                      encode("status")]
+        return True
+
+    @staticmethod
+    def _error_index() -> list[Command]:
+        return [encode("error_index")] if "error_index" in BY_NAME else []
+
+    def _exec_buffer(self, mem_addr: int) -> bool:
+        """An EXEC_BUFFER of 1..4 records at ``mem_addr`` that fails its own checks (its
+        records are never read; in a program run from a buffer it is a nested one)."""
+        b = self.b
+        if "exec_buffer" not in BY_NAME or not 0 <= mem_addr <= 0xFFFF_FFFF:
+            return False
+        b.out.append(encode("exec_buffer", mem_addr=mem_addr, count=b.rng.randint(1, 4)))
         return True
 
     # -- recipes ------------------------------------------------------------------------------
@@ -186,6 +200,11 @@ class ErrorInjector:
 
     def _mem_range(self) -> bool:
         b, cfg, rng = self.b, self.b.cfg, self.b.rng
+        if rng.random() < 0.25:  # a buffer past the end of memory, or not word-aligned
+            if rng.random() < 0.5:
+                return self._exec_buffer(cfg.mem_size_limit - 4 * rng.randint(1, 2))
+            return self._exec_buffer(4 * rng.randrange(b.space.data_size // 4)
+                                     + rng.randint(1, 3))
         kind = rng.choice(_TRANSFERS)
         rows, cols, elem, addr, _ = b.transfer_shape(kind)
         rows = max(rows, 2)
@@ -286,6 +305,8 @@ class ErrorInjector:
             if b.locked:
                 return False
             b.set_window(64 * rng.randint(1, max(1, b.space.data_size // 256)), b.window[1])
+        if rng.random() < 0.25:  # a buffer starting before the window
+            return self._exec_buffer(4 * rng.randrange(b.window[0] // 4))
         kind = rng.choice(_TRANSFERS)
         rows, cols, elem, addr, _ = b.transfer_shape(kind)
         stride = cols * elem

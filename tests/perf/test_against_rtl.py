@@ -9,9 +9,10 @@ import pytest
 from accel.config import AccelConfig
 from accel.nn.compiler import compile_network
 from accel.nn.model_file import load_default
-from accel.perf import predict_matmul, predict_network
+from accel.arch.microarch import align_up
+from accel.perf import predict_matmul, predict_network, predict_program
 from accel.verify.cycle_model import GemmCase, percent_error, rtl_gemm_cycles, rtl_network_cycles
-from accel.compiler.tiler import ChannelRequant, Requant
+from accel.compiler.tiler import ChannelRequant, Requant, plan_matmul
 
 pytestmark = pytest.mark.rtl
 
@@ -41,6 +42,22 @@ def test_gemms_within_ten_percent_of_rtl(name):
                                    requant=case.requant).cycles
         assert abs(percent_error(predicted, cycles)) <= TOLERANCE, \
             f"{name} {case.label}: model {predicted}, RTL {cycles}"
+
+
+def test_gemms_from_buffers_within_ten_percent_of_rtl():
+    """Each GEMM program run as one EXEC_BUFFER (`predict_program(from_buffer=True)`)."""
+    config = CONFIGS["4x4-ws"]
+    measured = rtl_gemm_cycles(config, GEMMS, from_buffer=True)
+    base = align_up(max(plan_matmul(config, c.m, c.k, c.n, bias=c.bias,
+                                    requant=c.requant).layout.mem_size for c in GEMMS))
+    for case, cycles in zip(GEMMS, measured):
+        plan = plan_matmul(config, case.m, case.k, case.n, bias=case.bias,
+                           requant=case.requant)
+        predicted = predict_program(config, plan.program, from_buffer=True,
+                                    buffer_addr=base).cycles
+        assert abs(percent_error(predicted, cycles)) <= TOLERANCE, \
+            f"{case.label} from a buffer: model {predicted}, RTL {cycles}"
+        base += align_up(12 * len(plan.program))
 
 
 @pytest.mark.parametrize("name, model", [("4x4-ws", "cnn"), ("4x4-os", "mlp")])

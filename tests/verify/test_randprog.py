@@ -23,7 +23,7 @@ SMALL = dict(sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1)
 CONFIGS = [AccelConfig(rows=4, cols=4, dataflow="ws", **SMALL),
            AccelConfig(rows=2, cols=3, dataflow="os", bus_width=64, acc_width=24, **SMALL),
            AccelConfig(rows=3, cols=5, dataflow="ws", bus_width=8, mem_addr_width=16, **SMALL)]
-TAIL = [encode("status"), encode("clear_error"), encode("status")]
+TAIL = [encode("status"), encode("error_index"), encode("clear_error"), encode("status")]
 
 
 class StrictModel(BusFaultModel):
@@ -37,7 +37,7 @@ class StrictModel(BusFaultModel):
 
 
 def _batches(config, seed, batches=6, count=8):
-    options = FuzzOptions(seed=seed, illegal_rate=0.2, length=40)
+    options = FuzzOptions(seed=seed, illegal_rate=0.2, length=40, buffers=0)  # commands seen
     rng = random.Random(seed)
     rounds = ErrorRounds()
     for index in range(batches):
@@ -57,7 +57,7 @@ def test_failures_are_intended_and_cleared(config):
                     model.execute(cmd)
                 except AccelError as exc:
                     causes.add(exc.cause)
-                    after = program[index + 1:index + 5]
+                    after = program[index + 1:index + 6]
                     if exc.cause == ErrorCause.BUS_ERROR:  # imprecise: fenced before the read
                         assert after[:3] == [encode("fence"), encode("status"),
                                              encode("clear_error")], (index, cmd)

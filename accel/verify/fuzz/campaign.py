@@ -4,7 +4,10 @@ Programs are made in batches (`make_batch`); a batch is one simulator run in whi
 run back to back, the first right after reset (so it may provoke ``NO_WEIGHTS``), the last
 sometimes locking the DMA window (a lock lasts until reset, and the next batch is a new
 simulator run). Each batch draws its own bus behaviour: stalls, wait states, command gaps,
-response back-pressure and, in most batches, a bus error window.
+response back-pressure and, in most batches, a bus error window. A share of the programs (drawn
+per program from the seed) runs from a command buffer: its records are placed in the batch's
+memory image past every region programs touch, and the program becomes one EXEC_BUFFER
+(`accel.verify.buffers`).
 
 On the first failing batch the campaign stops and minimizes (`minimize_failure`): it looks for
 the shortest run of the batch's programs that still fails on a fresh accelerator, then removes
@@ -23,8 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
+
+from accel.arch.microarch import align_up
 from accel.config import AccelConfig
 from accel.isa.encoding import Command
+from accel.verify.buffers import buffer_bytes, choose_buffered, place_in_buffers
 from accel.verify.randprog import ErrorRounds, ProgramSpace, random_program
 from accel.runtime.rtl import BusModel, Program, run_programs
 from accel.verify.fuzz.coverage import Coverage
@@ -61,6 +68,8 @@ class FuzzOptions:
         window.
     reference : type
         The model the RTL is compared with (a `BusFaultModel` subclass).
+    buffers : float
+        Probability that a program runs from a command buffer (one EXEC_BUFFER).
     """
 
     programs: int = 100
@@ -73,15 +82,21 @@ class FuzzOptions:
     fault_rate: float = 0.8
     lock_rate: float = 0.3
     reference: type = BusFaultModel
+    buffers: float = 0.5
 
 
 @dataclass
 class Batch:
-    """One simulator run's worth of programs, with its memory and bus behaviour."""
+    """One simulator run's worth of programs, with its memory and bus behaviour.
+
+    ``programs`` are what the core issues (a buffered program is its EXEC_BUFFER, its records
+    are in ``memory``); ``buffered`` says which ones are.
+    """
 
     memory: MemoryImage
     bus: BusModel
     programs: list[list[Command]]
+    buffered: list[bool] = field(default_factory=list)
 
 
 def make_batch(config: AccelConfig, options: FuzzOptions, rng: random.Random, count: int, *,
@@ -107,7 +122,14 @@ def make_batch(config: AccelConfig, options: FuzzOptions, rng: random.Random, co
                    cmd_gap_prob=rng.choice([0.0, 0.2, 0.5]),
                    resp_stall_prob=rng.choice([0.0, 0.2, 0.5]),
                    error_windows=space.error_windows(config), seed=rng.randrange(1 << 30))
-    return Batch(memory, bus, programs)
+    buffered = choose_buffered(rng, count, options.buffers)
+    if any(buffered):
+        base = align_up(memory.size)
+        image = np.zeros(base + buffer_bytes(programs, buffered), dtype=np.uint8)
+        image[:memory.size] = memory.array()
+        programs = place_in_buffers(programs, buffered, image, base)
+        memory = MemoryImage(image.size, data=image.tobytes())
+    return Batch(memory, bus, programs, buffered)
 
 
 _PROGRAM = re.compile(r"^program (\d+)\b")

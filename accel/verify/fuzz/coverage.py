@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from accel.config import Dataflow
-from accel.golden import AccelError, GoldenModel
+from accel.golden import AccelError, BufferRecordError, GoldenModel
 from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import ALWAYS_EXECUTED, BY_NAME, INSTRUCTIONS, ErrorCause
 
@@ -154,6 +154,11 @@ class Coverage:
         fp = footprint(model, name, ops) if ins is not None else None
         try:
             model.execute(cmd)
+        except BufferRecordError as exc:   # EXEC_BUFFER ran; one of its records failed
+            self.executed[name] += 1
+            self.errors[exc.cause.name] += 1
+            self.error_by_instruction[(exc.cause.name, f"{name} record")] += 1
+            return
         except AccelError as exc:
             self.failed[name] += 1
             self.errors[exc.cause.name] += 1

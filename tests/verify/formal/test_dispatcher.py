@@ -18,6 +18,10 @@ are private state, so k-induction cannot relate them to the counts, and its size
 counters, multipliers — makes deeper unrolling slow). The covers show a full dispatcher
 answering and overlapping units within the bound.
 
+Commands are the core's (``position`` 0) and never EXEC_BUFFER: an executing EXEC_BUFFER is
+answered after its records, which the `CommandFetch` supplies (simulation covers buffers:
+tests/control/test_command_fetch.py, tests/sim/test_accel_buffers.py).
+
 The unit streams are not checked against the stream rules: a unit command offered while its
 unit stalls is withdrawn when a bus error reported meanwhile sets the sticky error (the
 command is then discarded, as the error semantics say). The units act only on transfers, so
@@ -31,6 +35,7 @@ from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Module, Signal, Va
 from accel.arch.microarch import UNIT_QUEUE_DEPTH
 from accel.config import AccelConfig
 from accel.control.dispatcher import Dispatcher
+from accel.isa.spec import BY_NAME
 from accel.verify.formal import run_sby
 from tests.support.formal import bounded, drive_sink, drive_source, stream_rules
 
@@ -54,6 +59,11 @@ class DispatcherProperties(Elaboratable):
         m = Module()
         m.submodules.dispatcher = dut = self.dispatcher
         drive_source(m, dut.cmd, name="cmd")
+        exec_buffer = BY_NAME["exec_buffer"]
+        m.d.comb += Assume((dut.cmd.payload.position == 0) & ~dut.cmd.payload.last
+                           & ~dut.cmd.payload.bad & ~dut.cmd.payload.bus_err
+                           & ((dut.cmd.payload.funct7 != exec_buffer.funct7)
+                              | (dut.cmd.payload.funct3 != exec_buffer.funct3)))
         drive_sink(m, dut.resp)
         stream_rules(m, dut.resp, Assert, name="resp")
         resp_stalled = bounded(m, dut.resp.valid & ~dut.resp.ready, 3, name="resp_stalled")
