@@ -42,8 +42,8 @@ class WishboneSRAM(wiring.Component):
     With ``core_port``, a second port ``core`` (`CorePortSignature`) reads and writes 32-bit
     words independently of the Wishbone port (the memory has two read and two write ports, the
     shape of a true dual-port block RAM such as ECP5's DP16KD). A read on one port in the cycle
-    the other port writes the same word returns the old contents; two writes to the same byte
-    in one cycle leave either value.
+    the other port writes the same word returns the new contents (of the bytes written); two
+    writes to the same byte in one cycle leave either value.
 
     Parameters
     ----------
@@ -100,8 +100,12 @@ class WishboneSRAM(wiring.Component):
         m = Module()
         m.submodules.memory = memory = Memory(shape=self.data_width, depth=self.depth,
                                               init=self.init)
-        read = memory.read_port()
         write = memory.write_port(granularity=8)
+        core_write = memory.write_port(granularity=8) if self.core_port else None
+        # Each port's read is transparent for the other port's write: the collision then has a
+        # defined result that Yosys maps onto a true dual-port block RAM (ECP5 DP16KD) with a
+        # small bypass; with "old data" it would build the memory from flip-flops.
+        read = memory.read_port(transparent_for=(core_write,) if self.core_port else ())
         bus = self.bus
         request = bus.cyc & bus.stb
         m.d.comb += [
@@ -116,16 +120,14 @@ class WishboneSRAM(wiring.Component):
         ]
         m.d.sync += bus.ack.eq(request)
         if self.core_port:
-            self._elaborate_core_port(m, memory)
+            self._elaborate_core_port(m, memory.read_port(transparent_for=(write,)), core_write)
         return m
 
-    def _elaborate_core_port(self, m, memory):
+    def _elaborate_core_port(self, m, read, write):
         # The core's 32-bit lane of a data_width-bit memory word: the low word-address bits.
         lanes = self.data_width // 32
         lane_bits = (lanes - 1).bit_length()
         core = self.core
-        read = memory.read_port()
-        write = memory.write_port(granularity=8)
         lane = core.addr[:lane_bits]
         read_lane = Signal(range(lanes))
         with m.If(core.re):
