@@ -22,6 +22,8 @@ simulation environment:
                       replacing the image baked into the Verilog (the rest of the SRAM is zeroed):
                       one simulator build then serves every program (optional).
 ``SOC_TRANSCRIPT``    file to write the UART transcript to (optional).
+``SOC_EXPECT_SRAM_BUS_IDLE`` ``1``: the SRAM's Wishbone port (the accelerator DMA's) must never
+                      see a bus cycle: the core's fetches, loads and stores take its own port.
 """
 
 import os
@@ -44,14 +46,18 @@ def _env_int(name, default=None):
 
 
 def load_image(dut, image: bytes):
-    """Write ``image`` (little-endian 32-bit words from address 0) into the SoC's SRAM through the
-    simulator's access to ``dut.sram.memory``, and zero the rest of it."""
+    """Write ``image`` (little-endian words from address 0) into the SoC's SRAM through the
+    simulator's access to ``dut.sram.memory`` (words of the SRAM's width: the SoC's bus width),
+    and zero the rest of it."""
     memory = dut.sram.memory
     depth = len(memory)
-    if len(image) > 4 * depth:
-        raise AssertionError(f"image of {len(image)} bytes does not fit {4 * depth} bytes of SRAM")
-    image = image + bytes(-len(image) % 4)
-    words = [int.from_bytes(image[i:i + 4], "little") for i in range(0, len(image), 4)]
+    word_bytes = len(memory[0].value) // 8
+    if len(image) > word_bytes * depth:
+        raise AssertionError(f"image of {len(image)} bytes does not fit {word_bytes * depth} "
+                             f"bytes of SRAM")
+    image = image + bytes(-len(image) % word_bytes)
+    words = [int.from_bytes(image[i:i + word_bytes], "little")
+             for i in range(0, len(image), word_bytes)]
     words += [0] * (depth - len(words))
     for index, word in enumerate(words):
         memory[index].value = word
@@ -88,6 +94,15 @@ async def run_firmware(dut):
 
         cocotb.start_soon(send())
 
+    sram_bus_cycles = [0]
+    if os.environ.get("SOC_EXPECT_SRAM_BUS_IDLE") == "1":
+        async def watch_sram_bus():
+            while True:
+                await RisingEdge(dut.clk)
+                sram_bus_cycles[0] += int(dut.sram.bus__cyc.value)
+
+        cocotb.start_soon(watch_sram_bus())
+
     limit = Timer(max_cycles * period, unit="ns")
     trap = RisingEdge(dut.trap)
     fired = await First(monitor.ended.wait(), limit, trap)
@@ -118,6 +133,8 @@ async def run_firmware(dut):
     if os.environ.get("SOC_EXPECT_LEDS"):
         leds = dut.leds.value.to_unsigned()
         assert leds == _env_int("SOC_EXPECT_LEDS"), f"leds = {leds:#04x}"
+    assert sram_bus_cycles[0] == 0, \
+        f"the SRAM's Wishbone port saw {sram_bus_cycles[0]} cycles of bus activity"
     expect_bus_error = os.environ.get("SOC_EXPECT_BUS_ERROR") == "1"
     assert dut.bus_error.value == int(expect_bus_error), \
         ("the core made an access answered with a bus error" if not expect_bus_error

@@ -1,6 +1,6 @@
-"""Run compiled networks on the SoC: the ``mnist`` firmware on PicoRV32 drives the accelerator
-through PCPI custom-0 instructions, runs the host operations (pooling, adds) on the core, and
-prints each image's output.
+"""Run compiled networks on the SoC: the ``mnist`` firmware on PicoRV32 starts each accelerator
+step with one EXEC_BUFFER custom-0 instruction (the step's records in SRAM) and a FENCE, runs the
+host operations (pooling, adds) on the core, and prints each image's output.
 
 `run_soc` builds the firmware for the configuration, compiles the network (a native
 `QuantizedNetwork` or a `Graph`) into the SRAM above it (`accel.runtime.soc_image`), runs

@@ -12,11 +12,16 @@ From address 0 of the SRAM::
     base          the compiled network's memory image (compiled at ``base``: weights, biases
                   and buffers at absolute addresses)
     lut_addr      the pixel table: 256 int8 values, ``input = lut[pixel]``
-    steps_addr    step table, one record per step: kind, word count n, n words. `STEP_ACCEL`:
-                  command count, command table address; a host operation: its kind (`STEP_KINDS`)
+    steps_addr    step table, one entry per step: kind, word count n, n words. `STEP_ACCEL`:
+                  record count, record table address, stage count s, then s pairs (records,
+                  input bytes): the first step's records in stages (`input_stages`) that may
+                  start once that many input bytes are quantized (s = 0 for the other steps,
+                  which start once the whole input is); a host operation: its kind (`STEP_KINDS`)
                   and its fields (`accel.compiler.hostops`: ``MaxPool`` its seven fields in
                   order, the others ``words()``)
-    ...           command tables, 3 words per command: funct7 << 3 | funct3, rs1, rs2
+    ...           record tables: each accelerator step's program as EXEC_BUFFER records
+                  (`accel.isa.assembler.records`, 12 bytes each) without its final FENCE, which
+                  the firmware issues after the EXEC_BUFFER
     images_addr   the images' uint8 pixels (HWC), one every `image_stride` bytes
     ...           free, then at least `STACK_MIN` bytes of stack below the top of SRAM
 
@@ -33,21 +38,24 @@ import numpy as np
 
 from accel.config import AccelConfig
 from accel.build.firmware.headers import STACK_MIN, sram_region
+from accel.isa.assembler import records
+from accel.isa.spec import BY_NAME, RECORD_BYTES
 from accel.runtime.target import Target, as_target
 
 __all__ = ["BLOB_MAGIC", "BLOB_VERSION", "STEP_ACCEL", "STEP_MAXPOOL", "STEP_MAXPOOL2D",
            "STEP_AVGPOOL", "STEP_ADD", "STEP_KINDS", "LUT_ONLY", "HEADER_WORDS",
-           "COMMAND_WORDS", "SramTooSmall", "SocLayout", "plan_layout", "step_record"]
+           "RECORD_BYTES", "STAGE_BYTES", "SramTooSmall", "SocLayout", "buffer_program",
+           "input_stages", "plan_layout", "step_record"]
 
 BLOB_MAGIC = 0x54534E4D  # "MNST"
-BLOB_VERSION = 2
+BLOB_VERSION = 3
 STEP_ACCEL, STEP_MAXPOOL, STEP_MAXPOOL2D, STEP_AVGPOOL, STEP_ADD = 0, 1, 2, 3, 4
 #: Host operation class name -> (step kind, word count).
 STEP_KINDS = {"MaxPool": (STEP_MAXPOOL, 7), "MaxPoolOp": (STEP_MAXPOOL2D, 11),
               "AvgPoolOp": (STEP_AVGPOOL, 19), "AddOp": (STEP_ADD, 16)}
 LUT_ONLY = 0xFFFFFFFF
+_FENCE_CODES = (BY_NAME["fence"].funct7, BY_NAME["fence"].funct3)
 HEADER_WORDS = 16
-COMMAND_WORDS = 3
 
 
 class SramTooSmall(ValueError):
@@ -152,18 +160,82 @@ def step_record(op) -> list[int]:
     return [kind, count] + values
 
 
+def buffer_program(commands) -> list:
+    """The commands of an accelerator step that go into its EXEC_BUFFER records: all but a
+    final FENCE, which the firmware issues itself after the EXEC_BUFFER."""
+    commands = list(commands)
+    if commands and (commands[-1].funct7, commands[-1].funct3) == _FENCE_CODES:
+        commands.pop()
+    return commands
+
+
+#: Input bytes the firmware quantizes between two stages at least (a multiple of 32, the
+#: quantization loop's step).
+STAGE_BYTES = 128
+
+
+def input_stages(commands, config: AccelConfig, input_addr: int,
+                 input_size: int) -> list[tuple[int, int]]:
+    """The accelerator program ``commands`` in stages ``(records, input bytes)`` so that the
+    firmware can quantize the input while the accelerator runs: stage ``k``'s records may start
+    once the input's first ``input bytes`` are quantized, a multiple of `STAGE_BYTES` (or the
+    whole input), growing from stage to stage; the records of all stages are ``commands``.
+
+    A load or store needs the input bytes up to the end of its block in main memory (with the
+    stride in force, elements of the wider of the input and accumulator types; a block that
+    starts above the input needs none); any other command naming a main-memory address, and a
+    transfer before its stride is configured, needs the whole input.
+    """
+    from accel.perf.decode import fast_decode
+
+    lo, hi = input_addr, input_addr + input_size
+    elem = max(config.in_bytes, config.acc_bytes)
+    strides: dict[str, int | None] = {"load": None, "store": None}
+    stages: list[tuple[int, int]] = []
+    start = quantized = 0
+    for index, command in enumerate(commands):
+        ins, ops = fast_decode(command)
+        kind = ins.name.split("_")[0]
+        if ins.name in ("config_load", "config_store"):
+            strides[ins.name[7:]] = ops["stride"]
+        if "mem_addr" not in ops or ops["mem_addr"] >= hi:
+            continue
+        stride = strides.get(kind)
+        if stride is None:
+            need = input_size
+        else:
+            end = ops["mem_addr"] + (ops.get("rows", 1) - 1) * stride + ops.get("cols", 1) * elem
+            need = 0 if end <= lo else min(input_size, -(-(end - lo) // STAGE_BYTES)
+                                           * STAGE_BYTES)
+        if need > quantized:
+            if index > start:
+                stages.append((index - start, quantized))
+            start, quantized = index, need
+    if len(commands) > start:
+        stages.append((len(commands) - start, quantized))
+    return stages
+
+
 def _tables(target: Target, steps_addr: int) -> bytes:
-    records = [[STEP_ACCEL, 2, 0, 0] if hasattr(s, "commands") else step_record(s.op)
-               for s in target.steps]
-    command_addr = steps_addr + 4 * sum(len(r) for r in records)
-    commands = []
-    for record, step in zip(records, target.steps):
-        if hasattr(step, "commands"):
-            record[2:] = [len(step.commands), command_addr]
-            for cmd in step.commands:
-                commands += [cmd.funct7 << 3 | cmd.funct3, cmd.rs1, cmd.rs2]
-            command_addr += 4 * COMMAND_WORDS * len(step.commands)
-    return _words([v for r in records for v in r] + commands)
+    programs = [buffer_program(s.commands) if hasattr(s, "commands") else None
+                for s in target.steps]
+    entries = []
+    for index, (step, program) in enumerate(zip(target.steps, programs)):
+        if program is None:
+            entries.append(step_record(step.op))
+            continue
+        stages = (input_stages(program, target.config, target.input_addr, target.input_size)
+                  if index == 0 else [])
+        entries.append([STEP_ACCEL, 3 + 2 * len(stages), len(program), 0, len(stages)]
+                       + [v for stage in stages for v in stage])
+    record_addr = steps_addr + 4 * sum(len(e) for e in entries)
+    tables = []
+    for entry, program in zip(entries, programs):
+        if program is not None:
+            entry[3] = record_addr
+            tables.append(records(program))
+            record_addr += RECORD_BYTES * len(program)
+    return _words([v for e in entries for v in e]) + b"".join(tables)
 
 
 def plan_layout(network, config: AccelConfig, free_start: int, *,

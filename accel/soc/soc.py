@@ -1,14 +1,14 @@
-"""The SoC: PicoRV32, on-chip SRAM, UART, timer, LEDs and the accelerator on one Wishbone bus.
+"""The SoC: PicoRV32, on-chip SRAM, UART, timer, LEDs and the accelerator.
 
-Structure::
+Structure (a Harvard core: the accelerator's DMA has the SRAM's Wishbone port to itself)::
 
-    PicoRV32 --native mem--> CoreBusAdapter --+
-                                              +--> Arbiter --> Decoder --> sram  (WishboneSRAM)
-    Accelerator.bus (DMA) ------------------- +                        +-> uart  (UART)
-                                                                       +-> timer (Timer)
-    PicoRV32 PCPI --> PCPIBridge --+                                    +-> leds  (LEDs)
-                                   +--> CommandMux --> Accelerator      +-> accel (MMIOCommandPort)
+    PicoRV32 --look-ahead mem (SRAM)---------------------> sram.core  (32-bit, zero wait)
+    PicoRV32 --native mem (rest)--> CoreBusAdapter --> Decoder --> uart  (UART)
+                                                               +-> timer (Timer)
+    PicoRV32 PCPI --> PCPIBridge --+                           +-> leds  (LEDs)
+                                   +--> CommandMux --> Accel.  +-> accel (MMIOCommandPort)
     MMIOCommandPort ---------------+
+    Accelerator.bus (DMA, bus_width bits) --> Decoder --> sram.bus  (WishboneSRAM)
 
 Addresses come from :func:`accel.soc.memory_map.memory_map` only. PicoRV32 is an ``Instance``
 of the Verilog module ``picorv32`` (from the ``pythondata-cpu-picorv32`` package), so the SoC
@@ -162,17 +162,21 @@ class SoC(wiring.Component):
 
     The core boots at address 0 (``PROGADDR_RESET``) with the stack pointer at the top of SRAM
     (``STACKADDR``); RV32IM (``ENABLE_MUL``, ``ENABLE_DIV``), no compressed instructions, no IRQs.
-    With the accelerator, custom-0 instructions reach it through PCPI (``PCPIBridge``) and the
-    ``accel`` page holds its memory-mapped command port (``MMIOCommandPort``); both share the
-    accelerator through a :class:`CommandMux`. The accelerator's DMA shares the bus with the core
-    (round-robin :class:`~accel.bus.wishbone.Arbiter`), so it reaches the SRAM (and, harmlessly,
-    the peripherals). An access to an unmapped address is answered with a bus error: the core
-    sees 0 from a read and the sticky ``bus_error`` output rises.
+    Harvard: every SRAM access of the core (instruction fetches, loads and stores) goes through
+    PicoRV32's look-ahead interface straight to the SRAM's private 32-bit port, answered in the
+    cycle ``mem_valid`` rises (no wait state, no bus, no arbitration); its other accesses
+    (peripherals, unmapped addresses) go through a :class:`CoreBusAdapter` onto the 32-bit
+    peripheral bus. The accelerator's DMA owns the SRAM's Wishbone port, ``bus_width`` bits
+    wide. With the accelerator, custom-0 instructions reach it through PCPI (``PCPIBridge``) and
+    the ``accel`` page holds its memory-mapped command port (``MMIOCommandPort``); both share the
+    accelerator through a :class:`CommandMux`. An access to an unmapped address is answered with
+    a bus error: the core sees 0 from a read and the sticky ``bus_error`` output rises; the
+    DMA's accesses outside the SRAM fail the same way (the accelerator reports a DMA error).
 
     Parameters
     ----------
     config : AccelConfig
-        Accelerator parameters and ``soc_sram_kib``; ``bus_width`` must be 32.
+        Accelerator parameters and ``soc_sram_kib``; ``bus_width`` at least 32.
     firmware : bytes, optional
         SRAM image loaded at address 0 (little-endian), at most ``soc_sram_kib`` KiB.
     uart_divisor : int
@@ -196,13 +200,13 @@ class SoC(wiring.Component):
     Raises
     ------
     ValueError
-        If ``bus_width`` is not 32 or the firmware does not fit.
+        If ``bus_width`` is below 32 or the firmware does not fit.
     """
 
     def __init__(self, config: AccelConfig, firmware: bytes | None = None, *,
                  uart_divisor: int = 104, with_accelerator: bool = True):
-        if config.bus_width != 32:
-            raise ValueError(f"the SoC needs bus_width 32, not {config.bus_width!r}")
+        if config.bus_width < 32:
+            raise ValueError(f"the SoC needs bus_width of at least 32, not {config.bus_width!r}")
         self.config = config
         self.firmware = bytes(firmware or b"")
         self.uart_divisor = uart_divisor
@@ -230,20 +234,17 @@ class SoC(wiring.Component):
         def window_bits(name):
             return (region(cfg, name).size // word_bytes - 1).bit_length()
 
-        regions = [r for r in memory_map(cfg) if self.with_accelerator or r.name != "accel"]
-        m.submodules.decoder = decoder = Decoder(regions=regions, addr_width=BUS_ADDR_WIDTH,
-                                                 data_width=32)
-        m.submodules.arbiter = arbiter = wishbone.Arbiter(
-            n_masters=2 if self.with_accelerator else 1, addr_width=BUS_ADDR_WIDTH,
-            data_width=32)
-        wiring.connect(m, arbiter.bus, decoder.bus)
-
-        m.submodules.sram = sram = WishboneSRAM(size=self.sram_size, init=self.firmware)
+        sram_region = region(cfg, "sram")
+        peripherals = [r for r in memory_map(cfg) if r.name != "sram"
+                       and (self.with_accelerator or r.name != "accel")]
+        m.submodules.decoder = decoder = Decoder(regions=peripherals,
+                                                 addr_width=BUS_ADDR_WIDTH, data_width=32)
+        m.submodules.sram = sram = WishboneSRAM(size=self.sram_size, data_width=cfg.bus_width,
+                                                init=self.firmware, core_port=True)
         m.submodules.uart = uart = UART(divisor=self.uart_divisor,
                                         addr_width=window_bits("uart"))
         m.submodules.timer = timer = Timer(addr_width=window_bits("timer"))
         m.submodules.leds = leds = LEDs(width=8, addr_width=window_bits("leds"))
-        wiring.connect(m, decoder.sram, sram.bus)
         wiring.connect(m, decoder.uart, uart.bus)
         wiring.connect(m, decoder.timer, timer.bus)
         wiring.connect(m, decoder.leds, leds.bus)
@@ -253,12 +254,13 @@ class SoC(wiring.Component):
             self.leds.eq(leds.leds),
         ]
 
-        # The core and its bus adapter.
+        # The core: SRAM accesses on the look-ahead interface, the rest through the adapter.
         m.submodules.core_bus = core_bus = CoreBusAdapter()
-        wiring.connect(m, core_bus.bus, arbiter.masters[0])
+        wiring.connect(m, core_bus.bus, decoder.bus)
         m.d.comb += self.bus_error.eq(core_bus.bus_error)
-        mem_valid = Signal()
-        mem_instr = Signal()
+        mem = {name: Signal(width, name=f"mem_{name}") for name, width in
+               (("valid", 1), ("instr", 1), ("ready", 1), ("rdata", 32), ("la_read", 1),
+                ("la_write", 1), ("la_addr", 32), ("la_wdata", 32), ("la_wstrb", 4))}
         pcpi = {name: Signal(width, name=f"pcpi_{name}") for name, width in
                 (("valid", 1), ("insn", 32), ("rs1", 32), ("rs2", 32), ("wr", 1), ("rd", 32),
                  ("wait", 1), ("ready", 1))}
@@ -272,17 +274,22 @@ class SoC(wiring.Component):
             p_ENABLE_IRQ=0,
             p_BARREL_SHIFTER=1,
             p_PROGADDR_RESET=Const(0, 32),
-            p_STACKADDR=Const(region(cfg, "sram").end, 32),
+            p_STACKADDR=Const(sram_region.end, 32),
             i_clk=ClockSignal(),
             i_resetn=~ResetSignal(),
             o_trap=self.trap,
-            o_mem_valid=mem_valid,
-            o_mem_instr=mem_instr,
-            i_mem_ready=core_bus.mem_ready,
+            o_mem_valid=mem["valid"],
+            o_mem_instr=mem["instr"],
+            i_mem_ready=mem["ready"],
             o_mem_addr=core_bus.mem_addr,
             o_mem_wdata=core_bus.mem_wdata,
             o_mem_wstrb=core_bus.mem_wstrb,
-            i_mem_rdata=core_bus.mem_rdata,
+            i_mem_rdata=mem["rdata"],
+            o_mem_la_read=mem["la_read"],
+            o_mem_la_write=mem["la_write"],
+            o_mem_la_addr=mem["la_addr"],
+            o_mem_la_wdata=mem["la_wdata"],
+            o_mem_la_wstrb=mem["la_wstrb"],
             o_pcpi_valid=pcpi["valid"],
             o_pcpi_insn=pcpi["insn"],
             o_pcpi_rs1=pcpi["rs1"],
@@ -293,7 +300,21 @@ class SoC(wiring.Component):
             i_pcpi_ready=pcpi["ready"],
             i_irq=Const(0, 32),
         )
-        m.d.comb += core_bus.mem_valid.eq(mem_valid)
+        # PicoRV32 raises mem_valid (same address, data, strobes) in the cycle after a look-ahead
+        # pulse, unless it has trapped: the SRAM port does the access in the pulse's cycle and
+        # `fast` answers the request in the cycle it appears.
+        in_sram = (mem["la_addr"][(self.sram_size - 1).bit_length():] == 0) & ~self.trap
+        fast = Signal()
+        m.d.sync += fast.eq((mem["la_read"] | mem["la_write"]) & in_sram)
+        m.d.comb += [
+            sram.core.addr.eq(mem["la_addr"][2:]),
+            sram.core.re.eq(mem["la_read"] & in_sram),
+            sram.core.we.eq(mem["la_wstrb"] & (mem["la_write"] & in_sram).replicate(4)),
+            sram.core.wdata.eq(mem["la_wdata"]),
+            core_bus.mem_valid.eq(mem["valid"] & ~fast),
+            mem["ready"].eq((mem["valid"] & fast) | core_bus.mem_ready),
+            mem["rdata"].eq(Mux(fast, sram.core.rdata, core_bus.mem_rdata)),
+        ]
 
         if self.with_accelerator:
             from accel.accelerator import Accelerator
@@ -321,8 +342,13 @@ class SoC(wiring.Component):
             wiring.connect(m, accel.resp, mux.resp)
             wiring.connect(m, decoder.accel, mmio.bus)
 
-            # The DMA's byte addresses are mem_addr_width bits wide: zero-extend onto the bus.
-            dma, port = accel.bus, arbiter.masters[1]
+            # The DMA's byte addresses are mem_addr_width bits wide: zero-extend onto its bus,
+            # whose only slave is the SRAM (elsewhere: bus errors).
+            word_shift = (cfg.bus_bytes - 1).bit_length()
+            m.submodules.dma_decoder = dma_decoder = Decoder(
+                regions=[sram_region], addr_width=32 - word_shift, data_width=cfg.bus_width)
+            wiring.connect(m, dma_decoder.sram, sram.bus)
+            dma, port = accel.bus, dma_decoder.bus
             m.d.comb += [
                 port.cyc.eq(dma.cyc),
                 port.stb.eq(dma.stb),

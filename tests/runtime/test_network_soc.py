@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from accel.build.firmware import FIRMWARE_DIR
+from accel.isa.assembler import assemble, records
 from accel.isa.encoding import Command
 from accel.isa.spec import BY_NAME, STATUS_BITS, ErrorCause
 from accel.nn.inference import bound_cycles, run_golden
@@ -19,8 +20,8 @@ from accel.runtime.network_soc import (
     SocError, SramTooSmall, describe_status, run_batch, run_soc, soc_firmware,
 )
 from accel.runtime.soc_image import (
-    BLOB_MAGIC, BLOB_VERSION, COMMAND_WORDS, HEADER_WORDS, LUT_ONLY, STEP_ACCEL, STEP_KINDS,
-    plan_layout,
+    BLOB_MAGIC, BLOB_VERSION, HEADER_WORDS, LUT_ONLY, RECORD_BYTES, STAGE_BYTES, STEP_ACCEL,
+    STEP_KINDS, input_stages, plan_layout,
 )
 from accel.compiler.tiler import Requant
 from tests.support.configs import SOC_TEST_CONFIG as CONFIG
@@ -167,7 +168,31 @@ def test_blob_format_matches_the_firmware():
         body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
         return sum(int(n or 1) for n in re.findall(r"\w+(?:\[(\d+)\])?\s*[,;]", body))
 
-    assert (words("mnist_blob"), words("mnist_command")) == (HEADER_WORDS, COMMAND_WORDS)
+    assert words("mnist_blob") == HEADER_WORDS
+
+
+def test_input_stages_let_the_accelerator_start_before_the_input_is_quantized():
+    """Records that need no input come first; each load needs the input up to the end of its
+    block (rounded up to STAGE_BYTES); a transfer before its stride is set needs it all."""
+    base, size = 0x1000, 300
+    program = assemble(f"""
+        config_act multiplier=1, shift=0, act=0, zero_point=0
+        config_load stride=8
+        load_sp mem_addr={base + 1024:#x}, sp_addr=0, rows=4, cols=4
+        config_load stride=1
+        load_sp mem_addr={base:#x}, sp_addr=8, rows=100, cols=3
+        load_sp mem_addr={base + 100:#x}, sp_addr=200, rows=100, cols=3
+        compute a_addr=8, m=4, c_addr=0
+        load_sp mem_addr={base + 200:#x}, sp_addr=300, rows=100, cols=3
+        load_sp mem_addr={base + 2:#x}, sp_addr=400, rows=2, cols=1
+        """)
+    stages = input_stages(program, CONFIG, base, size)
+    # Ends (4-byte elements, the wider type): 1 + 99 + 12 = 112, 212, 312 (clipped to 300).
+    assert stages == [(4, 0), (1, STAGE_BYTES), (2, 2 * STAGE_BYTES), (2, size)]
+    assert sum(n for n, _ in stages) == len(program)
+    early = assemble(f"load_sp mem_addr={base:#x}, sp_addr=0, rows=1, cols=1")
+    assert input_stages(early, CONFIG, base, size) == [(1, size)]
+    assert input_stages(program[:3], CONFIG, base, size) == [(3, 0)]
 
 
 def test_firmware_leaves_an_aligned_free_start():
@@ -187,23 +212,22 @@ def test_too_small_sram_says_how_much_is_needed():
 
 
 def _patched(layout, step, index, command):
-    """``layout`` with command ``index`` of accelerator step ``step`` replaced."""
+    """``layout`` with record ``index`` of accelerator step ``step`` replaced."""
     tables = np.frombuffer(layout.tables, dtype="<u4").copy()
     at = 0
     for _ in range(step):  # records: kind, word count, words
         at += 2 + int(tables[at + 1])
     assert tables[at] == STEP_ACCEL
-    first = tables[at + 3] - layout.steps_addr  # the step's command table
-    at = first // 4 + index * COMMAND_WORDS
-    tables[at:at + COMMAND_WORDS] = [command.funct7 << 3 | command.funct3, command.rs1,
-                                     command.rs2]
+    first = tables[at + 3] - layout.steps_addr  # the step's record table
+    at = (first + index * RECORD_BYTES) // 4
+    tables[at:at + RECORD_BYTES // 4] = np.frombuffer(records([command]), dtype="<u4")
     return dataclasses.replace(layout, tables=tables.astype("<u4").tobytes())
 
 
 def test_accelerator_error_and_unknown_command_are_reported():
-    """A command the accelerator rejects shows in that image's status (cleared for the next
-    image); a code outside the ISA stops the firmware with an ERROR line; a run past its cycle
-    limit is an error. A tiny network keeps the runs short."""
+    """A command the accelerator rejects, or a record with a code outside the ISA, shows in that
+    image's status (cleared for the next image); a run past its cycle limit is an error. A tiny
+    network keeps the runs short."""
     require_toolchain()
     rng = np.random.default_rng(3)
     tiny = QuantizedNetwork("tiny", [Dense(rng.integers(-128, 128, (16, 4)),
@@ -226,8 +250,10 @@ def test_accelerator_error_and_unknown_command_are_reported():
     assert describe_status(0).endswith("(ok)")
 
     unknown = Command(0x7F, 7, 0, 0)
-    with pytest.raises(SocError, match="stopped: ERROR unknown command funct7 0x7f funct3 7"):
-        run_batch(_patched(layout, 0, 1, unknown), firmware, images[:1], max_cycles=1_000_000)
+    (line,) = run_batch(_patched(layout, 0, 1, unknown), firmware, images[:1],
+                        max_cycles=1_000_000)
+    assert "error ILLEGAL_INSTRUCTION from the command with funct7 0x7f, funct3 7" in \
+        describe_status(line.status)
     with pytest.raises(SocError, match=r"images 0\.\.1 failed .*within 3000 cycles"):
         run_batch(layout, firmware, images, max_cycles=3000)
 
@@ -242,7 +268,7 @@ def test_malformed_step_table_stops_the_firmware():
     images = rng.integers(0, 256, (1, 4, 4))
     firmware = soc_firmware(CONFIG)
     layout = plan_layout(tiny, CONFIG, firmware.free_start)
-    for record, message in (([STEP_ACCEL, 3], "step 0 has kind 0 with 3 words"),
+    for record, message in (([STEP_ACCEL, 4], "step 0 has kind 0 with 4 words"),
                             ([9, 2], "step 0 has kind 9 with 2 words")):
         tables = np.frombuffer(layout.tables, dtype="<u4").copy()
         tables[:2] = record

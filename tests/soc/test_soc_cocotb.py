@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from accel.config import AccelConfig
 from accel.soc.memory_map import region
 from sim.soc_runner import run_soc_image
 from tests.soc.rv32 import PROGRAMS, build
@@ -18,16 +19,19 @@ from tests.support.riscv import require_toolchain
 pytestmark = [pytest.mark.rtl, pytest.mark.soc]
 
 DIVISOR = 8
+#: A small SoC whose accelerator DMA port (the SRAM's Wishbone port) is 128 bits wide.
+WIDE_CONFIG = AccelConfig(rows=2, cols=2, sp_kib=1, acc_kib=1, sp_banks=1, acc_banks=1,
+                          bus_width=128, soc_sram_kib=16)
 
 
-def run_soc(image, *, with_accelerator, env, baked=False, simulator="verilator"):
+def run_soc(image, *, with_accelerator, env, baked=False, simulator="verilator", config=CONFIG):
     """Run ``sim.bench_soc`` on the SoC with ``image`` in SRAM; return the UART transcript.
 
     ``baked``: emit (and build) the SoC with the image as the SRAM's initial contents, one build
     per image. Otherwise one build of an SoC with empty SRAM serves every image: the bench
     loads it into the SRAM during reset (``SOC_IMAGE``).
     """
-    return run_soc_image(CONFIG, image, env=env, with_accelerator=with_accelerator,
+    return run_soc_image(config, image, env=env, with_accelerator=with_accelerator,
                          uart_divisor=DIVISOR, baked=baked, simulator=simulator).transcript
 
 
@@ -76,26 +80,31 @@ def riscv_tests_image(names) -> bytes:
 
 
 def test_picorv32_instruction_tests():
+    """On the SoC with the accelerator (a Harvard core): the tests' fetches, loads and stores
+    never reach the SRAM's Wishbone port, which the accelerator DMA has to itself."""
     require_toolchain()
     assert region(CONFIG, "uart").base == 0x1000_0000, \
         "PicoRV32's riscv_test.h prints to 0x10000000, which must be the UART DATA register"
     image = riscv_tests_image(RISCV_TESTS)
-    text = run_soc(image, with_accelerator=False,
+    text = run_soc(image, with_accelerator=True,
                    env={"SOC_END": "^(PASS|.*ERROR)", "SOC_EXPECT": "^PASS$",
-                        "SOC_REJECT": "ERROR", "SOC_MAX_CYCLES": "400000"})
+                        "SOC_REJECT": "ERROR", "SOC_MAX_CYCLES": "400000",
+                        "SOC_EXPECT_SRAM_BUS_IDLE": "1"})
     for name in RISCV_TESTS:
         assert f"{name}..OK" in text, name
 
 
-def test_firmware_selftest_with_accelerator():
-    """The firmware engineer's selftest app: matmuls through PCPI and MMIO, error paths."""
+@pytest.mark.parametrize("config", [CONFIG, WIDE_CONFIG], ids=["bus32", "bus128"])
+def test_firmware_selftest_with_accelerator(config):
+    """The firmware engineer's selftest app: matmuls through PCPI and MMIO, error paths; also
+    with a DMA port four times as wide as the core's."""
     require_toolchain()
     from accel.build.firmware import build_firmware
 
     with tempfile.TemporaryDirectory(prefix="selftest-") as tmp:
-        elf = build_firmware(CONFIG, "selftest", tmp)
+        elf = build_firmware(config, "selftest", tmp)
         image = elf.with_suffix(".bin").read_bytes()
-    text = run_soc(image, with_accelerator=True,
+    text = run_soc(image, with_accelerator=True, config=config,
                    env={"SOC_END": "^(PASS|FAIL)", "SOC_EXPECT": "^PASS$", "SOC_REJECT": "FAIL",
                         "SOC_MAX_CYCLES": "3000000", "SOC_EXPECT_LEDS": "0xf"})
     assert "PASS" in text

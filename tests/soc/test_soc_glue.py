@@ -7,8 +7,10 @@ import pytest
 from amaranth.hdl import Module
 from amaranth.sim import Simulator
 
-from accel.soc.soc import CommandMux, CoreBusAdapter
+from accel.config import AccelConfig
+from accel.soc.soc import CommandMux, CoreBusAdapter, SoC
 from sim.wishbone_memory import WishboneMemory
+from tests.soc import assert_rejected
 
 
 @pytest.mark.slow
@@ -114,3 +116,8 @@ def test_command_mux_routes_responses_to_their_source():
     for index in (0, 1):
         assert answers[index] == [(index << 16 | n) ^ 0xFFFF_FFFF for n in range(30)]
     assert len(issued) == 60
+
+
+def test_soc_needs_a_bus_of_at_least_32_bits():
+    assert_rejected(lambda: SoC(AccelConfig(rows=2, cols=2, bus_width=16)),
+                    match="bus_width of at least 32, not 16")

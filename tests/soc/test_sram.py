@@ -67,6 +67,63 @@ def test_zero_wait_states():
     run(dut, bench)
 
 
+@pytest.mark.parametrize("data_width", [32, 64, 128])
+def test_core_port_beside_a_wide_bus(data_width):
+    """The 32-bit core port and the data_width-bit Wishbone port see one memory: the core's
+    byte writes land in its lane of the wide word, and each port reads what the other wrote."""
+    rng = random.Random(data_width)
+    size = 256
+    image = rng.randbytes(size)
+    dut = WishboneSRAM(size=size, data_width=data_width, init=image, core_port=True)
+    word_bytes = data_width // 8
+    model = bytearray(image)
+    core_reads, bus_reads = [], []
+
+    async def bench(ctx):
+        for step in range(200):
+            if rng.random() < 0.5:                       # the core
+                addr = rng.randrange(size // 4)
+                we = rng.getrandbits(4) if rng.random() < 0.5 else 0
+                data = rng.getrandbits(32)
+                ctx.set(dut.core.addr, addr)
+                ctx.set(dut.core.re, not we)
+                ctx.set(dut.core.we, we)
+                ctx.set(dut.core.wdata, data)
+                await ctx.tick()
+                ctx.set(dut.core.re, 0)
+                ctx.set(dut.core.we, 0)
+                if we:
+                    for lane in range(4):
+                        if we >> lane & 1:
+                            model[4 * addr + lane] = data >> (8 * lane) & 0xFF
+                else:
+                    core_reads.append((ctx.get(dut.core.rdata),
+                                       int.from_bytes(model[4 * addr:4 * addr + 4], "little")))
+            else:                                        # the Wishbone port
+                adr = rng.randrange(size // word_bytes)
+                write = rng.random() < 0.5
+                req = Request(adr=adr, we=write, dat_w=rng.getrandbits(data_width),
+                              sel=rng.getrandbits(word_bytes))
+                expect = int.from_bytes(model[adr * word_bytes:(adr + 1) * word_bytes], "little")
+                (resp,) = await burst(ctx, dut.bus, [req])
+                if write:
+                    for lane in range(word_bytes):
+                        if req.sel >> lane & 1:
+                            model[adr * word_bytes + lane] = req.dat_w >> (8 * lane) & 0xFF
+                else:
+                    bus_reads.append((resp.dat_r, expect))
+
+    run(dut, bench)
+    assert len(core_reads) > 20 and len(bus_reads) > 20
+    assert all(got == want for got, want in core_reads), core_reads
+    assert all(got == want for got, want in bus_reads), bus_reads
+
+
 @pytest.mark.parametrize("size,init", [(100, b""), (2, b""), (16, bytes(17))])
 def test_bad_arguments(size, init):
     assert_rejected(lambda: WishboneSRAM(size=size, init=init))
+
+
+def test_core_port_needs_32_bits():
+    assert_rejected(lambda: WishboneSRAM(size=64, data_width=16, core_port=True),
+                    match="at least 32")

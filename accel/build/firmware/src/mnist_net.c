@@ -25,8 +25,8 @@ int32_t mnist_output(const struct mnist_blob *b, uint32_t i)
     return ((const int32_t *)(uintptr_t)b->output_addr)[i];
 }
 
-/* The input: pixel >> shift four bytes at a time (both buffers are 4-byte aligned), or the
- * table lookup. */
+/* The input: pixel >> shift on whole words, eight words per iteration (few of PicoRV32's taken
+ * branches; both buffers are 4-byte aligned), then the last words and bytes; or the table. */
 static void quantize(const struct mnist_blob *b, const uint8_t *pixels, int8_t *input,
                      uint32_t count)
 {
@@ -35,10 +35,24 @@ static void quantize(const struct mnist_blob *b, const uint8_t *pixels, int8_t *
         uint32_t mask = (0xffu >> shift) * 0x01010101u;
         const uint32_t *from = (const uint32_t *)pixels;
         uint32_t *to = (uint32_t *)input;
-        uint32_t words = count / 4;
-        for (uint32_t i = 0; i < words; i++)
-            to[i] = (from[i] >> shift) & mask;
-        for (uint32_t i = words * 4; i < count; i++)
+        const uint32_t *end = from + (count / 32) * 8;
+        while (from != end) {
+            uint32_t w0 = from[0], w1 = from[1], w2 = from[2], w3 = from[3];
+            uint32_t w4 = from[4], w5 = from[5], w6 = from[6], w7 = from[7];
+            to[0] = (w0 >> shift) & mask;
+            to[1] = (w1 >> shift) & mask;
+            to[2] = (w2 >> shift) & mask;
+            to[3] = (w3 >> shift) & mask;
+            to[4] = (w4 >> shift) & mask;
+            to[5] = (w5 >> shift) & mask;
+            to[6] = (w6 >> shift) & mask;
+            to[7] = (w7 >> shift) & mask;
+            from += 8;
+            to += 8;
+        }
+        for (end = (const uint32_t *)pixels + count / 4; from != end; from++, to++)
+            *to = (*from >> shift) & mask;
+        for (uint32_t i = count & ~3u; i < count; i++)
             input[i] = (int8_t)(pixels[i] >> shift);
         return;
     }
@@ -47,42 +61,58 @@ static void quantize(const struct mnist_blob *b, const uint8_t *pixels, int8_t *
         input[i] = lut[pixels[i]];
 }
 
-/* Issue count commands; returns the index of the first unknown one (not issued), or count. */
-static __attribute__((noinline)) uint32_t issue(const struct mnist_command *cmd, uint32_t count)
+/* The image being quantized into the input buffer: bytes [0, done) are. */
+struct input_state {
+    const struct mnist_blob *b;
+    const uint8_t *pixels;
+    int8_t *input;
+    uint32_t done, total;
+};
+
+/* Quantize the input up to byte `bytes` (a multiple of 32, or the total). */
+static void quantize_upto(struct input_state *in, uint32_t bytes, struct mnist_timing *t)
 {
-    uint32_t rd;
-    for (uint32_t i = 0; i < count; i++, cmd++)
-        if (accel_issue_code(cmd->code, cmd->rs1, cmd->rs2, &rd))
-            return i;
-    return count;
+    if (bytes <= in->done)
+        return;
+    uint32_t start = cycles_lo();
+    quantize(in->b, in->pixels + in->done, in->input + in->done, bytes - in->done);
+    in->done = bytes;
+    t->quant += cycles_lo() - start;
 }
 
-/* Run an accelerator step (its last command is the fence); returns 0, or -1 after printing an
- * ERROR line. */
-static int run_accel(const uint32_t *a, struct mnist_timing *t)
+static void exec_records(uint32_t addr, uint32_t count, struct mnist_timing *t)
 {
-    uint32_t count = a[0];
-    const struct mnist_command *cmd = (const struct mnist_command *)(uintptr_t)a[1];
     uint32_t start = cycles_lo();
-    uint32_t done = count ? issue(cmd, count - 1) : 0;
-    uint32_t mark = cycles_lo();
-    t->issue += mark - start;
-    if (done + 1 == count)
-        done += issue(cmd + done, 1);
-    t->wait += cycles_lo() - mark;
-    if (done != count) {
-        uprintf("ERROR unknown command funct7 0x%02x funct3 %u\n", cmd[done].code >> 3,
-                cmd[done].code & 7u);
-        return -1;
+    if (count)
+        accel_exec_buffer(addr, count);
+    t->issue += cycles_lo() - start;
+}
+
+/* Run an accelerator step (record count, record address, stage count, stages): each stage's
+ * records with one EXEC_BUFFER once the input bytes it needs are quantized (the accelerator runs
+ * the earlier stages meanwhile), the rest once the whole input is, then the FENCE that waits
+ * for them. An illegal record sets the accelerator's sticky error (read back with the status). */
+static void run_accel(const uint32_t *a, struct input_state *in, struct mnist_timing *t)
+{
+    uint32_t count = a[0], addr = a[1];
+    const uint32_t *stage = a + 3;
+    for (uint32_t k = 0; k < a[2]; k++, stage += 2) {
+        quantize_upto(in, stage[1], t);
+        exec_records(addr, stage[0], t);
+        addr += ACCEL_RECORD_BYTES * stage[0];
+        count -= stage[0];
     }
-    return 0;
+    quantize_upto(in, in->total, t);
+    exec_records(addr, count, t);
+    uint32_t mark = cycles_lo();
+    accel_fence();
+    t->wait += cycles_lo() - mark;
 }
 
 /* The word count a step of `kind` carries, or 0 for an unknown kind. */
 static uint32_t step_words(uint32_t kind)
 {
     switch (kind) {
-    case MNIST_STEP_ACCEL: return 2;
     case MNIST_STEP_MAXPOOL: return HOSTOP_MAXPOOL_V1_WORDS;
     case MNIST_STEP_MAXPOOL2D: return HOSTOP_MAXPOOL_WORDS;
     case MNIST_STEP_AVGPOOL: return HOSTOP_AVGPOOL_WORDS;
@@ -112,6 +142,20 @@ int mnist_check_blob(const struct mnist_blob *b)
     const uint32_t *step = (const uint32_t *)(uintptr_t)b->steps_addr;
     for (uint32_t s = 0; s < b->step_count; s++) {
         uint32_t words = step_words(step[0]);
+        if (step[0] == MNIST_STEP_ACCEL && step[1] >= 3 && step[4] < 256) {
+            /* Stages: their records add up to at most the step's, their input byte counts are
+             * multiples of 32 (or the whole input) within the input. */
+            uint32_t staged = 0, total = mnist_input_bytes(b);
+            words = step[1] == 3 + 2 * step[4] ? step[1] : 0;
+            for (uint32_t k = 0; k < step[4] && words; k++) {
+                uint32_t bytes = step[6 + 2 * k];
+                staged += step[5 + 2 * k];
+                if (bytes > total || (bytes & 31u && bytes != total))
+                    words = 0;
+            }
+            if (staged > step[2])
+                words = 0;
+        }
         if (words == 0 || step[1] != words) {
             uprintf("ERROR step %u has kind %u with %u words\n", s, step[0], step[1]);
             return -1;
@@ -127,20 +171,19 @@ int mnist_infer(const struct mnist_blob *b, const uint8_t *pixels, struct mnist_
     int8_t *input = (int8_t *)(uintptr_t)b->input_addr;
     struct mnist_timing *t = &r->timing;
 
+    struct input_state in = {b, pixels, input, 0, mnist_input_bytes(b)};
+
     *t = (struct mnist_timing){0, 0, 0, 0};
     uint32_t start = cycles_lo();
-    quantize(b, pixels, input, mnist_input_bytes(b));
-    uint32_t mark = cycles_lo();
-    t->quant = mark - start;
     for (uint32_t s = 0; s < b->step_count; s++, step += 2 + step[1]) {
         uint32_t kind = step[0];
         const uint32_t *args = step + 2;
         if (kind == MNIST_STEP_ACCEL) {
-            if (run_accel(args, t))
-                return -1;
+            run_accel(args, &in, t);
             continue;
         }
-        mark = cycles_lo();
+        quantize_upto(&in, in.total, t);
+        uint32_t mark = cycles_lo();
         switch (kind) {
         case MNIST_STEP_MAXPOOL: hostop_maxpool_v1(args); break;
         case MNIST_STEP_MAXPOOL2D: hostop_maxpool(args); break;
@@ -152,6 +195,7 @@ int mnist_infer(const struct mnist_blob *b, const uint8_t *pixels, struct mnist_
         }
         t->pool += cycles_lo() - mark;
     }
+    quantize_upto(&in, in.total, t);
     r->status = accel_status();
     uint32_t pred = 0;
     int32_t best = mnist_output(b, 0);

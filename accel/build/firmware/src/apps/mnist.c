@@ -5,20 +5,19 @@
  * interprets it.
  *
  * For each image it times, with the SoC timer, the quantization (the blob's pixel table into
- * input_addr), the steps (commands issued through PCPI custom-0 instructions by
- * accel_issue_code, the dispatch accelgen.h generates from the ISA spec; pooling and adds on the
- * core, hostops.c, as accel/compiler/hostops.py's apply), the status read and the output's
- * read-back (argmax), then prints one line:
+ * input_addr), the steps (each accelerator step's records run by one EXEC_BUFFER custom-0
+ * instruction, then a FENCE, through accelgen.h's wrappers; pooling and adds on the core,
+ * hostops.c, as accel/compiler/hostops.py's apply), the status read and the output's read-back
+ * (argmax), then prints one line:
  *
  *   img <index> pred <class> cycles <total> quant <c> pool <c> issue <c> wait <c>
  *       status 0x<status> logits <l0>,<l1>,...
  *
  * (one line; the "logits" are the network's output values, int8 or int32; "pool" is the time in
- * host operations; "issue" is the time spent issuing commands other than each step's final fence,
- * which includes stalls while the accelerator's command queue is full, "wait" the time in those
- * fences: until the accelerator has finished the step). A failing status is cleared after the
- * line, so every image reports its own. At the end: "DONE"; a malformed blob or an unknown
- * command prints a line starting with "ERROR" and stops. */
+ * host operations; "issue" is the time in each accelerator step's EXEC_BUFFER, until its records
+ * are dispatched, "wait" the time in the FENCE after it: until the accelerator has finished the
+ * step). A failing status is cleared after the line, so every image reports its own. At the end:
+ * "DONE"; a malformed blob prints a line starting with "ERROR" and stops. */
 #include <stdint.h>
 
 #include "accelgen.h"
