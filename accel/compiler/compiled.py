@@ -65,6 +65,9 @@ class CompiledGraph:
     buffers : dict of str -> Buffer
         Where each tensor's primary copy lives.
     info : tuple of LayerInfo
+    input_codes : (shift, flip) or None
+        When set, the input buffer holds uint8 pixel codes that the programs load through
+        CONFIG_LOAD_CODES (`accel.compiler.input_codes`); `input_bytes` encodes int8 inputs.
     """
 
     config: AccelConfig
@@ -77,6 +80,7 @@ class CompiledGraph:
     output_addr: int
     buffers: dict = field(repr=False)
     info: tuple = field(repr=False)
+    input_codes: tuple | None = None
 
     @property
     def output_shape(self) -> tuple:
@@ -108,9 +112,13 @@ class CompiledGraph:
         Raises
         ------
         ValueError
-            If ``q`` is not an integer array of the input's shape with int8 values.
+            If ``q`` is not an integer array of the input's shape with int8 values, or (with
+            `input_codes`) holds a value the pixel mapping cannot produce.
         """
         q = check_input(self.graph.input_tensor, q)
+        if self.input_codes is not None:
+            from accel.compiler.input_codes import encode_input
+            return encode_input(q.reshape(-1), self.input_codes)
         return q.astype(np.int8).reshape(-1).view(np.uint8)
 
     def read_output(self, mem) -> np.ndarray:

@@ -41,6 +41,7 @@ from accel.compiler.lower_gemm import (COPY_REQUANT, conv_gemms, conv_job, copy_
                                        dense_gemm, dense_weight, fold_bias, fusable_pool,
                                        gemm_macs)
 from accel.compiler.steps import AccelStep, HostStep
+from accel.compiler.input_codes import apply_input_codes, input_codes
 from accel.compiler.tiler import ChannelRequant, ProgramBuilder, Requant, emit_gemm
 from accel.config import AccelConfig, Dataflow
 
@@ -65,8 +66,13 @@ def _check(config: AccelConfig, base) -> None:
         raise ValueError(f"base must be a non-negative integer, not {base!r}")
 
 
-def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> CompiledGraph:
+def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0,
+                  pixel_codes: bool = True) -> CompiledGraph:
     """Compile ``graph`` for ``config`` with every buffer at or above ``base``.
+
+    With ``pixel_codes`` (the default), a graph whose pixel mapping is a shift or the int8
+    pass-through takes uint8 pixel codes in its input buffer and converts them as it loads them
+    (`accel.compiler.input_codes`; `CompiledGraph.input_codes`), so no backend quantizes images.
 
     Raises
     ------
@@ -295,13 +301,20 @@ def compile_graph(graph: Graph, config: AccelConfig, *, base: int = 0) -> Compil
                               _node_macs(graph, node), accel_macs, where, cmds, note))
         copies(index, node.output)
     flush()
+    codes, origin = None, buffers[graph.input, None]
+    if pixel_codes and origin.pads == (0, 0, 0, 0):
+        codes = input_codes(graph, config)
+    if codes is not None:
+        steps = list(apply_input_codes(tuple(steps), config, origin.addr,
+                                       origin.addr + origin.size + SLACK, codes))
     mem_size = align_up(alloc.end)
     if mem_size > config.mem_size_limit:
         raise ValueError(f"the graph needs {mem_size} bytes of main memory; the bus addresses "
                          f"only {config.mem_size_limit}")
     return CompiledGraph(config, graph, base, tuple(steps), tuple(constants), mem_size,
                          buffers[graph.input, None].origin, buffers[graph.output, None].origin,
-                         {t: b for (t, k), b in buffers.items() if k is None}, tuple(info))
+                         {t: b for (t, k), b in buffers.items() if k is None}, tuple(info),
+                         codes)
 
 
 @dataclass(frozen=True)

@@ -239,4 +239,7 @@ def compile_model(model, config: AccelConfig | None = None, *, calibration=None,
 
     graph = load_model(model, calibration=calibration, mean=mean, std=std)
     config = AccelConfig() if config is None else config
-    return CompiledModel(graph, config, compile_graph(graph, config, base=base))
+    # plain int8 input loads: `CompiledModel.run` feeds every backend quantized inputs through
+    # an int8 pixel view of this same compilation (`_as_pixels`)
+    return CompiledModel(graph, config, compile_graph(graph, config, base=base,
+                                                      pixel_codes=False))

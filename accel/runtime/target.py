@@ -150,8 +150,11 @@ def _graph(compiled) -> Target:
 
     graph = compiled.graph
     spec = normalization(graph)
-    lut = pixel_lut(graph)
-    shift = spec["shift"] if spec["kind"] == "shift" and spec["shift"] < 8 else None
+    if compiled.input_codes is not None:    # the programs convert the pixels as they load them
+        lut, shift = np.arange(256).astype(np.uint8).view(np.int8), 0
+    else:
+        lut = pixel_lut(graph)
+        shift = spec["shift"] if spec["kind"] == "shift" and spec["shift"] < 8 else None
     out = graph.output_tensor
     return Target(compiled, graph.name, tuple(compiled.steps), compiled.input_addr,
                   tuple(graph.input_tensor.shape), lut, shift, compiled.output_addr,

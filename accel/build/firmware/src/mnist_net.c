@@ -31,6 +31,28 @@ static void quantize(const struct mnist_blob *b, const uint8_t *pixels, int8_t *
                      uint32_t count)
 {
     uint32_t shift = b->input_shift;
+    if (shift == 0) {
+        /* pixel codes (the programs convert them as they load them): a plain copy, or nothing
+         * when the image already sits in the input buffer */
+        if ((const void *)pixels == (const void *)input)
+            return;
+        const uint32_t *from = (const uint32_t *)pixels;
+        uint32_t *to = (uint32_t *)input;
+        const uint32_t *end = from + (count / 32) * 8;
+        while (from != end) {
+            uint32_t w0 = from[0], w1 = from[1], w2 = from[2], w3 = from[3];
+            uint32_t w4 = from[4], w5 = from[5], w6 = from[6], w7 = from[7];
+            to[0] = w0; to[1] = w1; to[2] = w2; to[3] = w3;
+            to[4] = w4; to[5] = w5; to[6] = w6; to[7] = w7;
+            from += 8;
+            to += 8;
+        }
+        for (end = (const uint32_t *)pixels + count / 4; from != end; from++, to++)
+            *to = *from;
+        for (uint32_t i = count & ~3u; i < count; i++)
+            input[i] = (int8_t)pixels[i];
+        return;
+    }
     if (shift < 8) {
         uint32_t mask = (0xffu >> shift) * 0x01010101u;
         const uint32_t *from = (const uint32_t *)pixels;
