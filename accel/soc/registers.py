@@ -1,16 +1,20 @@
 """Register layouts of the SoC's peripherals, defined once: the peripherals' hardware, the
 firmware's ``soc.h`` and the documentation all read them from here."""
 
-__all__ = ["PERIPHERAL_REGISTERS", "offset"]
+__all__ = ["PERIPHERAL_REGISTERS", "PERIPHERAL_CONSTANTS", "UART_RX_DEPTH", "offset"]
 
 #: Peripheral register layouts: region -> (register name, byte offset, doc, {bit: (lsb, doc)}).
 PERIPHERAL_REGISTERS: dict[str, tuple[tuple[str, int, str, dict[str, tuple[int, str]]], ...]] = {
     "uart": (
         ("DATA", 0x00, "write: transmit one byte (the bus waits until the transmitter takes it)",
          {}),
-        ("STATUS", 0x04, "read: transmitter and receiver state",
-         {"TX_BUSY": (0, "transmitter busy"), "RX_VALID": (1, "a received byte is waiting")}),
-        ("RX", 0x08, "read: the received byte; clears RX_VALID", {}),
+        ("STATUS", 0x04, "read: transmitter and receiver state; write 1s to clear RX_OVERRUN",
+         {"TX_BUSY": (0, "transmitter busy"),
+          "RX_VALID": (1, "a received byte is waiting in the receive FIFO"),
+          "RX_OVERRUN": (2, "sticky: a byte arrived while the receive FIFO was full (dropped)")}),
+        ("RX", 0x08, "read: pops the receive FIFO: the byte in [7:0], RX_POPPED set when there "
+                     "was one (else the word is 0)",
+         {"POPPED": (8, "the read took a byte from the FIFO")}),
         ("DIVISOR", 0x0C, "clock cycles per bit (read/write)", {}),
     ),
     "timer": (
@@ -30,6 +34,15 @@ PERIPHERAL_REGISTERS: dict[str, tuple[tuple[str, int, str, dict[str, tuple[int, 
          {"IN_FLIGHT": (0, "a command is in flight"),
           "RESULT_VALID": (1, "RESULT holds the rd of the last command")}),
     ),
+}
+
+#: Bytes the UART's receive FIFO holds: two MNIST demo frames (791 bytes each), so a host may
+#: keep two frames unanswered while the core computes (``apps/mnist_uart.c``); one ECP5 block RAM.
+UART_RX_DEPTH = 2048
+
+#: Constants the firmware needs beside the registers: region -> (name, value, doc).
+PERIPHERAL_CONSTANTS: dict[str, tuple[tuple[str, int, str], ...]] = {
+    "uart": (("RX_DEPTH", UART_RX_DEPTH, "bytes the receive FIFO holds"),),
 }
 
 

@@ -17,9 +17,8 @@ void uart_puts(const char *s)
 
 int uart_getc(void)
 {
-    if (!(SOC_REG(SOC_UART_BASE, SOC_UART_STATUS) & SOC_UART_STATUS_RX_VALID))
-        return -1;
-    return (int)(SOC_REG(SOC_UART_BASE, SOC_UART_RX) & 0xffu);
+    uint32_t word = SOC_REG(SOC_UART_BASE, SOC_UART_RX);   /* pops the receive FIFO */
+    return word & SOC_UART_RX_POPPED ? (int)(word & 0xffu) : -1;
 }
 
 static void put_padded(const char *digits, unsigned len, unsigned width, char pad)

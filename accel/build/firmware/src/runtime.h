@@ -13,7 +13,7 @@
 
 void uart_putc(char c);
 void uart_puts(const char *s);              /* no newline added */
-int uart_getc(void);                        /* a received byte, or -1 when none is waiting */
+int uart_getc(void);                        /* the oldest received byte, or -1 when none waits */
 
 void print_dec(int32_t value);
 void print_udec(uint32_t value);
