@@ -108,7 +108,9 @@ class UART(wiring.Component):
                 m.d.sync += tx_count.eq(tx_count - 1)
         m.d.comb += self.tx.eq(~tx_busy | tx_shift[0])
 
-        # Receiver: sample the middle of every bit after a start bit.
+        # Receiver: sample the middle of every bit after a start bit. The synchroniser makes
+        # the falling edge seen two cycles late; counting (divisor >> 1) - 1 from it puts the
+        # samples within half a cycle of each bit's middle (at 4 or 5 cycles a bit too).
         rx = Signal(init=1)
         m.submodules.rx_sync = FFSynchronizer(self.rx, rx, init=1)
         rx_shift = Signal(8)
@@ -125,7 +127,7 @@ class UART(wiring.Component):
         with m.FSM(name="rx_fsm"):
             with m.State("IDLE"):
                 with m.If(~rx):
-                    m.d.sync += rx_count.eq(divisor >> 1)
+                    m.d.sync += rx_count.eq((divisor >> 1) - 1)
                     m.next = "START"
             with m.State("START"):
                 with m.If(rx_count == 0):

@@ -158,6 +158,31 @@ def test_uart_receive_fifo_keeps_order_and_flags_overrun(depth):
     assert got == data[:depth]
 
 
+@pytest.mark.parametrize("divisor, skew", [(4, -0.015), (4, 0.015), (5, -0.015), (5, 0.015),
+                                           (130, 0.015)])
+def test_uart_receives_back_to_back_at_few_cycles_a_bit(divisor, skew):
+    """A sender off by the 1.5 % boards.baud accepts, at any phase to the clock."""
+    dut = UART(divisor=divisor)
+    rng = random.Random(divisor)
+    data = [rng.randrange(256) for _ in range(12 if divisor < 100 else 3)]
+    bit = 1e-8 * divisor * (1 + skew)
+    got = []
+
+    async def line(ctx):
+        ctx.set(dut.rx, 1)
+        await ctx.delay(10e-8 + 0.37e-8)                  # not on a clock edge
+        for value in data:
+            for level in [0] + [value >> i & 1 for i in range(8)] + [1]:
+                ctx.set(dut.rx, level)
+                await ctx.delay(bit)
+        await ctx.delay(4 * bit)
+        while (word := await read(ctx, dut.bus, uart_regs.RX)) & uart_regs.RX_POPPED:
+            got.append(word & 0xFF)
+
+    run(dut, line)
+    assert got == data
+
+
 def test_uart_rejects_bad_divisor():
     assert_rejected(lambda: UART(divisor=1), match="divisor")
     assert_rejected(lambda: UART(divisor=4, rx_depth=1), match="rx_depth")

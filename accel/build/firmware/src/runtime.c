@@ -15,12 +15,6 @@ void uart_puts(const char *s)
         uart_putc(*s++);
 }
 
-int uart_getc(void)
-{
-    uint32_t word = SOC_REG(SOC_UART_BASE, SOC_UART_RX);   /* pops the receive FIFO */
-    return word & SOC_UART_RX_POPPED ? (int)(word & 0xffu) : -1;
-}
-
 static void put_padded(const char *digits, unsigned len, unsigned width, char pad)
 {
     while (width > len) {
