@@ -4,6 +4,8 @@ compiled network from its SRAM; a UART driver sends frames, a monitor reads the 
 Settings (environment):
 
 ``DEMO_DIVISOR``      UART clock cycles per bit (the SoC's ``uart_divisor``). Required.
+``DEMO_SET_DIVISOR``  ``1``: write DEMO_DIVISOR into the UART's divisor as reset ends (the
+                      Verilog was built with another rate).
 ``DEMO_IMAGE``        SRAM image (firmware + network), loaded into ``dut.sram.memory`` at reset.
 ``DEMO_FRAMES``       file of frames to send: each a little-endian uint32 length, then the bytes.
 ``DEMO_BOOT_CYCLES``  cycle limit for the firmware's ready line (default 200000).
@@ -85,6 +87,9 @@ async def demo(dut):
     load_image(dut, open(os.environ["DEMO_IMAGE"], "rb").read())
     await ClockCycles(dut.clk, 4)
     dut.rst.value = 0
+    if os.environ.get("DEMO_SET_DIVISOR") == "1":
+        await ClockCycles(dut.clk, 1)
+        dut.uart.divisor.value = divisor
     monitor = UARTMonitor(dut.uart_tx, clock_period_ns=period, divisor=divisor,
                           log=dut._log).start()
 

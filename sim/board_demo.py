@@ -62,11 +62,14 @@ class DemoSimRun:
 def run_demo_sim(config, network, frames: Sequence[bytes], *, divisor: int = DEFAULT_DIVISOR,
                  simulator: str = "verilator", work_dir: str | Path | None = None,
                  frame_cycles: int | None = None, app: str | None = None,
-                 window: int = 1) -> DemoSimRun:
+                 window: int = 1, build_divisor: int | None = None) -> DemoSimRun:
     """Boot the demo firmware with ``network`` on the SoC of ``config`` and send ``frames``
     (`boards.protocol.frame` / ``image_frame`` / ``hello_frame``), back to back while fewer
     than ``window`` are unanswered (1: each after the previous answer). ``app`` replaces the
-    demo firmware (a ``.c`` file speaking the same protocol).
+    demo firmware (a ``.c`` file speaking the same protocol). ``build_divisor`` (default
+    ``divisor``) is the UART's reset value in the Verilog; when it differs, the bench writes
+    ``divisor`` into the UART's DIVISOR register before the firmware starts (one Verilator build
+    serves several rates; a board built with ``--baud`` has it as its reset value).
 
     Raises
     ------
@@ -101,12 +104,14 @@ def run_demo_sim(config, network, frames: Sequence[bytes], *, divisor: int = DEF
         (work / "frames.bin").write_bytes(b"".join(struct.pack("<I", len(f)) + bytes(f)
                                                    for f in frames))
         transcript, timing = work / "answers.txt", work / "timing.json"
-        verilog = soc_verilog(planned.config, uart_divisor=divisor)
+        build_divisor = divisor if build_divisor is None else build_divisor
+        verilog = soc_verilog(planned.config, uart_divisor=build_divisor)
         try:
             run_cocotb(sources=[verilog, picorv32_source()], toplevel="soc",
                        test_module="sim.bench_board_demo", build_key=verilog.parent.name,
                        simulator=simulator,
                        env={"DEMO_DIVISOR": str(divisor),
+                            "DEMO_SET_DIVISOR": str(int(divisor != build_divisor)),
                             "DEMO_IMAGE": str(work / "image.bin"),
                             "DEMO_FRAMES": str(work / "frames.bin"),
                             "DEMO_FRAME_CYCLES": str(frame_cycles),
