@@ -1,7 +1,7 @@
 """Register layouts of the SoC's peripherals, defined once: the peripherals' hardware, the
 firmware's ``soc.h`` and the documentation all read them from here."""
 
-__all__ = ["PERIPHERAL_REGISTERS", "PERIPHERAL_CONSTANTS", "UART_RX_DEPTH", "offset"]
+__all__ = ["PERIPHERAL_REGISTERS", "PERIPHERAL_CONSTANTS", "UART_RX_DEPTH", "offset", "lsb"]
 
 #: Peripheral register layouts: region -> (register name, byte offset, doc, {bit: (lsb, doc)}).
 PERIPHERAL_REGISTERS: dict[str, tuple[tuple[str, int, str, dict[str, tuple[int, str]]], ...]] = {
@@ -11,7 +11,9 @@ PERIPHERAL_REGISTERS: dict[str, tuple[tuple[str, int, str, dict[str, tuple[int, 
         ("STATUS", 0x04, "read: transmitter and receiver state; write 1s to clear RX_OVERRUN",
          {"TX_BUSY": (0, "transmitter busy"),
           "RX_VALID": (1, "a received byte is waiting in the receive FIFO"),
-          "RX_OVERRUN": (2, "sticky: a byte arrived while the receive FIFO was full (dropped)")}),
+          "RX_OVERRUN": (2, "sticky: a byte arrived while the receive FIFO was full (dropped)"),
+          "RX_LEVEL": (16, "bits 31..16: bytes in the receive FIFO (at least this many RX "
+                           "reads pop one)")}),
         ("RX", 0x08, "read: pops the receive FIFO: the byte in [7:0], RX_POPPED set when there "
                      "was one (else the word is 0)",
          {"POPPED": (8, "the read took a byte from the FIFO")}),
@@ -51,4 +53,12 @@ def offset(region: str, register: str) -> int:
     for name, value, _, _ in PERIPHERAL_REGISTERS[region]:
         if name == register:
             return value
+    raise KeyError(f"{region} has no register {register!r}")
+
+
+def lsb(region: str, register: str, field: str) -> int:
+    """Lowest bit of ``field`` in ``register`` of ``region``."""
+    for name, _, _, fields in PERIPHERAL_REGISTERS[region]:
+        if name == register:
+            return fields[field][0]
     raise KeyError(f"{region} has no register {register!r}")

@@ -6,7 +6,7 @@ from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
 from accel.bus import wishbone
-from accel.soc.registers import UART_RX_DEPTH, offset
+from accel.soc.registers import UART_RX_DEPTH, lsb, offset
 
 __all__ = ["UART", "DATA", "STATUS", "RX", "DIVISOR"]
 
@@ -14,9 +14,12 @@ __all__ = ["UART", "DATA", "STATUS", "RX", "DIVISOR"]
 DATA, STATUS, RX, DIVISOR = (offset("uart", name)
                               for name in ("DATA", "STATUS", "RX", "DIVISOR"))
 #: STATUS bits.
-STATUS_TX_BUSY, STATUS_RX_VALID, STATUS_RX_OVERRUN = 1 << 0, 1 << 1, 1 << 2
+STATUS_TX_BUSY, STATUS_RX_VALID, STATUS_RX_OVERRUN = (
+    1 << lsb("uart", "STATUS", name) for name in ("TX_BUSY", "RX_VALID", "RX_OVERRUN"))
+#: STATUS: the receive FIFO's level starts at this bit.
+STATUS_RX_LEVEL_SHIFT = lsb("uart", "STATUS", "RX_LEVEL")
 #: RX bit: the read popped a byte.
-RX_POPPED = 1 << 8
+RX_POPPED = 1 << lsb("uart", "RX", "POPPED")
 
 
 class UART(wiring.Component):
@@ -29,7 +32,8 @@ class UART(wiring.Component):
                     write is *stalled* (the bus waits), so software never polls before writing.
                     Reads return 0.
     0x04      RW    STATUS: bit 0 transmitter busy, bit 1 the receive FIFO holds a byte, bit 2
-                    (sticky) a byte arrived while the FIFO was full and was dropped. Writing a
+                    (sticky) a byte arrived while the FIFO was full and was dropped, bits 31..16
+                    the bytes in the FIFO (that many RX reads are sure to pop one). Writing a
                     1 to bit 2 (``sel`` lane 0) clears it.
     0x08      R     RX: pops the receive FIFO: the oldest byte in bits 7..0 and bit 8 set, or 0
                     when the FIFO is empty (one read per byte, no STATUS poll needed).
@@ -47,7 +51,7 @@ class UART(wiring.Component):
     addr_width : int
         Word-address width of the register window (10 for a 4 KiB page), at least 2.
     rx_depth : int
-        Bytes the receive FIFO holds, at least 2 (default
+        Bytes the receive FIFO holds, 2 to 65535 (default
         `accel.soc.registers.UART_RX_DEPTH`, which the firmware's ``soc.h`` states).
 
     Members
@@ -69,8 +73,9 @@ class UART(wiring.Component):
             raise ValueError(f"divisor must be between 2 and 65535, not {divisor!r}")
         if not isinstance(addr_width, int) or addr_width < 2:
             raise ValueError(f"addr_width must be at least 2, not {addr_width!r}")
-        if not isinstance(rx_depth, int) or isinstance(rx_depth, bool) or rx_depth < 2:
-            raise ValueError(f"rx_depth must be at least 2, not {rx_depth!r}")
+        if (not isinstance(rx_depth, int) or isinstance(rx_depth, bool)
+                or not 2 <= rx_depth <= 0xFFFF):
+            raise ValueError(f"rx_depth must be between 2 and 65535, not {rx_depth!r}")
         self.divisor = divisor
         self.rx_depth = rx_depth
         super().__init__({
@@ -169,11 +174,16 @@ class UART(wiring.Component):
                 with m.Case(DATA // 4):
                     m.d.comb += tx_load.eq(bus.we)
                 with m.Case(STATUS // 4):
-                    m.d.sync += bus.dat_r.eq(Cat(tx_busy, rx_fifo.r_rdy, rx_overrun))
-                    m.d.comb += rx_clear.eq(bus.we & bus.sel[0] & bus.dat_w[2])
+                    status = {STATUS_TX_BUSY: tx_busy, STATUS_RX_VALID: rx_fifo.r_rdy,
+                              STATUS_RX_OVERRUN: rx_overrun}
+                    m.d.sync += [bus.dat_r[mask.bit_length() - 1].eq(value)
+                                 for mask, value in status.items()]
+                    m.d.sync += bus.dat_r[STATUS_RX_LEVEL_SHIFT:].eq(rx_fifo.level)
+                    m.d.comb += rx_clear.eq(bus.we & bus.sel[0]
+                                            & bus.dat_w[STATUS_RX_OVERRUN.bit_length() - 1])
                 with m.Case(RX // 4):
                     with m.If(~bus.we):
-                        m.d.sync += bus.dat_r.eq(Mux(rx_fifo.r_rdy, Cat(rx_fifo.r_data, 1), 0))
+                        m.d.sync += bus.dat_r.eq(Mux(rx_fifo.r_rdy, rx_fifo.r_data | RX_POPPED, 0))
                         m.d.comb += rx_fifo.r_en.eq(1)
                 with m.Case(DIVISOR // 4):
                     m.d.sync += bus.dat_r.eq(divisor)

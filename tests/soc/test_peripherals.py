@@ -141,6 +141,7 @@ def test_uart_receive_fifo_keeps_order_and_flags_overrun(depth):
         await ctx.tick().repeat(4 * divisor)
         status = await read(ctx, dut.bus, uart_regs.STATUS)
         assert status & uart_regs.STATUS_RX_OVERRUN and status & uart_regs.STATUS_RX_VALID
+        assert status >> uart_regs.STATUS_RX_LEVEL_SHIFT == depth
         while (word := await read(ctx, dut.bus, uart_regs.RX)) & uart_regs.RX_POPPED:
             got.append(word & 0xFF)
         assert word == 0
