@@ -34,7 +34,8 @@ from boards.flow import STEP_NAMES, find_tool, run_plan_commands
 from boards.multipliers import plan_multipliers
 from boards.report import check_fits, place_and_route_figures, render_table
 from boards.spec import Board
-from boards.top import DEFAULT_BAUD, BoardTop, uart_divisor
+from boards.baud import default_baud, uart_divisor
+from boards.top import BoardTop
 
 __all__ = ["build_board", "bitstream_name", "elaborate", "with_abc_lut_mapping"]
 
@@ -58,7 +59,7 @@ def _platform(board: Board):
 
 
 def elaborate(board: Board, config: AccelConfig, image: bytes, gateware: Path, *,
-              baud: int = DEFAULT_BAUD, with_accelerator: bool = True):
+              baud: int | None = None, with_accelerator: bool = True):
     """Elaborate the board top into a build plan, extract it into ``gateware`` and write the
     multiplier plan beside it. Returns the `~boards.multipliers.MultiplierPlan`."""
     platform = _platform(board)
@@ -122,7 +123,7 @@ def _run_tools(board: Board, gateware: Path, progress, start: float, after
 
 
 def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, network=None,
-                model: str | None = None, baud: int = DEFAULT_BAUD,
+                model: str | None = None, baud: int | None = None,
                 with_accelerator: bool = True,
                 progress: Callable[[str], None] = print) -> dict:
     """Build ``board``'s bitstream for ``config`` into ``out_dir``; return the report.
@@ -138,8 +139,8 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
     model : str, optional
         Where ``network`` came from (a default model's name or a file), recorded in the report
         for ``accelgen board demo``; default: the network's name.
-    baud : int
-        UART bit rate of the demo.
+    baud : int, optional
+        UART bit rate of the demo (default `boards.baud.default_baud`: 3,000,000 on the ULX3S).
     with_accelerator : bool
         False builds the SoC without the accelerator and with an empty SRAM: a check of the
         board top and the tool flow only (the demo firmware needs the accelerator).
@@ -156,10 +157,12 @@ def build_board(board: Board, config: AccelConfig, out_dir: str | Path, *, netwo
     ------
     BoardError
         One line: the design does not fit (naming the resource), the firmware or the network
-        does not build.
+        does not build, the clock cannot make ``baud`` (checked before any work).
     boards.flow.ToolError
         One line: a tool is missing or failed.
     """
+    baud = default_baud(board) if baud is None else baud
+    uart_divisor(board, baud)                      # an impossible rate fails before any work
     for tool in _platform(board).required_tools:   # missing tools fail before any work
         if tool in STEP_NAMES:
             find_tool(tool)

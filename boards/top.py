@@ -23,19 +23,11 @@ from accel.config import AccelConfig
 from accel.hdl.checked import CheckedConstruction
 from accel.soc.soc import SoC, picorv32_source
 
+from boards.baud import uart_divisor
 from boards.clocking import ECP5PLL, PowerOnReset, ecp5_pll_params
 from boards.spec import Board
 
-__all__ = ["BoardTop", "DEFAULT_BAUD", "uart_divisor"]
-
-#: The UART's bit rate: a standard rate every USB serial adapter and terminal offers.
-DEFAULT_BAUD = 115_200
-
-
-def uart_divisor(board: Board, baud: int = DEFAULT_BAUD) -> int:
-    """Clock cycles per UART bit at the board's system clock (rounded; the error stays far
-    below the 2 % a UART tolerates at these clock rates)."""
-    return round(board.sys_hz / baud)
+__all__ = ["BoardTop", "uart_divisor"]
 
 
 def _pll(board: Board):
@@ -56,8 +48,8 @@ class BoardTop(CheckedConstruction, Elaboratable):
     config : AccelConfig
     image : bytes
         The SRAM's initial contents (firmware, then the network blob).
-    baud : int
-        UART bit rate.
+    baud : int, optional
+        UART bit rate (default `boards.baud.default_baud`).
     with_accelerator : bool
         Passed to `accel.soc.soc.SoC`.
 
@@ -69,17 +61,20 @@ class BoardTop(CheckedConstruction, Elaboratable):
     Raises
     ------
     ValueError
-        When the board's system clock needs a PLL the family or its dividers cannot give.
+        When the board's system clock needs a PLL the family or its dividers cannot give, or
+        cannot make the UART's ``baud`` (`boards.baud.divisor_for`; a `boards.BoardError`).
     """
 
     @classmethod
     def check_parameters(cls, board: Board, config: AccelConfig, image: bytes, *,
-                         baud: int = DEFAULT_BAUD, with_accelerator: bool = True) -> None:
-        """Raise ``ValueError`` when no PLL gives the board's clock (before construction)."""
+                         baud: int | None = None, with_accelerator: bool = True) -> None:
+        """Raise ``ValueError`` when no PLL gives the board's clock or the clock cannot make
+        the UART's rate (before construction)."""
         _pll(board)
+        uart_divisor(board, baud)
 
     def __init__(self, board: Board, config: AccelConfig, image: bytes, *,
-                 baud: int = DEFAULT_BAUD, with_accelerator: bool = True):
+                 baud: int | None = None, with_accelerator: bool = True):
         self.board = board
         self.pll = _pll(board)
         self.soc = SoC(config, image, uart_divisor=uart_divisor(board, baud),

@@ -49,6 +49,10 @@ class UARTMonitor:
         Every byte received.
     lines : list of str
         Completed lines (without the newline; ``\\r`` stripped).
+    line_times : list of float
+        Simulation time in ns when each line's newline was received.
+    new_line : cocotb.triggers.Event
+        Set whenever a line completes (waiters clear it first).
     framing_errors : int
         Frames whose stop bit was low.
     ended : cocotb.triggers.Event
@@ -65,6 +69,8 @@ class UARTMonitor:
         self.log = log
         self.data = bytearray()
         self.lines: list[str] = []
+        self.line_times: list[float] = []
+        self.new_line = Event()
         self.framing_errors = 0
         self.ended = Event()
         self._partial = bytearray()
@@ -107,6 +113,8 @@ class UARTMonitor:
             line = self._partial.decode("latin-1").rstrip("\r")
             self._partial.clear()
             self.lines.append(line)
+            self.line_times.append(cocotb.utils.get_sim_time("ns"))
+            self.new_line.set()
             if self.log is not None:
                 self.log.info("uart: %s", line)
             if self.end is not None and self.end.search(line):

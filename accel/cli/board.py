@@ -89,7 +89,8 @@ def list_command() -> None:
 @config_options
 @model_option("cnn", "The network baked into the bitstream.")
 @click.option("--baud", type=click.IntRange(1200, 3_000_000), default=None,
-              help="UART bit rate (default 115200).")
+              help="UART bit rate (default: the fastest standard rate the board clock divides "
+                   "well, 3000000 on the ULX3S at 15 MHz; 115200 suits any terminal).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=_OUT_HELP)
 @json_option("the report (resources, clocks, timing)")
@@ -107,8 +108,6 @@ def build_command(board_name: str, model: str, baud: int | None, out: Path | Non
     from boards.build import build_board
     from boards.flow import ToolError
     from boards.report import render_table
-    from boards.top import DEFAULT_BAUD
-
 
     target = _board(board_name)
     config = _board_config(target, options)
@@ -118,7 +117,7 @@ def build_command(board_name: str, model: str, baud: int | None, out: Path | Non
     require_output_dir(out, "--out")
     with reported_errors(out, usage=(BoardError,), failure=(ToolError,)):
         report = build_board(target, config, out, network=network, model=source,
-                             baud=baud or DEFAULT_BAUD, progress=click.echo)
+                             baud=baud, progress=click.echo)
     click.echo(render_table(report), nl=False)
     click.echo(f"bitstream: {out / report['bitstream']}")
     if json_path is not None:
@@ -178,14 +177,19 @@ def program_command(board_name: str, out: Path | None, flash: bool) -> None:
                    "models were not trained on (mnist extra).")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
               help="Seconds to wait for each answer.")
+@click.option("--batch/--one-at-a-time", default=True, show_default=True,
+              help="Stream frames, as many unanswered as the board's handshake allows, or send "
+                   "each after the previous answer.")
 @json_option("each answer and the totals")
 def demo_command(port: str, out: Path, model: str | None, images: int, timeout: float,
-                 json_path: Path | None) -> None:
+                 batch: bool, json_path: Path | None) -> None:
     """Classify MNIST images on the board over its UART; check them against the reference."""
+    import time
+
     import numpy as np
 
     from boards import BoardError
-    from boards.demo import classify, open_port
+    from boards.demo import classify, handshake, open_port
 
     from accel.nn.mnist.data import DatasetError
     from accel.nn.network import reference
@@ -230,7 +234,10 @@ def demo_command(port: str, out: Path, model: str | None, images: int, timeout: 
 
     try:
         with serial_port:
-            classify(serial_port, pixels, timeout=timeout, on_result=show)
+            window = handshake(serial_port, timeout=timeout).window if batch else 1
+            began = time.monotonic()
+            classify(serial_port, pixels, timeout=timeout, window=window, on_result=show)
+            seconds = time.monotonic() - began
     except BoardError as exc:
         raise click.ClickException(str(exc)) from None
     if cycles:
@@ -238,9 +245,12 @@ def demo_command(port: str, out: Path, model: str | None, images: int, timeout: 
         click.echo(f"{correct}/{images} correct, {agree}/{images} equal to the reference; "
                    f"{mean:,.0f} cycles per inference = {clock_hz / mean:,.1f} inferences/s "
                    f"at {clock_hz / 1e6:g} MHz")
+    click.echo(f"{images / seconds:,.1f} images/s end to end over the link "
+               f"({report['uart']['baud']:,} baud, {window} frame(s) in flight)")
     if json_path is not None:
         write_json(json_path, {
             "board": report.get("board"), "network": network.name, "images": images,
+            "window": window, "images_per_second": images / seconds,
             "correct": int(correct), "agree": int(agree), "clock_hz": clock_hz,
             "mean_cycles": sum(cycles) / len(cycles) if cycles else None, "answers": answers})
     if agree != images:

@@ -1,16 +1,22 @@
 """Register layouts of the SoC's peripherals, defined once: the peripherals' hardware, the
 firmware's ``soc.h`` and the documentation all read them from here."""
 
-__all__ = ["PERIPHERAL_REGISTERS", "offset"]
+__all__ = ["PERIPHERAL_REGISTERS", "PERIPHERAL_CONSTANTS", "UART_RX_DEPTH", "offset", "lsb"]
 
 #: Peripheral register layouts: region -> (register name, byte offset, doc, {bit: (lsb, doc)}).
 PERIPHERAL_REGISTERS: dict[str, tuple[tuple[str, int, str, dict[str, tuple[int, str]]], ...]] = {
     "uart": (
         ("DATA", 0x00, "write: transmit one byte (the bus waits until the transmitter takes it)",
          {}),
-        ("STATUS", 0x04, "read: transmitter and receiver state",
-         {"TX_BUSY": (0, "transmitter busy"), "RX_VALID": (1, "a received byte is waiting")}),
-        ("RX", 0x08, "read: the received byte; clears RX_VALID", {}),
+        ("STATUS", 0x04, "read: transmitter and receiver state; write 1s to clear RX_OVERRUN",
+         {"TX_BUSY": (0, "transmitter busy"),
+          "RX_VALID": (1, "a received byte is waiting in the receive FIFO"),
+          "RX_OVERRUN": (2, "sticky: a byte arrived while the receive FIFO was full (dropped)"),
+          "RX_LEVEL": (16, "bits 31..16: bytes in the receive FIFO (at least this many RX "
+                           "reads pop one)")}),
+        ("RX", 0x08, "read: pops the receive FIFO: the byte in [7:0], RX_POPPED set when there "
+                     "was one (else the word is 0)",
+         {"POPPED": (8, "the read took a byte from the FIFO")}),
         ("DIVISOR", 0x0C, "clock cycles per bit (read/write)", {}),
     ),
     "timer": (
@@ -32,10 +38,27 @@ PERIPHERAL_REGISTERS: dict[str, tuple[tuple[str, int, str, dict[str, tuple[int, 
     ),
 }
 
+#: Bytes the UART's receive FIFO holds: two MNIST demo frames (791 bytes each), so a host may
+#: keep two frames unanswered while the core computes (``apps/mnist_uart.c``); one ECP5 block RAM.
+UART_RX_DEPTH = 2048
+
+#: Constants the firmware needs beside the registers: region -> (name, value, doc).
+PERIPHERAL_CONSTANTS: dict[str, tuple[tuple[str, int, str], ...]] = {
+    "uart": (("RX_DEPTH", UART_RX_DEPTH, "bytes the receive FIFO holds"),),
+}
+
 
 def offset(region: str, register: str) -> int:
     """Byte offset of ``register`` in the page of ``region``."""
     for name, value, _, _ in PERIPHERAL_REGISTERS[region]:
         if name == register:
             return value
+    raise KeyError(f"{region} has no register {register!r}")
+
+
+def lsb(region: str, register: str, field: str) -> int:
+    """Lowest bit of ``field`` in ``register`` of ``region``."""
+    for name, _, _, fields in PERIPHERAL_REGISTERS[region]:
+        if name == register:
+            return fields[field][0]
     raise KeyError(f"{region} has no register {register!r}")

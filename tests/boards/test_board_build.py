@@ -105,7 +105,8 @@ def test_ulx3s_85f_netlist_files(ulx3s_85f_netlist):
     assert [c[0] for c in commands] == ["yosys", "nextpnr-ecp5", "ecppack"]
     assert "--report" in commands[1] and "--85k" in commands[1]
     assert commands[1][commands[1].index("--router") + 1] == "router2"
-    assert uart_divisor(board) == 130                     # 15 MHz / 115200
+    assert uart_divisor(board, 115_200) == 130            # 15 MHz / 115200
+    assert uart_divisor(board) == 5                       # the default 3 Mbaud
 
 
 def test_board_top_rejects_a_pll_it_cannot_make(tmp_path):

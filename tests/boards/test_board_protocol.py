@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from accel.build.firmware import FIRMWARE_DIR
+from accel.soc.registers import UART_RX_DEPTH
 from boards.protocol import (
-    SYNC, TIMEOUT_BYTES, TYPE_IMAGE, checksum, frame, image_frame, parse_answer, parse_ready,
+    FRAME_OVERHEAD, PROTOCOL, SYNC, TIMEOUT_BYTES, TYPE_HELLO, TYPE_IMAGE, BoardHello, checksum,
+    frame, hello_frame, image_frame, parse_answer, parse_hello, parse_ready,
 )
 
 
@@ -19,7 +21,11 @@ def test_image_frame_layout():
     assert data[5:5 + 784] == image.astype(np.uint8).tobytes()
     total = (sum(range(256)) * 3 + sum(range(16))) & 0xFFFF
     assert int.from_bytes(data[-2:], "little") == total == checksum(data[5:-2])
-    assert len(data) == 2 + 1 + 2 + 784 + 2
+    assert len(data) == 2 + 1 + 2 + 784 + 2 == 784 + FRAME_OVERHEAD
+
+
+def test_hello_frame_is_empty():
+    assert hello_frame() == SYNC + bytes((TYPE_HELLO, 0, 0, 0, 0))
 
 
 def test_checksum_wraps_at_16_bits():
@@ -51,7 +57,21 @@ def test_parse_answers():
 
 def test_parse_ready():
     assert parse_ready("mnist-uart ready 28x28x1 10 classes\n") == ((28, 28, 1), 10)
+    assert parse_ready("mnist-uart ready 8x8x3 4 classes protocol 2 window 2") == ((8, 8, 3), 4)
     assert parse_ready("digit 1 cycles 2 logits 3") is None
+
+
+def test_parse_hello_of_both_protocols():
+    assert parse_hello("mnist-uart ready 28x28x1 10 classes protocol 2 window 2\n") == \
+        BoardHello((28, 28, 1), 10, 2, 2)
+    assert parse_hello("mnist-uart ready 28x28x1 10 classes") == BoardHello((28, 28, 1), 10, 1, 1)
+    assert parse_hello("mnist-uart ready 64x64x3 10 classes protocol 2 window 0").window == 1
+    assert parse_hello("error type 86") is None
+
+
+def test_the_window_fits_the_receive_fifo():
+    """The firmware's window: as many whole MNIST frames as the UART's FIFO holds."""
+    assert UART_RX_DEPTH // (784 + FRAME_OVERHEAD) == 2
 
 
 def test_firmware_uses_the_same_numbers():
@@ -61,7 +81,12 @@ def test_firmware_uses_the_same_numbers():
     assert int(defines["DEMO_SYNC0"].rstrip("u"), 0) == SYNC[0]
     assert int(defines["DEMO_SYNC1"].rstrip("u"), 0) == SYNC[1]
     assert defines["DEMO_TYPE_IMAGE"] == repr(chr(TYPE_IMAGE))
+    assert defines["DEMO_TYPE_HELLO"] == repr(chr(TYPE_HELLO))
+    assert int(defines["DEMO_PROTOCOL"].rstrip("u")) == PROTOCOL
+    assert int(defines["DEMO_FRAME_OVERHEAD"].rstrip("u")) == FRAME_OVERHEAD
+    assert "SOC_UART_RX_DEPTH / (mnist_input_bytes(b) + DEMO_FRAME_OVERHEAD)" in text
     assert int(defines["DEMO_TIMEOUT_BYTES"].rstrip("u")) == TIMEOUT_BYTES
     # The answer formats the firmware prints are the ones parse_answer reads.
     assert 'uprintf("digit %u cycles %u logits "' in text
-    assert 'uprintf("mnist-uart ready %ux%ux%u %u classes\\n"' in text
+    assert 'uprintf("mnist-uart ready %ux%ux%u %u classes protocol %u window %u\\n"' in text
+    assert 'uart_puts("error overrun\\n")' in text

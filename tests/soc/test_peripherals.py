@@ -105,15 +105,88 @@ def test_uart_receive_and_divisor():
             await ctx.tick().repeat(4)
             status = await read(ctx, dut.bus, uart_regs.STATUS)
             assert status & uart_regs.STATUS_RX_VALID
-            got.append(await read(ctx, dut.bus, uart_regs.RX))
+            word = await read(ctx, dut.bus, uart_regs.RX)
+            assert word & ~0xFF == uart_regs.RX_POPPED
+            got.append(word & 0xFF)
             assert not await read(ctx, dut.bus, uart_regs.STATUS) & uart_regs.STATUS_RX_VALID
+            assert await read(ctx, dut.bus, uart_regs.RX) == 0         # empty: nothing popped
 
     run(dut, cpu)
     assert got == data
 
 
+async def send_serial(ctx, rx, data, divisor):
+    """Drive ``rx`` with 8N1 frames of ``data``, back to back."""
+    for value in data:
+        for bit in [0] + [value >> i & 1 for i in range(8)] + [1]:
+            ctx.set(rx, bit)
+            await ctx.tick().repeat(divisor)
+
+
+@pytest.mark.parametrize("depth", [2, 5])
+def test_uart_receive_fifo_keeps_order_and_flags_overrun(depth):
+    divisor = 4
+    dut = UART(divisor=divisor, rx_depth=depth)
+    rng = random.Random(depth)
+    data = [rng.randrange(256) for _ in range(depth + 3)]
+    got = []
+
+    async def line(ctx):
+        ctx.set(dut.rx, 1)
+        await ctx.tick().repeat(3)
+        await send_serial(ctx, dut.rx, data[:depth], divisor)        # fills the FIFO exactly
+        await ctx.tick().repeat(4 * divisor)
+        assert not await read(ctx, dut.bus, uart_regs.STATUS) & uart_regs.STATUS_RX_OVERRUN
+        await send_serial(ctx, dut.rx, data[depth:], divisor)        # dropped
+        await ctx.tick().repeat(4 * divisor)
+        status = await read(ctx, dut.bus, uart_regs.STATUS)
+        assert status & uart_regs.STATUS_RX_OVERRUN and status & uart_regs.STATUS_RX_VALID
+        assert status >> uart_regs.STATUS_RX_LEVEL_SHIFT == depth
+        while (word := await read(ctx, dut.bus, uart_regs.RX)) & uart_regs.RX_POPPED:
+            got.append(word & 0xFF)
+        assert word == 0
+        # Overrun stays until written back; a write without bit 2 keeps it.
+        await write(ctx, dut.bus, uart_regs.STATUS, 0)
+        assert await read(ctx, dut.bus, uart_regs.STATUS) & uart_regs.STATUS_RX_OVERRUN
+        await write(ctx, dut.bus, uart_regs.STATUS, uart_regs.STATUS_RX_OVERRUN)
+        assert await read(ctx, dut.bus, uart_regs.STATUS) == 0
+        # After draining, reception goes on.
+        await send_serial(ctx, dut.rx, [0x5A], divisor)
+        await ctx.tick().repeat(4 * divisor)
+        assert await read(ctx, dut.bus, uart_regs.RX) == uart_regs.RX_POPPED | 0x5A
+
+    run(dut, line)
+    assert got == data[:depth]
+
+
+@pytest.mark.parametrize("divisor, skew", [(4, -0.015), (4, 0.015), (5, -0.015), (5, 0.015),
+                                           (130, 0.015)])
+def test_uart_receives_back_to_back_at_few_cycles_a_bit(divisor, skew):
+    """A sender off by the 1.5 % boards.baud accepts, at any phase to the clock."""
+    dut = UART(divisor=divisor)
+    rng = random.Random(divisor)
+    data = [rng.randrange(256) for _ in range(12 if divisor < 100 else 3)]
+    bit = 1e-8 * divisor * (1 + skew)
+    got = []
+
+    async def line(ctx):
+        ctx.set(dut.rx, 1)
+        await ctx.delay(10e-8 + 0.37e-8)                  # not on a clock edge
+        for value in data:
+            for level in [0] + [value >> i & 1 for i in range(8)] + [1]:
+                ctx.set(dut.rx, level)
+                await ctx.delay(bit)
+        await ctx.delay(4 * bit)
+        while (word := await read(ctx, dut.bus, uart_regs.RX)) & uart_regs.RX_POPPED:
+            got.append(word & 0xFF)
+
+    run(dut, line)
+    assert got == data
+
+
 def test_uart_rejects_bad_divisor():
     assert_rejected(lambda: UART(divisor=1), match="divisor")
+    assert_rejected(lambda: UART(divisor=4, rx_depth=1), match="rx_depth")
 
 
 def test_timer_counts_and_latches_high():

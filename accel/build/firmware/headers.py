@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from accel.config import AccelConfig
 from accel.isa.spec import INSTRUCTIONS, Instruction
-from accel.soc.registers import PERIPHERAL_REGISTERS
+from accel.soc.registers import PERIPHERAL_CONSTANTS, PERIPHERAL_REGISTERS
 
 __all__ = ["STACK_MIN", "render_linker_script", "render_mmio_header", "render_soc_header",
            "sram_region"]
@@ -46,6 +46,8 @@ def render_soc_header(config: AccelConfig) -> str:
                     out.append(f"#define {macro}_LSB {lsb}  /* {bit_doc} */")
                 else:
                     out.append(f"#define {macro} (1u << {lsb})  /* {bit_doc} */")
+        for const, value, doc in PERIPHERAL_CONSTANTS.get(name, ()):
+            out.append(f"#define SOC_{name.upper()}_{const} {value}u  /* {doc} */")
     out += ["", "#endif /* ACCELGEN_SOC_H */", ""]
     return "\n".join(out)
 

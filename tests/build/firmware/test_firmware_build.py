@@ -18,6 +18,7 @@ from accel.build.firmware import (
 )
 from accel.isa import INSTRUCTIONS, render_c_header
 from accel.soc.memory_map import memory_map, region
+from accel.soc.registers import UART_RX_DEPTH
 
 OBJDUMP = "riscv64-unknown-elf-objdump"
 CONFIGS = {
@@ -186,7 +187,10 @@ def test_generated_headers_follow_the_specs():
                   "SOC_LEDS_OUT 0x00u", "SOC_ACCEL_RS1 0x00u", "SOC_ACCEL_RS2 0x04u",
                   "SOC_ACCEL_ISSUE 0x08u", "SOC_ACCEL_RESULT 0x0cu", "SOC_ACCEL_STATUS 0x10u",
                   "SOC_ACCEL_ISSUE_FUNCT3_LSB 7", "SOC_ACCEL_STATUS_IN_FLIGHT (1u << 0)",
-                  "SOC_ACCEL_STATUS_RESULT_VALID (1u << 1)", "SOC_UART_STATUS_RX_VALID (1u << 1)"):
+                  "SOC_ACCEL_STATUS_RESULT_VALID (1u << 1)", "SOC_UART_STATUS_RX_VALID (1u << 1)",
+                  "SOC_UART_STATUS_RX_OVERRUN (1u << 2)", "SOC_UART_STATUS_RX_LEVEL (1u << 16)",
+                  "SOC_UART_RX_POPPED (1u << 8)",
+                  f"SOC_UART_RX_DEPTH {UART_RX_DEPTH}u"):
         assert f"#define {macro}" in soc, macro
     mmio = render_mmio_header(config)
     for ins in INSTRUCTIONS:

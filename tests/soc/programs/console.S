@@ -13,7 +13,8 @@ _start:
 1:  lw      t0, 4(s0)               /* STATUS */
     andi    t0, t0, 2               /* RX_VALID */
     beqz    t0, 1b
-    lw      t1, 8(s0)               /* RX */
+    lw      t1, 8(s0)               /* RX: pops the byte (bit 8 says one was popped) */
+    andi    t1, t1, 0xff
     li      t2, '\n'
     beq     t1, t2, 2f
     sb      t1, 0(s1)

@@ -15,13 +15,6 @@ void uart_puts(const char *s)
         uart_putc(*s++);
 }
 
-int uart_getc(void)
-{
-    if (!(SOC_REG(SOC_UART_BASE, SOC_UART_STATUS) & SOC_UART_STATUS_RX_VALID))
-        return -1;
-    return (int)(SOC_REG(SOC_UART_BASE, SOC_UART_RX) & 0xffu);
-}
-
 static void put_padded(const char *digits, unsigned len, unsigned width, char pad)
 {
     while (width > len) {

@@ -1,8 +1,9 @@
 /* runtime.h: the smallest C runtime for the accelgen SoC's control core.
  *
- * UART output (the bus waits while the transmitter is busy, so uart_putc just writes), number
- * printing, a tiny printf (uprintf: %d %u %x %X %c %s %%, with an optional 0 flag and width),
- * the 64-bit cycle counter and the LED register. Addresses come from the generated soc.h. */
+ * UART output (the bus waits while the transmitter is busy, so uart_putc just writes), UART
+ * input from the receive FIFO (uart_getc: one bus read per byte), number printing, a tiny
+ * printf (uprintf: %d %u %x %X %c %s %%, with an optional 0 flag and width), the 64-bit cycle
+ * counter and the LED register. Addresses come from the generated soc.h. */
 #ifndef ACCELGEN_RUNTIME_H
 #define ACCELGEN_RUNTIME_H
 
@@ -13,7 +14,11 @@
 
 void uart_putc(char c);
 void uart_puts(const char *s);              /* no newline added */
-int uart_getc(void);                        /* a received byte, or -1 when none is waiting */
+static inline int uart_getc(void)           /* the oldest received byte, or -1 when none waits */
+{
+    uint32_t word = SOC_REG(SOC_UART_BASE, SOC_UART_RX);   /* one read pops the receive FIFO */
+    return word & SOC_UART_RX_POPPED ? (int)(word & 0xffu) : -1;
+}
 
 void print_dec(int32_t value);
 void print_udec(uint32_t value);
