@@ -26,6 +26,8 @@ class SharedBus:
     ----------
     switch : float
         Cycles lost per change of bus owner.
+    log : list, optional
+        Receives ``(channel, entry, words)`` per transfer (`accel.perf.trace.ProgramTrace.bus`).
 
     Members
     -------
@@ -33,8 +35,9 @@ class SharedBus:
         Bus words scheduled so far (both channels).
     """
 
-    def __init__(self, switch: float) -> None:
+    def __init__(self, switch: float, log: list | None = None) -> None:
         self.switch = switch
+        self.log = log
         self.words = 0
         self._busy: dict[str, deque] = {"read": deque(), "write": deque()}
 
@@ -67,6 +70,9 @@ class SharedBus:
             entry[1] = o_end + pairs * (per_row + 2 * self.switch)
             rows_left -= pairs
         t += rows_left * per_row
-        self._busy[channel].append([float(start), t, per_row])
+        entry = [float(start), t, per_row]
+        self._busy[channel].append(entry)
+        if self.log is not None:
+            self.log.append((channel, entry, xfer.words))
         self.words += xfer.words
         return t

@@ -12,7 +12,7 @@ the DMA's two channels sharing the bus (`SharedBus`). The cost is a few microsec
 from __future__ import annotations
 
 from collections import deque
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from accel.arch.hazards import UNITS
 from accel.arch.microarch import UNIT_QUEUE_DEPTH
@@ -27,6 +27,9 @@ from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.load_model import LoadModel
 from accel.perf.store_model import StoreModel
 from accel.perf.timing import Timing
+
+if TYPE_CHECKING:
+    from accel.perf.trace import ProgramTrace
 
 __all__ = ["predict_program"]
 
@@ -47,7 +50,8 @@ class _Busy:
             self.until = end
 
 
-def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEstimate:
+def predict_program(config: AccelConfig, commands: Sequence[Command], *,
+                    trace: ProgramTrace | None = None) -> CycleEstimate:
     """Predict the cycles `accel.runtime.rtl.run_programs` measures for ``commands`` on ``config``.
 
     The count runs from the first command offered to the last response; programs that end
@@ -58,12 +62,15 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
     instructions that complete in the dispatcher; a legal program is assumed for everything
     else (range checks are the golden model's business).
 
+    ``trace`` (`accel.perf.trace.ProgramTrace`), when given, records every command's issue
+    cycle, every unit command's interval and every bus transfer (`accel.perf.timeline`).
+
     Returns
     -------
     CycleEstimate
     """
     timing = Timing.from_config(config)
-    bus = SharedBus(timing.bus_switch)
+    bus = SharedBus(timing.bus_switch, log=trace.bus if trace is not None else None)
     loads = LoadModel(config, timing, bus)
     execute = ExecModel(config, timing)
     stores = StoreModel(config, timing, bus)
@@ -87,17 +94,23 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
         except IllegalInstruction:
             error = True
             fire, now = now, now + 1
+            if trace is not None:
+                trace.issue(fire)
             continue
         name = ins.name
         # PRELOAD only records the B operand, in the dispatcher.
         unit = ins.unit if ins.unit in UNITS and name != "preload" else None
         if error and name not in ALWAYS_EXECUTED:
             fire, now = now, now + 1
+            if trace is not None:
+                trace.issue(fire)
             continue
         fire = now
         if unit is Unit.EXECUTE and weights is None:     # NO_WEIGHTS: the sticky error is set
             error = True
             now += 1
+            if trace is not None:
+                trace.issue(fire)
             continue
         if unit is not None:
             if unit is Unit.EXECUTE:
@@ -138,6 +151,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
                 dirty = False
             inflight[unit].append((retire, ranges))
             busy[unit].add(fire, retire)
+            if trace is not None:
+                trace.unit(unit, fire, retire)
         elif name in _WAIT_ALL:
             fire = max([fire] + [e[0] for entries in inflight.values() for e in entries])
         elif name == "config_load":
@@ -150,6 +165,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
             weights = new
         waited += fire - now
         now = fire + 1
+        if trace is not None:
+            trace.issue(fire)
     count = len(commands)
     cycles = int(round(fire + timing.front_end)) if count else 0
     pes = config.rows * config.cols
