@@ -22,15 +22,22 @@ simulation environment:
                       replacing the image baked into the Verilog (the rest of the SRAM is zeroed):
                       one simulator build then serves every program (optional).
 ``SOC_TRANSCRIPT``    file to write the UART transcript to (optional).
+``SOC_TIMELINE``      file (``.npz``) to write the accelerator's busy intervals to (optional):
+                      ``rows`` as `sim.busy_monitor.BusyMonitor.rows` gives them, in cycles from
+                      the end of reset; ``issue`` is the core in an accelerator instruction
+                      (PicoRV32's ``pcpi_wait``); ``missing`` names lanes the design lacks.
 """
 
+import json
 import os
 import re
 
 import cocotb
+import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, RisingEdge, Timer
 
+from sim.busy_monitor import LANES, BusyMonitor, find_handle
 from sim.uart_monitor import UARTDriver, UARTMonitor
 
 
@@ -77,6 +84,12 @@ async def run_firmware(dut):
     monitor = UARTMonitor(dut.uart_tx, clock_period_ns=period, divisor=divisor, end=end,
                           log=dut._log).start()
     start = cocotb.utils.get_sim_time("ns")
+    busy = missing = None
+    if os.environ.get("SOC_TIMELINE"):
+        busy = BusyMonitor(period)
+        accel = find_handle(dut, "accelerator")
+        missing = (list(LANES) if accel is None
+                   else busy.watch_accelerator(accel, [find_handle(dut, "pcpi_wait")]))
     if os.environ.get("SOC_UART_INPUT"):
         text = os.environ["SOC_UART_INPUT"].encode().decode("unicode_escape").encode("latin-1")
         after = os.environ.get("SOC_UART_INPUT_AFTER")
@@ -95,6 +108,10 @@ async def run_firmware(dut):
     if fired is trap:
         await Timer(30 * divisor * period, unit="ns")          # let the UART drain
     transcript = monitor.text
+    if busy is not None:
+        first = int(round(start / period))
+        np.savez(os.environ["SOC_TIMELINE"], rows=busy.rows(first, first + cycles),
+                 missing=np.array(json.dumps(missing)))
     dut._log.info("ran %d cycles; transcript:\n%s", cycles, transcript)
     if os.environ.get("SOC_TRANSCRIPT"):
         with open(os.environ["SOC_TRANSCRIPT"], "w") as handle:

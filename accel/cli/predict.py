@@ -17,6 +17,7 @@ import click
 
 from accel.cli.options import (config_from_options, config_options, json_option, model_option,
                                open_model, write_json)
+from accel.cli.timeline import timeline_option, write_timeline
 
 __all__ = ["predict"]
 
@@ -54,8 +55,10 @@ def _echo_estimate(estimate) -> None:
 @click.option("--asm", "asm_file", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE.s", help="Predict an assembly program (accel.isa syntax).")
 @json_option("the prediction")
+@timeline_option("from the cycle model")
 def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
-            asm_file: Path | None, json_path: Path | None, **options: Any) -> None:
+            asm_file: Path | None, json_path: Path | None, timeline_path: Path | None,
+            **options: Any) -> None:
     """Predict accelerator cycles with the analytical cycle model (no simulation).
 
     The count is what the RTL backend measures (accel.runtime.rtl.run_programs): from the first
@@ -73,6 +76,7 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
     config = config_from_options(options)
     shape = _parse_gemm(gemm) if gemm is not None else None
     from accel import perf
+    from accel.perf import timeline as perf_timeline
 
     # Everything that can fail on bad input happens before anything is printed.
     if shape is not None:
@@ -87,6 +91,8 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         title = f"GEMM {m}x{k} @ {k}x{n}" + (" + bias" if bias else "") \
             + (" -> requant" if requant else "")
         report = {"gemm": [m, k, n], "bias": bias, "requant": requant, **estimate.to_dict()}
+        drawn = lambda: perf_timeline.matmul_timeline(  # noqa: E731
+            config, m, k, n, bias=bias, requant=Requant() if requant else None)[0]
     elif asm_file is not None:
         from accel.isa import AssemblyError, assemble
 
@@ -100,6 +106,7 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         estimate = perf.predict_program(config, program)
         title = f"program {asm_file} ({len(program)} commands)"
         report = {"asm": str(asm_file), **estimate.to_dict()}
+        drawn = lambda: perf_timeline.program_timeline(config, program, title)[0]  # noqa: E731
     else:
         from accel.nn.compiler import compile_network
 
@@ -112,6 +119,8 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         title = (f"network {network.name}: {len(network.layers)} layers, "
                  f"{estimate.commands:,} commands")
         report = {"model": network.name, **estimate.to_dict()}
+        drawn = lambda: perf_timeline.network_timeline(  # noqa: E731
+            config, compiled, f"network {network.name}: one inference")
 
     click.echo(f"accelgen predict: {config.rows}x{config.cols} {config.dataflow}, "
                f"bus {config.bus_width} bits")
@@ -128,3 +137,5 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         _echo_estimate(estimate)
     if json_path is not None:
         write_json(json_path, {"config": config.to_dict(), **report})
+    if timeline_path is not None:
+        write_timeline(timeline_path, drawn(), config)

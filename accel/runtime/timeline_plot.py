@@ -74,12 +74,17 @@ def timeline_png(timeline: Timeline, config: AccelConfig) -> bytes:
                                  label=f"bus {kind}")
         else:
             axes.broken_barh(_merged(intervals), (row - 0.35, 0.7), facecolors=_COLORS[lane])
+    marks: dict[float, list[str]] = {}
     for instant, name in timeline.marks:
+        marks.setdefault(instant, []).append(name)
+    for instant in marks:
         axes.axvline(instant, color="#9467bd", linewidth=0.8, linestyle=":")
-        axes.text(instant, len(rows) - 0.45, f" {name}", fontsize=7, color="#9467bd",
-                  rotation=90, va="bottom", ha="left", clip_on=True)
+    if marks:
+        top = axes.secondary_xaxis("top")
+        top.set_xticks(list(marks), [", ".join(names) for names in marks.values()],
+                       fontsize=7, color="#9467bd", rotation=25, ha="left")
     axes.set_yticks(range(len(rows)), [_LANE_NAMES[lane] for lane in rows])
-    axes.set_ylim(-0.6, len(rows) - 0.4 + (0.9 if timeline.marks else 0))
+    axes.set_ylim(-0.6, len(rows) - 0.4)
     axes.set_xlim(0, end * 1.01)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     axes.set_xlabel("cycle")
@@ -99,4 +104,6 @@ def write_timeline_png(timeline: Timeline, config: AccelConfig, path: Path) -> N
     OSError
         The file cannot be written (the caller reports it in one line).
     """
-    Path(path).write_bytes(timeline_png(timeline, config))
+    image = timeline_png(timeline, config)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(image)
