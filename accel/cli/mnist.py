@@ -236,14 +236,14 @@ def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | No
         else:
             report = evaluate(network, config, images, labels, backend=backend,
                               simulator=simulator, progress=run_progress("images", len(labels)),
-                              waves=waves)
+                              waves=waves, timeline=timeline_path is not None)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except RuntimeError as exc:  # a simulator missing or failing, a hardware mismatch
         raise click.ClickException(str(exc).splitlines()[0]) from None
     for line in report.lines():
         click.echo(line)
-    if timeline_path is not None and report.timeline is not None:
+    if timeline_path is not None:
         write_timeline(timeline_path, report.timeline, config)
     if json_path is not None:
         write_json(json_path, report.to_dict())

@@ -19,6 +19,17 @@ from accel.runtime.target import as_target, run_golden
 __all__ = ["run_rtl"]
 
 
+def _step_label(target, step, number: int) -> str:
+    """The name a timeline marks an accelerator step with: its layers (``conv2d[0]``) for a
+    native network, else its own name or number."""
+    layers = getattr(step, "layers", None)
+    if layers is not None and hasattr(target.compiled, "network"):
+        from accel.perf.network import step_name
+
+        return step_name(target.compiled, tuple(layers))
+    return str(getattr(step, "name", "") or f"step {number}")
+
+
 def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
             simulator: str = "verilator", batch: int = 8,
             progress: Callable[[int], None] | None = None,
@@ -62,8 +73,8 @@ def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
                     pending.append(step.op)
                     continue
                 programs.append(Program(step.commands, pokes, tuple(pending)))
-                names.append(f"step {len(programs) - first}"
-                             + (" (after host ops)" if pending else ""))
+                names.append(("host, " if pending else "")
+                             + _step_label(target, step, len(programs) - first))
                 pokes, pending = [], []
             if pending or pokes:
                 programs.append(Program((encode("fence"),), pokes, tuple(pending)))
