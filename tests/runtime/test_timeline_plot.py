@@ -17,9 +17,14 @@ def _size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def test_the_png_has_a_fixed_size_and_is_reproducible():
+@pytest.fixture(scope="module")
+def drawn():
     timeline, _ = matmul_timeline(CONFIG, 9, 17, 1)
-    png = timeline_png(timeline, CONFIG)
+    return timeline, timeline_png(timeline, CONFIG)
+
+
+def test_the_png_has_a_fixed_size_and_is_reproducible(drawn):
+    timeline, png = drawn
     assert _size(png) == (1200, 420)
     assert len(png) > 10_000
     assert png == timeline_png(timeline, CONFIG)
@@ -31,17 +36,17 @@ def test_an_empty_timeline_still_draws():
     assert _size(png) == (1200, 420)
 
 
-def test_marks_are_drawn(tmp_path):
-    timeline, _ = matmul_timeline(CONFIG, 4, 4, 4)
+def test_marks_are_drawn(drawn):
+    timeline, png = drawn
     marked = Timeline(timeline.title, timeline.source, timeline.cycles, timeline.intervals,
                       timeline.bound, timeline.bound_label, ((0.0, "a"), (0.0, "b"), (9.0, "c")))
-    assert timeline_png(marked, CONFIG) != timeline_png(timeline, CONFIG)
+    assert timeline_png(marked, CONFIG) != png
 
 
-def test_the_file_is_written_and_a_bad_path_raises(tmp_path):
-    timeline, _ = matmul_timeline(CONFIG, 4, 4, 4)
+def test_the_file_is_written_and_a_bad_path_raises(tmp_path, drawn):
+    timeline, png = drawn
     path = tmp_path / "sub" / "t.png"
     write_timeline_png(timeline, CONFIG, path)
-    assert path.read_bytes() == timeline_png(timeline, CONFIG)
+    assert path.read_bytes() == png
     with pytest.raises(OSError):
         write_timeline_png(timeline, CONFIG, tmp_path)      # a directory
