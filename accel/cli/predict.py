@@ -76,7 +76,6 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
     config = config_from_options(options)
     shape = _parse_gemm(gemm) if gemm is not None else None
     from accel import perf
-    from accel.perf import timeline as perf_timeline
 
     # Everything that can fail on bad input happens before anything is printed.
     if shape is not None:
@@ -91,8 +90,6 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         title = f"GEMM {m}x{k} @ {k}x{n}" + (" + bias" if bias else "") \
             + (" -> requant" if requant else "")
         report = {"gemm": [m, k, n], "bias": bias, "requant": requant, **estimate.to_dict()}
-        drawn = lambda: perf_timeline.matmul_timeline(  # noqa: E731
-            config, m, k, n, bias=bias, requant=Requant() if requant else None)[0]
     elif asm_file is not None:
         from accel.isa import AssemblyError, assemble
 
@@ -106,7 +103,6 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         estimate = perf.predict_program(config, program)
         title = f"program {asm_file} ({len(program)} commands)"
         report = {"asm": str(asm_file), **estimate.to_dict()}
-        drawn = lambda: perf_timeline.program_timeline(config, program, title)[0]  # noqa: E731
     else:
         from accel.nn.compiler import compile_network
 
@@ -119,8 +115,6 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         title = (f"network {network.name}: {len(network.layers)} layers, "
                  f"{estimate.commands:,} commands")
         report = {"model": network.name, **estimate.to_dict()}
-        drawn = lambda: perf_timeline.network_timeline(  # noqa: E731
-            config, compiled, f"network {network.name}: one inference")
 
     click.echo(f"accelgen predict: {config.rows}x{config.cols} {config.dataflow}, "
                f"bus {config.bus_width} bits")
@@ -138,4 +132,14 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
     if json_path is not None:
         write_json(json_path, {"config": config.to_dict(), **report})
     if timeline_path is not None:
-        write_timeline(timeline_path, drawn(), config)
+        from accel.perf import timeline as perf_timeline
+
+        if shape is not None:
+            drawn = perf_timeline.matmul_timeline(config, *shape, bias=bias,
+                                                  requant=Requant() if requant else None)[0]
+        elif asm_file is not None:
+            drawn = perf_timeline.program_timeline(config, program, title)[0]
+        else:
+            drawn = perf_timeline.network_timeline(config, compiled,
+                                                   f"network {network.name}: one inference")
+        write_timeline(timeline_path, drawn, config)
