@@ -14,6 +14,10 @@ simulation environment:
 ``SOC_EXPECT_TRAP``   ``1`` if the run is expected to end in a trap (default: a trap fails).
 ``SOC_EXPECT_BUS_ERROR`` ``1`` if the core is expected to have made an unmapped access (default:
                       the sticky ``bus_error`` output fails the test).
+``SOC_TIMELINE``      file (``.npz``) to write the accelerator's busy intervals to (optional):
+                      ``rows`` as `sim.busy_monitor.BusyMonitor.rows` gives them, in cycles from
+                      the end of reset; ``issue`` is the core in an accelerator instruction
+                      (PicoRV32's ``pcpi_wait``); ``missing`` names lanes the design lacks.
 ``SOC_UART_INPUT``    text sent to ``uart_rx`` after reset (optional; ``\\n`` escapes allowed).
 ``SOC_UART_INPUT_AFTER`` regex: send ``SOC_UART_INPUT`` only once a line matching it was printed
                       (the UART holds one received byte; firmware that is busy printing loses
@@ -22,10 +26,6 @@ simulation environment:
                       replacing the image baked into the Verilog (the rest of the SRAM is zeroed):
                       one simulator build then serves every program (optional).
 ``SOC_TRANSCRIPT``    file to write the UART transcript to (optional).
-``SOC_TIMELINE``      file (``.npz``) to write the accelerator's busy intervals to (optional):
-                      ``rows`` as `sim.busy_monitor.BusyMonitor.rows` gives them, in cycles from
-                      the end of reset; ``issue`` is the core in an accelerator instruction
-                      (PicoRV32's ``pcpi_wait``); ``missing`` names lanes the design lacks.
 """
 
 import json
