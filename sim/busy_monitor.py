@@ -61,7 +61,8 @@ class BusyMonitor:
 
     def __init__(self, period_ns: float) -> None:
         self.period = period_ns
-        self._closed: list[tuple[int, int, int, int]] = []
+        self._closed: list[list] = []                         # [lane, kind, start, end]
+        self._last: dict[int, list] = {}                      # lane -> its last closed one
         self._open: dict[int, tuple[int, int]] = {}          # lane -> (kind, since)
 
     def _now(self) -> int:
@@ -123,9 +124,16 @@ class BusyMonitor:
                 if current is not None:
                     since = self._open.pop(lane)[1]
                     if now > since:
-                        self._closed.append((lane, current, since, now))
+                        self._last[lane] = [lane, current, since, now]
+                        self._closed.append(self._last[lane])
                 if code is not None:
-                    self._open[lane] = (code, now)
+                    since = now
+                    last = self._last.get(lane)
+                    if last is not None and last[1] == code and last[3] == now:
+                        # A glitch (Icarus settles combinational signals in several steps):
+                        # one interval, not two; the closed one becomes a tombstone.
+                        since, last[3] = last[2], None
+                    self._open[lane] = (code, since)
                 current = code
             await First(*(h.value_change for h in handles))
 
@@ -133,7 +141,7 @@ class BusyMonitor:
         """The intervals overlapping cycles ``start..end``, clipped to them and shifted so that
         ``start`` is cycle 0: int64 rows ``(lane, kind, start, end)`` (still-open intervals end
         at ``end``)."""
-        found = list(self._closed)
+        found = [tuple(row) for row in self._closed if row[3] is not None]
         found += [(lane, kind, since, end) for lane, (kind, since) in self._open.items()]
         out = [(lane, kind, max(s, start) - start, min(e, end) - start)
                for lane, kind, s, e in found if s < end and e > start]
