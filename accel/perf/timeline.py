@@ -12,7 +12,7 @@ on the ``bus`` (``kind`` ``"read"`` or ``"write"``). The cycle model's come from
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from accel.config import AccelConfig
@@ -155,10 +155,3 @@ def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
     bound, label = drawn_bound(config, macs)
     return Timeline(title, "cycle model", offset, tuple(intervals), bound, label, tuple(marks))
 
-
-def shifted(timeline: Timeline, offset: float) -> Timeline:
-    """``timeline`` with every interval and mark ``offset`` cycles later."""
-    return replace(timeline, intervals=tuple(replace(i, start=i.start + offset,
-                                                     end=i.end + offset)
-                                             for i in timeline.intervals),
-                   marks=tuple((t + offset, name) for t, name in timeline.marks))
