@@ -134,7 +134,8 @@ def matmul_timeline(config: AccelConfig, m: int, k: int, n: int, *, bias: bool =
 def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
     """The cycle model's timeline of one inference of ``compiled`` (a `CompiledNetwork`): its
     programs back to back, as `accel.perf.predict_network` counts them (host steps take no
-    accelerator cycles; each marks where it happens)."""
+    accelerator cycles; each marks where it happens). The bound is the network's (its MACs, not
+    the padded programs')."""
     from accel.nn.compiler import AccelStep
     from accel.perf.network import step_name
 
@@ -152,6 +153,8 @@ def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
         intervals += _intervals(trace, offset)
         offset += estimate.cycles
         macs += estimate.macs
-    bound, label = drawn_bound(config, macs)
+    # The bound counts the network's MACs, not the ones the programs spend on padding.
+    network = getattr(compiled, "network", None)
+    bound, label = drawn_bound(config, network.macs() if network is not None else macs)
     return Timeline(title, "cycle model", offset, tuple(intervals), bound, label, tuple(marks))
 

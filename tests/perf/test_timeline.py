@@ -54,6 +54,7 @@ def test_a_network_is_its_programs_back_to_back():
     compiled = compile_network(random_cnn(seed=3), config)
     timeline = network_timeline(config, compiled, "cnn")
     estimate = predict_network(config, compiled)
+    assert timeline.bound == drawn_bound(config, compiled.network.macs())[0]
     assert timeline.cycles == estimate.cycles
     _within(timeline)
     assert [name for _, name in timeline.marks] == [layer.name for layer in estimate.layers]
