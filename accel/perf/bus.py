@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from accel.perf.trace import active_trace
 from accel.perf.transfers import Transfer
 
 __all__ = ["SharedBus"]
@@ -26,8 +27,6 @@ class SharedBus:
     ----------
     switch : float
         Cycles lost per change of bus owner.
-    log : list, optional
-        Receives ``(channel, entry, words)`` per transfer (`accel.perf.trace.ProgramTrace.bus`).
 
     Members
     -------
@@ -35,9 +34,10 @@ class SharedBus:
         Bus words scheduled so far (both channels).
     """
 
-    def __init__(self, switch: float, log: list | None = None) -> None:
+    def __init__(self, switch: float) -> None:
         self.switch = switch
-        self.log = log
+        trace = active_trace()      # accel.perf.trace.recording: note every transfer
+        self.log = trace.bus if trace is not None else None
         self.words = 0
         self._busy: dict[str, deque] = {"read": deque(), "write": deque()}
 

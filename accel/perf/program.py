@@ -12,7 +12,7 @@ the DMA's two channels sharing the bus (`SharedBus`). The cost is a few microsec
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from accel.arch.hazards import UNITS
 from accel.arch.microarch import UNIT_QUEUE_DEPTH
@@ -27,9 +27,7 @@ from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.load_model import LoadModel
 from accel.perf.store_model import StoreModel
 from accel.perf.timing import Timing
-
-if TYPE_CHECKING:
-    from accel.perf.trace import ProgramTrace
+from accel.perf.trace import active_trace
 
 __all__ = ["predict_program"]
 
@@ -50,8 +48,7 @@ class _Busy:
             self.until = end
 
 
-def predict_program(config: AccelConfig, commands: Sequence[Command], *,
-                    trace: ProgramTrace | None = None) -> CycleEstimate:
+def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEstimate:
     """Predict the cycles `accel.runtime.rtl.run_programs` measures for ``commands`` on ``config``.
 
     The count runs from the first command offered to the last response; programs that end
@@ -62,15 +59,12 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
     instructions that complete in the dispatcher; a legal program is assumed for everything
     else (range checks are the golden model's business).
 
-    ``trace`` (`accel.perf.trace.ProgramTrace`), when given, records every command's issue
-    cycle, every unit command's interval and every bus transfer (`accel.perf.timeline`).
-
     Returns
     -------
     CycleEstimate
     """
     timing = Timing.from_config(config)
-    bus = SharedBus(timing.bus_switch, log=trace.bus if trace is not None else None)
+    bus = SharedBus(timing.bus_switch)
     loads = LoadModel(config, timing, bus)
     execute = ExecModel(config, timing)
     stores = StoreModel(config, timing, bus)
@@ -80,6 +74,7 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
     in_bytes, acc_bytes = config.in_bytes, config.acc_bytes
     ws = config.dataflow is Dataflow.WS
     busy = {unit: _Busy() for unit in models}
+    trace = active_trace()               # accel.perf.trace.recording: note the intervals
     load_stride = store_stride = 0
     weights = None                       # (b_addr, k, n) of the last PRELOAD
     dirty = True

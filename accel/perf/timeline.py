@@ -5,7 +5,7 @@ command issuer (``issue``: the dispatcher taking commands in the cycle model and
 accelerator alone, the core executing custom instructions on the SoC), the ``load``,
 ``execute`` and ``store`` units (a command in flight, as the scoreboard counts it) and the DMA
 on the ``bus`` (``kind`` ``"read"`` or ``"write"``). The cycle model's come from
-`predict_program` through a `accel.perf.trace.ProgramTrace` (`program_timeline`,
+`predict_program` recording into a `accel.perf.trace.ProgramTrace` (`program_timeline`,
 `matmul_timeline`, `network_timeline`); the RTL's from monitors in the benches
 (`accel.runtime.timeline`). `accel.runtime.timeline_plot` draws one.
 """
@@ -19,7 +19,7 @@ from accel.config import AccelConfig
 from accel.isa.encoding import Command
 from accel.perf.estimate import CycleEstimate
 from accel.perf.program import predict_program
-from accel.perf.trace import ProgramTrace
+from accel.perf.trace import ProgramTrace, recording
 
 __all__ = ["LANES", "Interval", "Timeline", "drawn_bound", "matmul_timeline",
            "network_timeline", "program_timeline"]
@@ -107,8 +107,8 @@ def program_timeline(config: AccelConfig, commands: Sequence[Command], title: st
     """The cycle model's timeline of one program, and its `CycleEstimate` (whose breakdown's
     ``load``, ``compute`` and ``store`` are the busy cycles of those lanes, and ``issue`` the
     issue lane's)."""
-    trace = ProgramTrace()
-    estimate = predict_program(config, commands, trace=trace)
+    with recording(ProgramTrace()) as trace:
+        estimate = predict_program(config, commands)
     bound, label = drawn_bound(config, estimate.macs)
     return Timeline(title, "cycle model", estimate.cycles, tuple(_intervals(trace, 0.0)),
                     bound, label), estimate
@@ -148,8 +148,8 @@ def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
             marks.append((offset, step_name(compiled, (step.layer,), host=True)))
             continue
         marks.append((offset, step_name(compiled, step.layers)))
-        trace = ProgramTrace()
-        estimate = predict_program(config, step.commands, trace=trace)
+        with recording(ProgramTrace()) as trace:
+            estimate = predict_program(config, step.commands)
         intervals += _intervals(trace, offset)
         offset += estimate.cycles
         macs += estimate.macs

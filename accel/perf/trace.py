@@ -1,14 +1,19 @@
 """What the cycle model did, interval by interval: the hook `predict_program` fills.
 
-`predict_program` (and the `SharedBus` it builds) call a `ProgramTrace` passed to it as each
-command fires, each unit command is scheduled and each bus transfer is scheduled; without one
-they record nothing and cost nothing extra. `accel.perf.timeline` turns a trace into a
-`Timeline`.
+Inside ``with recording(trace):``, `predict_program` (and the `SharedBus` it builds) tell the
+`ProgramTrace` ``trace`` as each command fires, each unit command is scheduled and each bus
+transfer is scheduled; outside, they record nothing and cost nothing extra (the hook is a
+context variable, so the model's signatures stay as they are). `accel.perf.timeline` turns a
+trace into a `Timeline`.
 """
 
 from __future__ import annotations
 
-__all__ = ["ProgramTrace"]
+import contextlib
+import contextvars
+from typing import Iterator
+
+__all__ = ["ProgramTrace", "active_trace", "recording"]
 
 
 class ProgramTrace:
@@ -37,3 +42,23 @@ class ProgramTrace:
 
     def unit(self, unit, fire: float, retire: float) -> None:
         self.units.append((unit.name.lower(), fire, retire))
+
+
+_ACTIVE: contextvars.ContextVar[ProgramTrace | None] = contextvars.ContextVar(
+    "accel_perf_trace", default=None)
+
+
+def active_trace() -> ProgramTrace | None:
+    """The trace of the innermost `recording`, or None."""
+    return _ACTIVE.get()
+
+
+@contextlib.contextmanager
+def recording(trace: ProgramTrace) -> Iterator[ProgramTrace]:
+    """Record every `predict_program` run in this block (in this thread or task) into
+    ``trace``."""
+    token = _ACTIVE.set(trace)
+    try:
+        yield trace
+    finally:
+        _ACTIVE.reset(token)

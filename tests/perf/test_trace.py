@@ -4,7 +4,7 @@ from accel.config import AccelConfig
 from accel.isa import encode
 from accel.isa.encoding import Command
 from accel.perf import predict_program
-from accel.perf.trace import ProgramTrace
+from accel.perf.trace import ProgramTrace, active_trace, recording
 
 
 def test_every_command_is_issued_once_in_order_even_illegal_ones():
@@ -14,9 +14,11 @@ def test_every_command_is_issued_once_in_order_even_illegal_ones():
                 Command(0x7F, 7, 0, 0),                        # illegal: sticky error
                 encode("load_sp", mem_addr=0, sp_addr=0, rows=2, cols=2),
                 encode("fence")]
-    trace = ProgramTrace()
-    estimate = predict_program(config, commands, trace=trace)
+    with recording(ProgramTrace()) as trace:
+        estimate = predict_program(config, commands)
+    assert active_trace() is None
     assert estimate == predict_program(config, commands)
+    assert len(trace.issues) == len(commands)     # nothing recorded outside the block
     assert len(trace.issues) == len(commands)
     assert trace.issues == sorted(trace.issues)
     assert [unit for unit, _, _ in trace.units] == ["load"]   # the second load is discarded
