@@ -158,10 +158,10 @@ def predict_program(config: AccelConfig, commands: Sequence[Command]) -> CycleEs
             new = (ops["b_addr"], ops["k"], ops["n"])
             dirty = dirty or new != weights
             weights = new
-        waited += fire - now
-        now = fire + 1
         if trace is not None:
             trace.issue(fire)
+        waited += fire - now
+        now = fire + 1
     count = len(commands)
     cycles = int(round(fire + timing.front_end)) if count else 0
     pes = config.rows * config.cols
