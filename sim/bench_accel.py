@@ -35,6 +35,7 @@ from accel.isa.encoding import Command, IllegalInstruction, decode
 from accel.isa.spec import Counter
 from accel.verify.randprog import zero_state_commands
 from sim.accel_driver import CommandDriver, ResponseMonitor
+from sim.busy_monitor import BusyMonitor
 from sim.wishbone_memory import WishboneMemory
 
 _TIMED_COUNTERS = (int(Counter.CYCLES), int(Counter.BUSY_CYCLES))
@@ -121,12 +122,18 @@ async def run_job(dut):
     monitor = ResponseMonitor(dut, stall_prob=meta["resp_stall_prob"], seed=meta["seed"] + 1)
     cocotb.start_soon(bus.run())
     cocotb.start_soon(monitor.run())
+    busy = None
+    if meta.get("timeline"):
+        busy = BusyMonitor(10)
+        missing = busy.watch_accelerator(dut, [dut.cmd__valid, dut.cmd__ready])
+        assert not missing, f"the accelerator lacks the signals of lanes {missing}"
     initial = memory.copy()
     golden = _reference(meta, config, memory) if meta["check"] else None
 
     results = {"cycles": [], "mismatches": [], "responses": []}
     reads: dict[str, np.ndarray] = {}
     bus_logs: dict[str, np.ndarray] = {}     # per program: the bus requests made while it ran
+    timelines: dict[str, np.ndarray] = {}    # per program: its busy intervals
     for index in range(meta["programs"]):
         words = job[f"program{index}"]
         program = [Command(int(f7), int(f3), int(r1), int(r2)) for f7, f3, r1, r2 in words]
@@ -161,6 +168,9 @@ async def run_job(dut):
                                                dtype=np.int64).reshape(-1, 3)
         results["cycles"].append(cycles)
         results["responses"].append(responses)
+        if busy is not None:
+            first_cycle = int(round(start / 10))
+            timelines[f"timeline{index}"] = busy.rows(first_cycle, first_cycle + cycles)
         if not finished:
             results["mismatches"].append(
                 f"program {index}: timeout after {meta['timeout_cycles']} cycles with "
@@ -189,7 +199,7 @@ async def run_job(dut):
                 f"{int(differ[0]):#x} (rtl {int(memory[differ[0]])}, golden "
                 f"{int(golden.mem[differ[0]])})")
             memory[:] = golden.mem  # resynchronise so later programs are checked on their own
-    out = {"meta": json.dumps(results), **reads, **bus_logs}
+    out = {"meta": json.dumps(results), **reads, **bus_logs, **timelines}
     if meta.get("return_memory"):
         out["memory"] = memory
     np.savez(os.environ["ACCELGEN_RESULT"], **out)

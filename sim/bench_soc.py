@@ -14,6 +14,10 @@ simulation environment:
 ``SOC_EXPECT_TRAP``   ``1`` if the run is expected to end in a trap (default: a trap fails).
 ``SOC_EXPECT_BUS_ERROR`` ``1`` if the core is expected to have made an unmapped access (default:
                       the sticky ``bus_error`` output fails the test).
+``SOC_TIMELINE``      file (``.npz``) to write the accelerator's busy intervals to (optional):
+                      ``rows`` as `sim.busy_monitor.BusyMonitor.rows` gives them, in cycles from
+                      the end of reset; ``issue`` is the core in an accelerator instruction
+                      (PicoRV32's ``pcpi_wait``); ``missing`` names lanes the design lacks.
 ``SOC_UART_INPUT``    text sent to ``uart_rx`` after reset (optional; ``\\n`` escapes allowed).
 ``SOC_UART_INPUT_AFTER`` regex: send ``SOC_UART_INPUT`` only once a line matching it was printed
                       (the UART holds one received byte; firmware that is busy printing loses
@@ -26,13 +30,16 @@ simulation environment:
                       see a bus cycle: the core's fetches, loads and stores take its own port.
 """
 
+import json
 import os
 import re
 
 import cocotb
+import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, First, RisingEdge, Timer
 
+from sim.busy_monitor import LANES, BusyMonitor, find_handle
 from sim.uart_monitor import UARTDriver, UARTMonitor
 
 
@@ -83,6 +90,12 @@ async def run_firmware(dut):
     monitor = UARTMonitor(dut.uart_tx, clock_period_ns=period, divisor=divisor, end=end,
                           log=dut._log).start()
     start = cocotb.utils.get_sim_time("ns")
+    busy = missing = None
+    if os.environ.get("SOC_TIMELINE"):
+        busy = BusyMonitor(period)
+        accel = find_handle(dut, "accelerator")
+        missing = (list(LANES) if accel is None
+                   else busy.watch_accelerator(accel, [find_handle(dut, "pcpi_wait")]))
     if os.environ.get("SOC_UART_INPUT"):
         text = os.environ["SOC_UART_INPUT"].encode().decode("unicode_escape").encode("latin-1")
         after = os.environ.get("SOC_UART_INPUT_AFTER")
@@ -110,6 +123,10 @@ async def run_firmware(dut):
     if fired is trap:
         await Timer(30 * divisor * period, unit="ns")          # let the UART drain
     transcript = monitor.text
+    if busy is not None:
+        first = int(round(start / period))
+        np.savez(os.environ["SOC_TIMELINE"], rows=busy.rows(first, first + cycles),
+                 missing=np.array(json.dumps(missing)))
     dut._log.info("ran %d cycles; transcript:\n%s", cycles, transcript)
     if os.environ.get("SOC_TRANSCRIPT"):
         with open(os.environ["SOC_TRANSCRIPT"], "w") as handle:

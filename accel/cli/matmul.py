@@ -12,6 +12,7 @@ import numpy as np
 from accel.cli.options import (config_from_options, config_options, json_option, seed_option,
                                write_json)
 from accel.cli.simulation import simulation_options
+from accel.cli.timeline import timeline_option, write_timeline
 
 __all__ = ["matmul_command"]
 
@@ -31,9 +32,11 @@ __all__ = ["matmul_command"]
 @seed_option("Seed of the random A, B.")
 @click.option("--bias/--no-bias", default=False, help="Add a random int32 bias row.")
 @json_option()
+@timeline_option("rtl backend: from the RTL's monitors")
 @simulation_options("matmul")
 def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: int, bias: bool,
-                   json_path: Path | None, waves, **options: Any) -> None:
+                   json_path: Path | None, timeline_path: Path | None, waves,
+                   **options: Any) -> None:
     """Multiply random int8 matrices on the accelerator and compare with NumPy.
 
     Prints instructions, MACs, cycles and utilization (rtl) next to the bound
@@ -46,6 +49,9 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
 
     if waves is not None and backend != "rtl":
         raise click.UsageError("--waves needs --backend rtl")
+    if timeline_path is not None and backend != "rtl":
+        raise click.UsageError("--timeline needs --backend rtl (accelgen predict --timeline "
+                               "draws the cycle model's)")
     config = config_from_options(options)
     rng = np.random.default_rng(seed)
     lo, hi = -(1 << (config.input_width - 1)), 1 << (config.input_width - 1)
@@ -57,7 +63,8 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
     start = time.perf_counter()
     try:
         result, stats = matmul(a, b, config=config, backend=backend, bias=bias_row,
-                               return_stats=True, simulator=simulator, waves=waves)
+                               return_stats=True, simulator=simulator, waves=waves,
+                               timeline=timeline_path is not None)
     except (ValueError, RuntimeError, AssertionError) as exc:  # bad input, build, simulator
         raise click.ClickException(str(exc).splitlines()[0]) from None
     elapsed = time.perf_counter() - start
@@ -80,6 +87,8 @@ def matmul_command(m: int, k: int, n: int, backend: str, simulator: str, seed: i
         click.echo(f"utilization  {stats.utilization(config):.1%} of peak, "
                    f"{bound / stats.cycles:.1%} of bound")
     click.echo(f"wall time    {elapsed:.1f} s")
+    if timeline_path is not None:
+        write_timeline(timeline_path, stats.timeline, config)
     if json_path is not None:
         write_json(json_path, {
             "config": config.to_dict(), "m": m, "k": k, "n": n, "backend": backend,

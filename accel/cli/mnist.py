@@ -18,6 +18,7 @@ from accel.cli.options import (config_from_options, config_options, json_option,
 from accel.cli.paths import OutputFile
 from accel.cli.simulation import progress as run_progress
 from accel.cli.simulation import simulation_options
+from accel.cli.timeline import timeline_option, write_timeline
 
 __all__ = ["mnist"]
 
@@ -201,10 +202,12 @@ def _eval_images(data_dir: Path | None, count: int, offset: int):
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator",
               show_default=True, help="Simulator of the rtl and soc backends.")
 @json_option("the figures (and predictions)")
+@timeline_option("rtl: the first image; soc: the first simulator run")
 @config_options
 @simulation_options("mnist-eval")
 def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | None,
-          simulator: str, json_path: Path | None, waves, calibration: Path | None,
+          simulator: str, json_path: Path | None, timeline_path: Path | None, waves,
+          calibration: Path | None,
           mean: float | None, std: float | None, **config_args) -> None:
     """Classify MNIST digits on a backend: accuracy, identical-logits agreement with the
     golden model, cycles per inference against its bound, simulated images per second.
@@ -216,6 +219,9 @@ def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | No
 
     if waves is not None and backend == "golden":
         raise click.UsageError("--waves needs --backend rtl or soc")
+    if timeline_path is not None and backend == "golden":
+        raise click.UsageError("--timeline needs --backend rtl or soc (accelgen predict "
+                               "--timeline draws the cycle model's)")
 
     network = open_any_model(model, calibration, mean, std)
     config = config_from_options(config_args)
@@ -230,13 +236,15 @@ def eval_(model: str, backend: str, count: int, offset: int, data_dir: Path | No
         else:
             report = evaluate(network, config, images, labels, backend=backend,
                               simulator=simulator, progress=run_progress("images", len(labels)),
-                              waves=waves)
+                              waves=waves, timeline=timeline_path is not None)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     except RuntimeError as exc:  # a simulator missing or failing, a hardware mismatch
         raise click.ClickException(str(exc).splitlines()[0]) from None
     for line in report.lines():
         click.echo(line)
+    if timeline_path is not None:
+        write_timeline(timeline_path, report.timeline, config)
     if json_path is not None:
         write_json(json_path, report.to_dict())
     if report.agree != report.images:

@@ -18,6 +18,7 @@ import click
 
 from accel.cli.options import (config_from_options, config_options, json_option, model_option,
                                open_model, write_json)
+from accel.cli.timeline import timeline_option, write_timeline
 
 __all__ = ["predict"]
 
@@ -61,8 +62,10 @@ def _echo_estimate(estimate, bound) -> None:
 @click.option("--asm", "asm_file", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE.s", help="Predict an assembly program (accel.isa syntax).")
 @json_option("the prediction")
+@timeline_option("from the cycle model")
 def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
-            asm_file: Path | None, json_path: Path | None, **options: Any) -> None:
+            asm_file: Path | None, json_path: Path | None, timeline_path: Path | None,
+            **options: Any) -> None:
     """Predict accelerator cycles with the analytical cycle model (no simulation).
 
     The count is what the RTL backend measures (accel.runtime.rtl.run_programs): from the first
@@ -155,3 +158,15 @@ def predict(gemm: str | None, bias: bool, requant: bool, model: str | None,
         _echo_estimate(estimate, physical)
     if json_path is not None:
         write_json(json_path, {"config": config.to_dict(), **report})
+    if timeline_path is not None:
+        from accel.perf import timeline as perf_timeline
+
+        if shape is not None:
+            drawn = perf_timeline.matmul_timeline(config, *shape, bias=bias,
+                                                  requant=Requant() if requant else None)[0]
+        elif asm_file is not None:
+            drawn = perf_timeline.program_timeline(config, program, title)[0]
+        else:
+            drawn = perf_timeline.network_timeline(config, compiled,
+                                                   f"network {network.name}: one inference")
+        write_timeline(timeline_path, drawn, config)

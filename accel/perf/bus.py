@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from accel.perf.trace import active_trace
 from accel.perf.transfers import Transfer
 
 __all__ = ["SharedBus"]
@@ -36,6 +37,8 @@ class SharedBus:
 
     def __init__(self, switch: float) -> None:
         self.switch = switch
+        trace = active_trace()      # accel.perf.trace.recording: note every transfer
+        self.log = trace.bus if trace is not None else None
         self.words = 0
         self._busy: dict[str, deque] = {"read": deque(), "write": deque(), "fetch": deque()}
 
@@ -77,6 +80,9 @@ class SharedBus:
             entry[1] = o_end + pairs * (per_row + 2 * self.switch)
             rows_left -= pairs
         t += rows_left * per_row
-        self._busy[channel].append([float(start), t, per_row])
+        entry = [float(start), t, per_row]
+        self._busy[channel].append(entry)
+        if self.log is not None:
+            self.log.append((channel, entry, xfer.words))
         self.words += xfer.words
         return t

@@ -30,6 +30,7 @@ from accel.perf.hazards import command_ranges, conflicts
 from accel.perf.load_model import LoadModel
 from accel.perf.store_model import StoreModel
 from accel.perf.timing import Timing
+from accel.perf.trace import active_trace
 
 __all__ = ["predict_program"]
 
@@ -85,6 +86,7 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
     in_bytes, acc_bytes = config.in_bytes, config.acc_bytes
     ws = config.dataflow is Dataflow.WS
     busy = {unit: _Busy() for unit in models}
+    trace = active_trace()               # accel.perf.trace.recording: note the intervals
     load_stride = store_stride = 0
     pool = dict(kh=1, kw=1, sh=1, sw=1, in_pitch=1, out_w=1, avg=False)
     weights = None                       # (b_addr, k, n) of the last PRELOAD
@@ -110,17 +112,23 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
         except IllegalInstruction:
             error = True
             fire, now = now, now + 1
+            if trace is not None:
+                trace.issue(fire)
             continue
         name = ins.name
         # PRELOAD and the pooling settings are only recorded, in the dispatcher.
         unit = ins.unit if ins.unit in UNITS and name not in _LOCAL else None
         if error and name not in ALWAYS_EXECUTED:
             fire, now = now, now + 1
+            if trace is not None:
+                trace.issue(fire)
             continue
         fire = now
         if unit is Unit.EXECUTE and weights is None:     # NO_WEIGHTS: the sticky error is set
             error = True
             now += 1
+            if trace is not None:
+                trace.issue(fire)
             continue
         if unit is not None:
             if unit is Unit.EXECUTE:
@@ -164,6 +172,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
                 dirty = False
             inflight[unit].append((retire, ranges))
             busy[unit].add(fire, retire)
+            if trace is not None:
+                trace.unit(unit, fire, retire)
         elif name in _WAIT_ALL:
             fire = max([fire] + [e[0] for entries in inflight.values() for e in entries])
         elif name == "config_load":
@@ -177,6 +187,8 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
             new = (ops["b_addr"], ops["k"], ops["n"])
             dirty = dirty or new != weights
             weights = new
+        if trace is not None:
+            trace.issue(fire)
         waited += fire - now
         now = fire + 1
     count = len(commands) + (fetch is not None)

@@ -9,7 +9,7 @@ against the golden model's, image by image.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -20,6 +20,7 @@ from accel.compiler.pixels import quantize_pixels
 from accel.compiler.reference import run_reference
 from accel.nn.inference import Inference
 from accel.nn.network import QuantizedNetwork, reference
+from accel.perf.timeline import Timeline
 from accel.runtime.network_rtl import run_rtl
 from accel.runtime.target import as_target, bound_cycles, run_golden
 
@@ -48,6 +49,9 @@ class EvalReport:
         with the network's MACs and the program's main-memory traffic.
     seconds : float
         Wall time of the backend run (simulation included).
+    timeline : Timeline or None
+        Where the cycles went (``evaluate(..., timeline=True)``): the first image on "rtl",
+        the first simulator run on "soc".
     """
 
     backend: str
@@ -62,6 +66,7 @@ class EvalReport:
     macs: int
     bytes_moved: int
     seconds: float
+    timeline: Timeline | None = field(default=None, repr=False)
 
     @property
     def images(self) -> int:
@@ -122,18 +127,19 @@ def _reference(network: QuantizedNetwork | Graph, image: np.ndarray) -> np.ndarr
 def evaluate(network: QuantizedNetwork | Graph, config: AccelConfig, images: np.ndarray,
              labels: np.ndarray, *, backend: str = "golden", simulator: str = "verilator",
              progress: Callable[[int], None] | None = None,
-             waves: "Waves | None" = None) -> EvalReport:
+             waves: "Waves | None" = None, timeline: bool = False) -> EvalReport:
     """Run ``images`` through ``network`` (a native network or a `Graph`, e.g. an imported ONNX
     model) compiled for ``config`` on ``backend``; predictions are the argmax of the outputs.
 
     ``progress`` is called with the number of images finished (per image on "golden", per
-    simulator run on "rtl" and "soc"); ``waves`` records each simulator run's waveform.
+    simulator run on "rtl" and "soc"); ``waves`` records each simulator run's waveform;
+    ``timeline`` records `EvalReport.timeline`.
 
     Raises
     ------
     ValueError
         Unknown backend, mismatched image and label counts, a network that does not compile
-        for ``config``, or ``waves`` on the golden backend.
+        for ``config``, or ``waves`` or ``timeline`` on the golden backend.
     RuntimeError
         The RTL disagrees with the golden model, or the SoC run failed.
     """
@@ -141,12 +147,15 @@ def evaluate(network: QuantizedNetwork | Graph, config: AccelConfig, images: np.
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if waves is not None and backend == "golden":
         raise ValueError("waveforms need a simulator: use the rtl or soc backend")
+    if timeline and backend == "golden":
+        raise ValueError("a timeline needs a simulator: use the rtl or soc backend")
     images, labels = np.asarray(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     target = as_target(network, config)
     start = time.perf_counter()
     results: Sequence[Inference]
+    timelines: list[Timeline] | None = [] if timeline else None
     if backend == "golden":
         results = run_golden(target, images, progress=progress)
         wanted = [_reference(network, image) for image in images]
@@ -155,11 +164,11 @@ def evaluate(network: QuantizedNetwork | Graph, config: AccelConfig, images: np.
         wanted = [g.logits for g in golden]
         if backend == "rtl":
             results = run_rtl(target.compiled, list(images), simulator=simulator,
-                              progress=progress, waves=waves)
+                              progress=progress, waves=waves, timelines=timelines)
         else:
             from accel.runtime.network_soc import run_soc
             results = run_soc(network, config, list(images), simulator=simulator,
-                              progress=progress, waves=waves)
+                              progress=progress, waves=waves, timelines=timelines)
     seconds = time.perf_counter() - start
     logits = np.array([r.logits for r in results], dtype=np.int32).reshape(len(images), -1)
     agree = sum(bool(np.array_equal(r.logits, w)) for r, w in zip(results, wanted))
@@ -173,4 +182,5 @@ def evaluate(network: QuantizedNetwork | Graph, config: AccelConfig, images: np.
     cycles = [r.cycles for r in results] if backend != "golden" else None
     return EvalReport(backend, network.name, config,
                       np.array([r.prediction for r in results], dtype=np.int64), labels,
-                      logits, agree, cycles, bound, macs, moved, seconds)
+                      logits, agree, cycles, bound, macs, moved, seconds,
+                      timelines[0] if timelines else None)

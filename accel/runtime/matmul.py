@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accel.config import AccelConfig, preset
+from accel.perf.timeline import Timeline
 from accel.golden import GoldenModel
 from accel.isa.spec import Counter
 from accel.runtime.rtl import Waves
@@ -34,6 +35,8 @@ class MatmulStats:
     cycles : int or None
         Clock cycles from the first command offered to the last response (None on the golden
         backend, which is untimed).
+    timeline : Timeline or None
+        The RTL's per-unit busy intervals, when asked for (``matmul(..., timeline=True)``).
     """
 
     backend: str
@@ -42,6 +45,7 @@ class MatmulStats:
     load_bytes: int
     store_bytes: int
     cycles: int | None = None
+    timeline: Timeline | None = None
 
     def utilization(self, config: AccelConfig) -> float | None:
         """MACs / (cycles * PEs), or None when untimed."""
@@ -67,7 +71,8 @@ def _check_operand(name: str, value: np.ndarray, ndim: int, width: int) -> np.nd
 def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
            backend: str = "golden", bias: np.ndarray | None = None,
            requant: Requant | None = None, return_stats: bool = False,
-           simulator: str = "verilator", waves: Waves | None = None):
+           simulator: str = "verilator", waves: Waves | None = None,
+           timeline: bool = False):
     """Compute ``a @ b`` (+ ``bias``) on the accelerator through a tiled program.
 
     Parameters
@@ -92,6 +97,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
         The simulator of the "rtl" backend.
     waves : Waves, optional
         Record the "rtl" backend's waveform (one simulator run).
+    timeline : bool
+        Record the "rtl" backend's per-unit busy intervals into ``MatmulStats.timeline``.
 
     Returns
     -------
@@ -102,7 +109,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     Raises
     ------
     ValueError
-        On bad shapes, out-of-range values, an unknown backend, or ``waves`` on "golden".
+        On bad shapes, out-of-range values, an unknown backend, or ``waves`` or ``timeline``
+        on "golden".
     RuntimeError
         When the RTL's result differs from the golden model's (a hardware bug).
     """
@@ -111,6 +119,8 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if waves is not None and backend != "rtl":
         raise ValueError("waveforms need a simulator: use the rtl backend")
+    if timeline and backend != "rtl":
+        raise ValueError("an RTL timeline needs a simulator: use the rtl backend")
     a = _check_operand("a", a, 2, config.input_width)
     b = _check_operand("b", b, 2, config.input_width)
     if a.shape[1] != b.shape[0]:
@@ -125,7 +135,7 @@ def matmul(a: np.ndarray, b: np.ndarray, *, config: AccelConfig | None = None,
     plan = plan_matmul(config, m, k, n, bias=bias is not None, requant=requant)
     result, stats = _run_golden(plan, a, b, bias)
     if backend == "rtl":
-        result, stats = _run_rtl(plan, a, b, bias, stats, simulator, waves)
+        result, stats = _run_rtl(plan, a, b, bias, stats, simulator, waves, timeline)
     return (result, stats) if return_stats else result
 
 
@@ -140,14 +150,21 @@ def _run_golden(plan: MatmulPlan, a: np.ndarray, b: np.ndarray,
 
 
 def _run_rtl(plan: MatmulPlan, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None,
-             golden: MatmulStats, simulator: str, waves: Waves | None
+             golden: MatmulStats, simulator: str, waves: Waves | None, timeline: bool = False
              ) -> tuple[np.ndarray, MatmulStats]:
     from accel.runtime.rtl import Program, run_programs
+    from accel.runtime.timeline import rtl_timeline
 
     run = run_programs(plan.config, plan.memory_image(a, b, bias), [Program(plan.program)],
-                       simulator=simulator, return_memory=True, waves=waves)
+                       simulator=simulator, return_memory=True, waves=waves, timeline=timeline)
     if run.mismatches:
         raise RuntimeError("the RTL disagrees with the golden model: " + run.mismatches[0])
+    drawn = None
+    if timeline:
+        (m, k), n = a.shape, b.shape[1]
+        drawn = rtl_timeline(plan.config, f"GEMM {m}x{k} @ {k}x{n}"
+                             + (" + bias" if bias is not None else ""),
+                             [(run.timelines[0], run.cycles[0], "")], golden.macs)
     stats = MatmulStats("rtl", golden.instructions, golden.macs, golden.load_bytes,
-                        golden.store_bytes, cycles=run.cycles[0])
+                        golden.store_bytes, cycles=run.cycles[0], timeline=drawn)
     return plan.read_result(run.memory), stats

@@ -19,10 +19,21 @@ from accel.runtime.target import as_target, run_golden
 __all__ = ["run_rtl"]
 
 
+def _step_label(target, step, number: int) -> str:
+    """The name a timeline marks an accelerator step with: its layers (``conv2d[0]``) for a
+    native network, else its own name or number."""
+    layers = getattr(step, "layers", None)
+    if layers is not None and hasattr(target.compiled, "network"):
+        from accel.perf.network import step_name
+
+        return step_name(target.compiled, tuple(layers))
+    return str(getattr(step, "name", "") or f"step {number}")
+
+
 def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
             simulator: str = "verilator", batch: int = 8,
             progress: Callable[[int], None] | None = None,
-            waves: Waves | None = None) -> list[Inference]:
+            waves: Waves | None = None, timelines: list | None = None) -> list[Inference]:
     """Run every uint8 image on the accelerator's RTL, checked against the golden model as it
     runs.
 
@@ -33,7 +44,8 @@ def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
     response of each program). Images run ``batch`` per simulator invocation; ``progress`` is
     called with the number of images each invocation finished, and ``waves`` records each
     invocation's waveform. The `Inference` holds the output values (flattened, int8 or int32)
-    as its ``logits``.
+    as its ``logits``. When ``timelines`` is a list, the first image's `Timeline` (its programs
+    back to back, each step marked) is appended to it.
 
     Raises
     ------
@@ -50,7 +62,7 @@ def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
     output = ((target.output_addr, target.output_count * target.output_item),)
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
-        programs, per_image = [], []
+        programs, per_image, names = [], [], []
         for image in chunk:
             data = target.input_bytes(image)
             pokes = [(target.input_addr + i, int(v)) for i, v in enumerate(data)]
@@ -61,13 +73,18 @@ def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
                     pending.append(step.op)
                     continue
                 programs.append(Program(step.commands, pokes, tuple(pending)))
+                names.append(("host, " if pending else "")
+                             + _step_label(target, step, len(programs) - first))
                 pokes, pending = [], []
             if pending or pokes:
                 programs.append(Program((encode("fence"),), pokes, tuple(pending)))
+                names.append("host ops")
             last = programs[-1]
             programs[-1] = Program(last.commands, last.pokes, last.host_ops, output)
             per_image.append((first, len(programs)))
-        run = run_programs(target.config, memory, programs, simulator=simulator, waves=waves)
+        record = timelines is not None and start == 0
+        run = run_programs(target.config, memory, programs, simulator=simulator, waves=waves,
+                           timeline=record)
         if run.mismatches:
             raise RuntimeError("the RTL disagrees with the golden model: " + run.mismatches[0])
         for (first, end), reference in zip(per_image, golden[start:start + batch]):
@@ -78,6 +95,14 @@ def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
             results.append(Inference(values, reference.macs, reference.load_bytes,
                                      reference.store_bytes, reference.instructions,
                                      sum(run.cycles[first:end])))
+        if record:
+            from accel.runtime.timeline import rtl_timeline
+
+            first, end = per_image[0]
+            timelines.append(rtl_timeline(
+                target.config, f"{target.name}: one inference",
+                [(run.timelines[i], run.cycles[i], names[i]) for i in range(first, end)],
+                target.macs))
         if progress is not None:
             progress(len(chunk))
     return results

@@ -17,7 +17,9 @@ import functools
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -157,10 +159,12 @@ def _parse(transcript: str, first: int, count: int) -> list[SocImageResult]:
 
 def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndarray], *,
               first: int = 0, max_cycles: int, simulator: str = "verilator",
-              waves: "Waves | None" = None) -> list[SocImageResult]:
+              waves: "Waves | None" = None,
+              timeline_file: str | None = None) -> list[SocImageResult]:
     """One simulator run: ``images`` (at most ``layout.capacity``), numbered from ``first``,
     through the network of ``layout``; what the firmware printed, unchecked. ``waves`` records
-    the run's waveform.
+    the run's waveform; ``timeline_file`` (``.npz``) receives the run's busy intervals
+    (``SOC_TIMELINE`` of ``sim.bench_soc``).
 
     Raises
     ------
@@ -171,7 +175,8 @@ def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndar
     from sim.soc_runner import SocRunError, run_soc_image
 
     image = layout.sram_image(firmware.binary, images, first)
-    env = {"SOC_END": r"^(DONE|ERROR.*)$", "SOC_MAX_CYCLES": str(max_cycles)}
+    env = {"SOC_END": r"^(DONE|ERROR.*)$", "SOC_MAX_CYCLES": str(max_cycles),
+           **({"SOC_TIMELINE": str(timeline_file)} if timeline_file is not None else {})}
     trace = waves.next_path() if waves is not None else None
     try:
         run = run_soc_image(layout.target.config, image, env=env, simulator=simulator,
@@ -192,7 +197,8 @@ def run_batch(layout: SocLayout, firmware: SocFirmware, images: Sequence[np.ndar
 def run_soc(network, config: AccelConfig,
             images: Sequence[np.ndarray], *, simulator: str = "verilator",
             progress: Callable[[int], None] | None = None, batch: int = MAX_BATCH,
-            check: bool = True, waves: "Waves | None" = None) -> list[SocInference]:
+            check: bool = True, waves: "Waves | None" = None,
+            timelines: list | None = None) -> list[SocInference]:
     """Run uint8 ``images`` through ``network`` on the SoC of ``config``.
 
     Parameters
@@ -215,6 +221,9 @@ def run_soc(network, config: AccelConfig,
         Raise `SocError` when an output value differs from the golden model's.
     waves : accel.runtime.rtl.Waves, optional
         Record each simulator run's waveform.
+    timelines : list, optional
+        Receives the `Timeline` of the first simulator run (its images, from the first busy
+        cycle to the last; `accel.runtime.timeline.soc_timeline`).
 
     Returns
     -------
@@ -243,8 +252,19 @@ def run_soc(network, config: AccelConfig,
     for first in range(0, len(images), layout.capacity):
         chunk = images[first:first + layout.capacity]
         references = golden[first:first + len(chunk)]
-        lines = run_batch(layout, firmware, chunk, first=first, simulator=simulator,
-                          max_cycles=_budget(layout, references), waves=waves)
+        with tempfile.TemporaryDirectory(prefix="soc-timeline-") as tmp:
+            record = Path(tmp) / "timeline.npz" if timelines is not None and first == 0 \
+                else None
+            lines = run_batch(layout, firmware, chunk, first=first, simulator=simulator,
+                              max_cycles=_budget(layout, references), waves=waves,
+                              timeline_file=record)
+            if record is not None:
+                from accel.runtime.timeline import soc_timeline
+
+                rows = np.load(record)["rows"]
+                count = f"{len(chunk)} image" + ("s" if len(chunk) > 1 else "")
+                timelines.append(soc_timeline(config, f"{target.name}: {count}", rows,
+                                              target.macs * len(chunk)))
         for line, ref in zip(lines, references):
             if line.failed:
                 raise SocError(f"image {line.index}: the accelerator reported "

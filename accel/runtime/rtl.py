@@ -65,6 +65,7 @@ class RunResult:
     log: str = field(default="", repr=False)
     reads: list[list[bytes]] = field(default_factory=list)
     bus_requests: list[np.ndarray] = field(default_factory=list)
+    timelines: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -129,7 +130,8 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
                  check: bool = True, bus: BusModel = BusModel(), simulator: str = "verilator",
                  return_memory: bool = False, timeout_cycles: int = 2_000_000,
                  isolate: bool = False, reference: type | None = None,
-                 record_bus: bool = False, waves: Waves | None = None) -> RunResult:
+                 record_bus: bool = False, waves: Waves | None = None,
+                 timeline: bool = False) -> RunResult:
     """Run ``programs`` back to back on the RTL of ``config``.
 
     Parameters
@@ -157,6 +159,10 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
     waves : Waves, optional
         Record this simulator run's waveform (into ``waves.next_path()``, noted in
         ``waves.written`` even when the run fails).
+    timeline : bool
+        Also return `RunResult.timelines`: per program, the busy intervals of its units as
+        int64 rows ``(lane, kind, start, end)`` in cycles from its first command offered
+        (`sim.busy_monitor`; `accel.runtime.timeline.rtl_timeline` makes a `Timeline` of them).
 
     Raises
     ------
@@ -179,7 +185,7 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
             "cmd_gap_prob": bus.cmd_gap_prob, "resp_stall_prob": bus.resp_stall_prob,
             "error_windows": [list(w) for w in bus.error_windows], "seed": bus.seed,
             "timeout_cycles": timeout_cycles, "return_memory": return_memory,
-            "isolate": isolate, "record_bus": record_bus,
+            "isolate": isolate, "record_bus": record_bus, "timeline": timeline,
             "reference": f"{reference.__module__}:{reference.__qualname__}" if reference else None,
         }
         arrays = {"meta": np.array(json.dumps(meta)),
@@ -222,7 +228,10 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
                         result["memory"].copy() if "memory" in result else None,
                         str(failure) if failure else "", reads,
                         [result[f"bus{index}"].copy() for index in range(len(data["cycles"]))
-                         if f"bus{index}" in result.files])
+                         if f"bus{index}" in result.files],
+                        [result[f"timeline{index}"].copy()
+                         for index in range(len(data["cycles"]))
+                         if f"timeline{index}" in result.files])
     if failure is not None and not out.mismatches:
         raise failure
     return out

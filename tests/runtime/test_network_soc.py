@@ -16,6 +16,7 @@ from accel.isa.encoding import Command
 from accel.isa.spec import BY_NAME, STATUS_BITS, ErrorCause
 from accel.nn.inference import bound_cycles, run_golden
 from accel.nn.network import Conv2D, Dense, MaxPool2D, QuantizedNetwork, reference
+from accel.perf.timeline import LANES
 from accel.runtime.network_soc import (
     SocError, SramTooSmall, describe_status, run_batch, run_soc, soc_firmware,
 )
@@ -52,10 +53,11 @@ def odd_cnn(seed=7):
     ])
 
 
-def _check(network, images):
+def _check(network, images, timelines=None):
     require_toolchain()
     done = []
-    results = run_soc(network, CONFIG, images, progress=done.append, check=False)
+    results = run_soc(network, CONFIG, images, progress=done.append, check=False,
+                      timelines=timelines)
     assert sum(done) == len(images) and len(results) == len(images)
     compiled = plan_layout(network, CONFIG, soc_firmware(CONFIG).free_start).compiled
     golden = run_golden(compiled, images)
@@ -88,8 +90,22 @@ def test_default_cnn_on_soc_classifies_held_out_digits():
 
 
 def test_mlp_on_soc_matches_reference():
-    results = _check(random_mlp(seed=5), random_images(2, seed=5))
+    timelines = []
+    network = random_mlp(seed=5)
+    results = _check(network, random_images(2, seed=5), timelines)
     assert all(r.phases["pool"] == 0 and r.phases["issue"] > 0 for r in results)
+    # The run's timeline (sim.busy_monitor on the SoC): every lane busy, within its span.
+    (timeline,) = timelines
+    assert timeline.source == "SoC" and timeline.title.endswith("2 images")
+    for interval in timeline.intervals:
+        assert 0 <= interval.start < interval.end <= timeline.cycles
+    assert all(timeline.busy(lane) > 0 for lane in LANES)
+    # One pcpi_wait interval per accelerator instruction, at least 3 cycles each.
+    compiled = plan_layout(network, CONFIG, soc_firmware(CONFIG).free_start).compiled
+    commands = sum(len(step.commands) for step in compiled.steps if hasattr(step, "commands"))
+    issues = timeline.lane("issue")
+    assert len(issues) >= 2 * commands
+    assert timeline.busy("issue") >= 3 * len(issues)
 
 
 def _check_graph(graph, images):
