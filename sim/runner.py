@@ -121,8 +121,9 @@ def emit_cached(build_key: str, factory: Callable[[], object], name: str = "top"
     """Emit the Verilog of ``factory()`` once per ``build_key`` and return the ``.v`` path.
 
     Emission happens once per key in each process (so a changed design is never served from a
-    stale file); the file is rewritten only when its content changes, and the simulator build cache
-    is keyed by content, so an unchanged design is never rebuilt.
+    stale file) into a folder named by the key and the content's hash, so concurrent runs of
+    different checkouts never see each other's design; the simulator build cache is keyed by
+    content, so an unchanged design is never rebuilt.
 
     Parameters
     ----------
@@ -141,7 +142,10 @@ def emit_cached(build_key: str, factory: Callable[[], object], name: str = "top"
 
     _log.info("emitting Verilog of %s (%s)", name, build_key)
     text = verilog.convert(factory(), name=name, emit_src=False)
-    directory = kind_dir("verilog") / _safe_name(build_key)
+    # one folder per content: two checkouts emitting the same key at once never build (or
+    # overwrite) each other's design
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    directory = kind_dir("verilog") / _safe_name(build_key) / digest
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.v"
     with _locked(directory / ".lock"):

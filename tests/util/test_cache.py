@@ -105,7 +105,7 @@ def test_every_cache_user_asks_this_module(no_env, monkeypatch, tmp_path):
     from sim import runner
 
     path = runner.emit_cached("cache-test", _tiny, name="tiny")
-    assert path.parent.parent == tmp_path / "verilog"
+    assert path.parent.parent.parent == tmp_path / "verilog"
     result, hit = cached("synth-test", "k", lambda: {"cells": 3})
     assert (result, hit) == ({"cells": 3}, False)
     assert json.loads((tmp_path / "sweep" / "synth-test" / "k.json").read_text()) == result
