@@ -52,11 +52,11 @@ def fuzz(programs: int, seed: int, length: int, illegal_rate: float, batch: int,
 
     Programs run in batches (one simulator run each) with random bus stalls, wait states,
     command gaps, response back-pressure and bus error windows; a --buffers share of them
-    runs from a command buffer (exec_buffer), chosen per program by the seed. The first difference stops the
-    run: the failing program is minimized and written to --out as a reproducer that --replay
-    re-runs. Prints programs, instructions, mismatches, programs/s and the functional coverage
-    (instruction kinds x hazard kinds x error causes). Exits with status 1 on any mismatch.
-    --waves records the waveform of a --replay run.
+    runs from a command buffer (exec_buffer), chosen per program by the seed. The first
+    difference stops the run: the failing program is minimized and written to --out as a
+    reproducer that --replay re-runs. Prints programs, instructions, mismatches, programs/s
+    and the functional coverage (instruction kinds x hazard kinds x error causes). Exits with
+    status 1 on any mismatch. --waves records the waveform of a --replay run.
     """
     if waves is not None and replay is None:
         raise click.UsageError("--waves records a --replay run: give --replay FILE")

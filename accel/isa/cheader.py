@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accel.isa.spec import (
-    CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, RECORD_BYTES, Activation, Counter, ErrorCause, Instruction,
+    CUSTOM0_OPCODE, INSTRUCTIONS, ISA_VERSION, RECORD_BYTES, Activation, Counter, ErrorCause,
+    Instruction,
 )
 from accel.isa.status import STATUS_FIELDS
 

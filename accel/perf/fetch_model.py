@@ -2,25 +2,25 @@
 
 When a program runs from a command buffer, the dispatcher gets record ``i`` no earlier than the
 fetcher has read its bytes: the fetcher starts the cycle after EXEC_BUFFER fires, issues one bus
-word per cycle (zero-wait memory) and runs at most `lookahead` records ahead of the dispatcher
-(its beat FIFO plus its shift buffer). Its bus words are counted as bus traffic. Competition with
-the DMA for the bus is not modelled: the fetcher prefetches while the dispatcher waits, which is
-when the DMA is busy, so it rarely holds a record back.
+word per cycle and runs at most `lookahead` records ahead of the dispatcher (its beat FIFO plus
+its shift buffer). Its bus words go through the `SharedBus` as a third channel, so they compete
+with the DMA's transfers (and count as bus traffic).
 """
 
 from __future__ import annotations
 
 from accel.config import AccelConfig
 from accel.isa.spec import RECORD_BYTES
+from accel.perf.bus import SharedBus
+from accel.perf.transfers import Transfer
 
-__all__ = ["FETCH_DEPTH", "FETCH_LATENCY", "FetchModel"]
+__all__ = ["FETCH_DEPTH", "FETCH_TAIL", "FetchModel"]
 
 #: Bus words the fetcher reads ahead (the `CommandFetch` default ``depth``).
 FETCH_DEPTH = 4
-#: From EXEC_BUFFER firing (or a record's last bus word, when the fetcher was ahead) until the
-#: dispatcher holds record 0: start register, request, ``ack``, beat FIFO, shift buffer, the
-#: dispatcher's command register.
-FETCH_LATENCY = 5
+#: From the cycle after a record's last bus word is issued until the dispatcher holds it:
+#: ``ack``, beat FIFO, shift buffer, the dispatcher's command register.
+FETCH_TAIL = 4
 
 
 class FetchModel:
@@ -29,6 +29,8 @@ class FetchModel:
     Parameters
     ----------
     config : AccelConfig
+    bus : SharedBus
+        The bus the DMA's transfers are scheduled on.
     start : float
         The cycle EXEC_BUFFER fires.
     addr : int
@@ -40,13 +42,15 @@ class FetchModel:
         Bus words read so far.
     """
 
-    def __init__(self, config: AccelConfig, start: float, addr: int = 0) -> None:
+    def __init__(self, config: AccelConfig, bus: SharedBus, start: float,
+                 addr: int = 0) -> None:
+        self.bus = bus
         self.bus_bytes = config.bus_bytes
         self.offset = addr % self.bus_bytes
         held = FETCH_DEPTH * self.bus_bytes + max(self.bus_bytes, 4) + RECORD_BYTES
         self.lookahead = max(1, held // RECORD_BYTES - 1)
-        self.start = start
         self.words = 0
+        self._issue = start + 1.0
         self._ready: list[float] = []
         self._fired: list[float] = []
 
@@ -55,14 +59,17 @@ class FetchModel:
 
     def available(self, index: int) -> float:
         """The first cycle the dispatcher can hold record ``index`` (records in order)."""
-        beat = self._last_beat(index)
-        new_beats = beat - (self._last_beat(index - 1) if index else -1)
+        new_beats = self._last_beat(index) - (self._last_beat(index - 1) if index else -1)
         self.words += new_beats
-        ready = self.start + FETCH_LATENCY + beat
-        if index:
-            ready = max(ready, self._ready[-1] + new_beats)
-        if index >= self.lookahead:
-            ready = max(ready, self._fired[index - self.lookahead] + FETCH_LATENCY - 1)
+        if new_beats:
+            issue = self._issue
+            if index >= self.lookahead:   # the FIFO has room once an earlier record is taken
+                issue = max(issue, self._fired[index - self.lookahead] + 1)
+            self._issue = self.bus.schedule("fetch", issue,
+                                            Transfer(1, new_beats, new_beats, new_beats))
+            ready = self._issue + FETCH_TAIL
+        else:                             # already in the shift buffer
+            ready = self._ready[-1]
         self._ready.append(ready)
         return ready
 

@@ -91,7 +91,7 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
     macs = load_bytes = store_bytes = 0
     fetch, feed = None, 0.0
     if from_buffer and commands:
-        fetch = FetchModel(config, start=0.0, addr=buffer_addr)
+        fetch = FetchModel(config, bus, start=0.0, addr=buffer_addr)
         fire, now = 0.0, 1.0             # EXEC_BUFFER itself
     for index, cmd in enumerate(commands):
         if fetch is not None:
@@ -172,12 +172,12 @@ def predict_program(config: AccelConfig, commands: Sequence[Command], *,
     cycles = int(round(fire + timing.front_end)) if count else 0
     pes = config.rows * config.cols
     fetch_words = fetch.words if fetch is not None else 0
-    bound = max(-(-macs // pes), bus.words + fetch_words, count)
+    bound = max(-(-macs // pes), bus.words, count)
     breakdown = {
         "load": int(round(busy[Unit.LOAD].total)),
         "compute": int(round(busy[Unit.EXECUTE].total)),
         "store": int(round(busy[Unit.STORE].total)),
-        "bus": bus.words + fetch_words,
+        "bus": bus.words,
         "issue": count,
         "hazard": int(round(waited)),
         "front_end": timing.front_end if count else 0,

@@ -3,9 +3,10 @@
 `ErrorInjector` is the part of `accel.verify.randprog`'s program builder that provokes errors. Each
 recipe appends a command that fails with its cause (checks run in the golden model's order, so
 the recipe makes every earlier check pass), then a tail: a command that must be discarded, a
-status read, an ERROR_INDEX read, ``clear_error`` and another status read. A recipe is a method named after the
-cause (``_sp_range`` for ``SP_RANGE``); causes without a recipe (e.g. added to the ISA later) are
-not provoked, which the fuzzer's coverage report shows.
+status read, an ERROR_INDEX read, ``clear_error`` and another status read. A recipe is a method
+named after the cause (``_sp_range`` for ``SP_RANGE``); causes without a recipe (e.g. added to
+the ISA later) are not provoked, which the fuzzer's coverage report shows. The MEM_RANGE and
+MEM_WINDOW recipes sometimes use an EXEC_BUFFER (misaligned, past memory, before the window).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """The cycle model of programs run from a command buffer (`FetchModel`): the records' bus words
 are traffic, a narrow bus feeds the dispatcher slower than a wide one, and a program from a
-buffer never beats the bound of its records' traffic."""
+buffer pays for its records' bus words."""
 
 import pytest
 
 from accel.config import AccelConfig
 from accel.isa import encode
 from accel.perf import predict_program
+from accel.perf.bus import SharedBus
 from accel.perf.fetch_model import FetchModel
 from accel.compiler.tiler import plan_matmul
 
@@ -44,8 +45,8 @@ def test_feed_rate_follows_the_bus_width():
 
 
 def test_records_offset_in_a_bus_word():
-    aligned = FetchModel(_config(128), start=0, addr=0)
-    offset = FetchModel(_config(128), start=0, addr=8)
+    aligned = FetchModel(_config(128), SharedBus(1.5), start=0, addr=0)
+    offset = FetchModel(_config(128), SharedBus(1.5), start=0, addr=8)
     assert aligned.available(0) < offset.available(0)   # record 0 straddles two beats
 
 

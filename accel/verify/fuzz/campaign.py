@@ -90,13 +90,15 @@ class Batch:
     """One simulator run's worth of programs, with its memory and bus behaviour.
 
     ``programs`` are what the core issues (a buffered program is its EXEC_BUFFER, its records
-    are in ``memory``); ``buffered`` says which ones are.
+    are in ``memory``); ``buffered`` says which ones are; ``instructions`` counts the commands
+    with every record.
     """
 
     memory: MemoryImage
     bus: BusModel
     programs: list[list[Command]]
     buffered: list[bool] = field(default_factory=list)
+    instructions: int = 0
 
 
 def make_batch(config: AccelConfig, options: FuzzOptions, rng: random.Random, count: int, *,
@@ -123,13 +125,16 @@ def make_batch(config: AccelConfig, options: FuzzOptions, rng: random.Random, co
                    resp_stall_prob=rng.choice([0.0, 0.2, 0.5]),
                    error_windows=space.error_windows(config), seed=rng.randrange(1 << 30))
     buffered = choose_buffered(rng, count, options.buffers)
+    if lock_last:   # the coverage report sees the commands of direct programs only
+        buffered[-1] = False
+    instructions = sum(len(p) for p in programs)
     if any(buffered):
         base = align_up(memory.size)
         image = np.zeros(base + buffer_bytes(programs, buffered), dtype=np.uint8)
         image[:memory.size] = memory.array()
         programs = place_in_buffers(programs, buffered, image, base)
         memory = MemoryImage(image.size, data=image.tobytes())
-    return Batch(memory, bus, programs, buffered)
+    return Batch(memory, bus, programs, buffered, instructions)
 
 
 _PROGRAM = re.compile(r"^program (\d+)\b")
@@ -200,7 +205,7 @@ def fuzz(config: AccelConfig, options: FuzzOptions = FuzzOptions(), *,
         model.mem[:] = batch.memory.array()
         report.coverage.run(model, batch.programs)
         report.programs += count
-        report.instructions += sum(len(p) for p in batch.programs)
+        report.instructions += batch.instructions
         report.mismatches += len(result.mismatches)
         report.seconds = time.perf_counter() - start  # minimizing is not fuzzing
         if progress is not None:
