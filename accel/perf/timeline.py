@@ -17,11 +17,12 @@ from typing import Sequence
 
 from accel.config import AccelConfig
 from accel.isa.encoding import Command
+from accel.perf.bound import Bound, gemm_bound, graph_bound, network_bound
 from accel.perf.estimate import CycleEstimate
 from accel.perf.program import predict_program
 from accel.perf.trace import ProgramTrace, recording
 
-__all__ = ["LANES", "Interval", "Timeline", "drawn_bound", "matmul_timeline",
+__all__ = ["LANES", "Interval", "Timeline", "drawn_bound", "workload_bound", "matmul_timeline",
            "network_timeline", "program_timeline"]
 
 #: The lanes of a timeline, top to bottom.
@@ -83,15 +84,25 @@ class Timeline:
         return total
 
 
-def drawn_bound(config: AccelConfig, macs: int) -> tuple[int, str]:
-    """The bound a timeline draws: ``(cycles, label)``.
+def drawn_bound(config: AccelConfig, workload, count: int = 1) -> tuple[int, str]:
+    """The bound a timeline draws for ``count`` runs of ``workload``: ``(cycles, label)``.
 
-    For now the compute bound ``ceil(MACs / PEs)``; issue 17's physical bound
-    (max(MACs / PEs, minimal bytes / bus bytes per cycle), ``accel.perf.bound``) replaces it here,
-    the one place every timeline takes its bound from.
+    ``workload`` is the workload's `accel.perf.bound.Bound` (the physical bound, max(MACs /
+    PEs, minimal bytes / bus bytes per cycle)), or, where only a program is known, its
+    multiply-accumulates (then the compute bound ``ceil(MACs / PEs)``).
     """
+    if isinstance(workload, Bound):
+        return count * workload.cycles, "bound max(MACs/PEs, minimal bytes/bus)"
     pes = config.rows * config.cols
-    return -(-macs // pes), "compute bound MACs/PEs"
+    return count * -(-workload // pes), "compute bound MACs/PEs"
+
+
+def workload_bound(config: AccelConfig, compiled) -> Bound:
+    """The physical bound of one inference of a compiled graph or native network."""
+    graph = getattr(compiled, "graph", None)
+    if graph is not None:
+        return graph_bound(config, graph)
+    return network_bound(config, compiled.network)
 
 
 def _intervals(trace: ProgramTrace, offset: float) -> list[Interval]:
@@ -103,13 +114,13 @@ def _intervals(trace: ProgramTrace, offset: float) -> list[Interval]:
 
 
 def program_timeline(config: AccelConfig, commands: Sequence[Command], title: str,
-                     ) -> tuple[Timeline, CycleEstimate]:
+                     workload: Bound | None = None) -> tuple[Timeline, CycleEstimate]:
     """The cycle model's timeline of one program, and its `CycleEstimate` (whose breakdown's
     ``load``, ``compute`` and ``store`` are the busy cycles of those lanes, and ``issue`` the
-    issue lane's)."""
+    issue lane's); the bound drawn is ``workload``'s, or the program's compute bound."""
     with recording(ProgramTrace()) as trace:
         estimate = predict_program(config, commands)
-    bound, label = drawn_bound(config, estimate.macs)
+    bound, label = drawn_bound(config, estimate.macs if workload is None else workload)
     return Timeline(title, "cycle model", estimate.cycles, tuple(_intervals(trace, 0.0)),
                     bound, label), estimate
 
@@ -128,7 +139,8 @@ def matmul_timeline(config: AccelConfig, m: int, k: int, n: int, *, bias: bool =
     plan = plan_matmul(config, m, k, n, bias=bias, requant=requant)
     title = f"GEMM {m}x{k} @ {k}x{n}" + (" + bias" if bias else "") \
         + (" -> requant" if requant is not None else "")
-    return program_timeline(config, plan.program, title)
+    return program_timeline(config, plan.program, title,
+                            gemm_bound(config, m, k, n, bias=bias, requant=requant))
 
 
 def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
@@ -142,7 +154,6 @@ def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
     intervals: list[Interval] = []
     marks: list[tuple[float, str]] = []
     offset = 0
-    macs = 0
     for step in compiled.steps:
         if not isinstance(step, AccelStep):
             marks.append((offset, step_name(compiled, (step.layer,), host=True)))
@@ -152,9 +163,6 @@ def network_timeline(config: AccelConfig, compiled, title: str) -> Timeline:
             estimate = predict_program(config, step.commands)
         intervals += _intervals(trace, offset)
         offset += estimate.cycles
-        macs += estimate.macs
-    # The bound counts the network's MACs, not the ones the programs spend on padding.
-    network = getattr(compiled, "network", None)
-    bound, label = drawn_bound(config, network.macs() if network is not None else macs)
+    bound, label = drawn_bound(config, workload_bound(config, compiled))
     return Timeline(title, "cycle model", offset, tuple(intervals), bound, label, tuple(marks))
 

@@ -153,6 +153,7 @@ def _run_rtl(plan: MatmulPlan, a: np.ndarray, b: np.ndarray, bias: np.ndarray | 
              golden: MatmulStats, simulator: str, waves: Waves | None, timeline: bool = False
              ) -> tuple[np.ndarray, MatmulStats]:
     from accel.runtime.rtl import Program, run_programs
+    from accel.perf.bound import gemm_bound
     from accel.runtime.timeline import rtl_timeline
 
     run = run_programs(plan.config, plan.memory_image(a, b, bias), [Program(plan.program)],
@@ -164,7 +165,8 @@ def _run_rtl(plan: MatmulPlan, a: np.ndarray, b: np.ndarray, bias: np.ndarray | 
         (m, k), n = a.shape, b.shape[1]
         drawn = rtl_timeline(plan.config, f"GEMM {m}x{k} @ {k}x{n}"
                              + (" + bias" if bias is not None else ""),
-                             [(run.timelines[0], run.cycles[0], "")], golden.macs)
+                             [(run.timelines[0], run.cycles[0], "")],
+                             gemm_bound(plan.config, m, k, n, bias=bias is not None))
     stats = MatmulStats("rtl", golden.instructions, golden.macs, golden.load_bytes,
                         golden.store_bytes, cycles=run.cycles[0], timeline=drawn)
     return plan.read_result(run.memory), stats

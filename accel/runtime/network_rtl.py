@@ -96,13 +96,14 @@ def run_rtl(compiled, images: Sequence, *, config: AccelConfig | None = None,
                                      reference.store_bytes, reference.instructions,
                                      sum(run.cycles[first:end])))
         if record:
+            from accel.perf.timeline import workload_bound
             from accel.runtime.timeline import rtl_timeline
 
             first, end = per_image[0]
             timelines.append(rtl_timeline(
                 target.config, f"{target.name}: one inference",
                 [(run.timelines[i], run.cycles[i], names[i]) for i in range(first, end)],
-                target.macs))
+                workload_bound(target.config, target.compiled)))
         if progress is not None:
             progress(len(chunk))
     return results

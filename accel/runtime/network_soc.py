@@ -259,12 +259,14 @@ def run_soc(network, config: AccelConfig,
                               max_cycles=_budget(layout, references), waves=waves,
                               timeline_file=record)
             if record is not None:
+                from accel.perf.timeline import workload_bound
                 from accel.runtime.timeline import soc_timeline
 
                 rows = np.load(record)["rows"]
                 count = f"{len(chunk)} image" + ("s" if len(chunk) > 1 else "")
                 timelines.append(soc_timeline(config, f"{target.name}: {count}", rows,
-                                              target.macs * len(chunk)))
+                                              workload_bound(config, target.compiled),
+                                              len(chunk)))
         for line, ref in zip(lines, references):
             if line.failed:
                 raise SocError(f"image {line.index}: the accelerator reported "

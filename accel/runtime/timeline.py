@@ -28,7 +28,7 @@ def _intervals(rows: np.ndarray, offset: int) -> list[Interval]:
 
 
 def rtl_timeline(config: AccelConfig, title: str, programs: Sequence[tuple[np.ndarray, int, str]],
-                 macs: int, source: str = "RTL") -> Timeline:
+                 workload, source: str = "RTL") -> Timeline:
     """The timeline of ``programs`` run back to back on the accelerator alone.
 
     Parameters
@@ -36,8 +36,8 @@ def rtl_timeline(config: AccelConfig, title: str, programs: Sequence[tuple[np.nd
     programs : sequence of (rows, cycles, name)
         Per program its interval rows, its cycles and a name to mark its start with ("" for
         none).
-    macs : int
-        The workload's multiply-accumulates (for `accel.perf.timeline.drawn_bound`).
+    workload : accel.perf.bound.Bound or int
+        The workload's bound, or its multiply-accumulates (`accel.perf.timeline.drawn_bound`).
     """
     intervals: list[Interval] = []
     marks: list[tuple[float, str]] = []
@@ -47,15 +47,17 @@ def rtl_timeline(config: AccelConfig, title: str, programs: Sequence[tuple[np.nd
             marks.append((float(offset), name))
         intervals += _intervals(rows, offset)
         offset += int(cycles)
-    bound, label = drawn_bound(config, macs)
+    bound, label = drawn_bound(config, workload)
     return Timeline(title, source, offset, tuple(intervals), bound, label, tuple(marks))
 
 
-def soc_timeline(config: AccelConfig, title: str, rows: np.ndarray, macs: int) -> Timeline:
-    """The timeline of one SoC run, from the first busy cycle of any lane to the last (the
+def soc_timeline(config: AccelConfig, title: str, rows: np.ndarray, workload,
+                 count: int = 1) -> Timeline:
+    """The timeline of one SoC run of ``count`` inferences of ``workload`` (a bound or MACs,
+    `accel.perf.timeline.drawn_bound`), from the first busy cycle of any lane to the last (the
     boot before and the printing after are left out); cycles count from there."""
     rows = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
     first = int(rows[:, 2].min()) if len(rows) else 0
     last = int(rows[:, 3].max()) if len(rows) else 0
-    bound, label = drawn_bound(config, macs)
+    bound, label = drawn_bound(config, workload, count)
     return Timeline(title, "SoC", last - first, tuple(_intervals(rows, -first)), bound, label)

@@ -6,6 +6,7 @@ from accel.config import AccelConfig
 from accel.isa import encode
 from accel.nn.compiler import compile_network
 from accel.perf import predict_matmul, predict_network
+from accel.perf.bound import gemm_bound, network_bound
 from accel.perf.timeline import (LANES, Interval, Timeline, drawn_bound, matmul_timeline,
                                  network_timeline, program_timeline)
 from tests.support.configs import CONFIGS
@@ -38,7 +39,8 @@ def test_gemm_busy_cycles_are_the_breakdown(name, shape):
     # Interleaved transfers stretch each other: the bus is busy at least as long as it moves.
     assert timeline.busy("bus") >= breakdown["bus"]
     m, k, n = shape
-    assert timeline.bound == -(-m * k * n // (config.rows * config.cols))
+    want = gemm_bound(config, m, k, n, bias=True)
+    assert timeline.bound == want.cycles >= -(-m * k * n // (config.rows * config.cols))
 
 
 def test_a_program_without_units_has_only_issue_intervals():
@@ -54,7 +56,8 @@ def test_a_network_is_its_programs_back_to_back():
     compiled = compile_network(random_cnn(seed=3), config)
     timeline = network_timeline(config, compiled, "cnn")
     estimate = predict_network(config, compiled)
-    assert timeline.bound == drawn_bound(config, compiled.network.macs())[0]
+    assert timeline.bound == network_bound(config, compiled.network).cycles
+    assert timeline.bound_label == "bound max(MACs/PEs, minimal bytes/bus)"
     assert timeline.cycles == estimate.cycles
     _within(timeline)
     assert [name for _, name in timeline.marks] == [layer.name for layer in estimate.layers]
@@ -72,5 +75,9 @@ def test_busy_counts_overlaps_once():
     assert timeline.busy("load") == 7 and timeline.busy("store") == 0
 
 
-def test_the_drawn_bound_is_the_compute_bound():
-    assert drawn_bound(AccelConfig(rows=3, cols=5), 31) == (3, "compute bound MACs/PEs")
+def test_the_drawn_bound_is_the_physical_bound_or_the_compute_bound():
+    config = AccelConfig(rows=3, cols=5)
+    assert drawn_bound(config, 31) == (3, "compute bound MACs/PEs")
+    bound = gemm_bound(config, 30, 30, 30)
+    assert drawn_bound(config, bound, 2) == (2 * bound.cycles,
+                                              "bound max(MACs/PEs, minimal bytes/bus)")

@@ -19,7 +19,7 @@ def _rows(*rows):
 def test_programs_are_put_back_to_back():
     first = _rows(("load", 1, 0, 5), ("execute", 0, 4, 9))
     second = _rows(("bus", 2, 1, 3))
-    timeline = rtl_timeline(CONFIG, "two", [(first, 10, "a"), (second, 4, "")], macs=33)
+    timeline = rtl_timeline(CONFIG, "two", [(first, 10, "a"), (second, 4, "")], 33)
     assert timeline.cycles == 14 and timeline.source == "RTL"
     assert timeline.marks == ((0.0, "a"),)
     assert [(i.lane, i.kind, i.start, i.end) for i in timeline.intervals] == [
@@ -29,7 +29,7 @@ def test_programs_are_put_back_to_back():
 
 def test_an_soc_run_is_cut_to_where_the_accelerator_was_used():
     rows = _rows(("issue", 0, 1000, 1003), ("load", 0, 1002, 1040), ("store", 0, 1050, 1060))
-    timeline = soc_timeline(CONFIG, "soc", rows, macs=16)
+    timeline = soc_timeline(CONFIG, "soc", rows, 16)
     assert timeline.cycles == 60 and timeline.source == "SoC"
     assert min(i.start for i in timeline.intervals) == 0
     assert soc_timeline(CONFIG, "none", np.zeros((0, 4), np.int64), 0).cycles == 0
