@@ -76,7 +76,7 @@ def _firmware(config: AccelConfig, out_dir: Path, app: str):
 def plan_board_image(config: AccelConfig, network, out_dir: Path, *, max_sram_kib: int = 1024,
                      where: str = "the SoC", app: str = APP) -> BoardImage:
     """Build the firmware into ``out_dir``, compile ``network`` (a
-    `accel.nn.network.QuantizedNetwork`) above it and size the SRAM (at most
+    `accel.nn.network.QuantizedNetwork`, lowered as its graph, or a graph) above it and size the SRAM (at most
     ``max_sram_kib``; ``where`` names what holds it in errors, e.g. the board). ``app`` is the
     firmware (an app of ``accel/build/firmware/src/apps`` or a ``.c`` file; it must read the blob at
     ``__free_start``).
@@ -88,8 +88,12 @@ def plan_board_image(config: AccelConfig, network, out_dir: Path, *, max_sram_ki
         firmware, network and stack need more than ``max_sram_kib`` of SRAM (the message says
         how much).
     """
+    from accel.nn.network import QuantizedNetwork
+    from accel.nn.to_graph import network_to_graph
     from accel.runtime.soc_image import SramTooSmall, plan_layout
 
+    if isinstance(network, QuantizedNetwork):   # the general lowering: fused pools, pixel codes
+        network = network_to_graph(network)
     # The firmware's size does not depend on the SRAM's (only its stack top does), so one
     # trial build tells where the network starts; a plan in the largest SRAM tells its end.
     elf, binary, free_start = _firmware(sized_config(config, max_sram_kib), out_dir, app)
@@ -110,7 +114,7 @@ def plan_board_image(config: AccelConfig, network, out_dir: Path, *, max_sram_ki
     sized = sized_config(config, kib)
     elf, binary, free_start = _firmware(sized, out_dir, app)
     layout = plan_layout(network, sized, free_start, max_images=1)
-    h, w, c = network.input_shape
+    h, w, c = layout.target.input_hwc
     blank = np.zeros((h, w) if c == 1 else (h, w, c), dtype=np.uint8)
     image = layout.sram_image(binary, [blank])
     return BoardImage(sized, image, len(binary), layout, elf)
