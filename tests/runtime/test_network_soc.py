@@ -68,13 +68,16 @@ def _check(network, images, timelines=None):
         # The firmware's cycles cover the accelerator's work and the core's around it.
         assert result.cycles > bound_cycles(compiled, want)
         assert result.cycles >= sum(result.phases.values()) > 0
+        # host time only for host steps (pools the compiler fuses into stores cost none)
+        host_steps = any(not hasattr(step, "commands") for step in compiled.steps)
+        assert (result.phases["pool"] > 0) == host_steps
     return results
 
 
 def test_cnn_on_soc_matches_reference():
     images = random_images(2, seed=7)
     results = _check(odd_cnn(), images)
-    assert all(r.phases["pool"] > 0 and r.phases["quant"] > 0 for r in results)
+    assert all(r.phases["quant"] > 0 for r in results)   # the copy of the pixel codes
     assert not np.array_equal(results[0].logits, results[1].logits)
 
 
@@ -100,11 +103,12 @@ def test_mlp_on_soc_matches_reference():
     for interval in timeline.intervals:
         assert 0 <= interval.start < interval.end <= timeline.cycles
     assert all(timeline.busy(lane) > 0 for lane in LANES)
-    # One pcpi_wait interval per accelerator instruction, at least 3 cycles each.
+    # The core starts each accelerator step with one EXEC_BUFFER, which waits (pcpi_wait) until
+    # the step's records are dispatched: at least one interval per step and image, 3+ cycles each.
     compiled = plan_layout(network, CONFIG, soc_firmware(CONFIG).free_start).compiled
-    commands = sum(len(step.commands) for step in compiled.steps if hasattr(step, "commands"))
+    steps = sum(hasattr(step, "commands") for step in compiled.steps)
     issues = timeline.lane("issue")
-    assert len(issues) >= 2 * commands
+    assert len(issues) >= 2 * steps
     assert timeline.busy("issue") >= 3 * len(issues)
 
 
