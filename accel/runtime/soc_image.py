@@ -250,11 +250,6 @@ def plan_layout(network, config: AccelConfig, free_start: int, *,
     ValueError
         When the network does not compile for ``config``.
     """
-    from accel.nn.network import QuantizedNetwork
-
-    if isinstance(network, QuantizedNetwork):   # lowered as its graph: fused pools, pixel codes
-        from accel.nn.to_graph import network_to_graph
-        network = network_to_graph(network)
     base = _align(free_start + 4 * HEADER_WORDS, 64)
     target = as_target(network, config, base=base)
     lut_addr = _align(target.mem_size, 16)

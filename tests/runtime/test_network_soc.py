@@ -1,7 +1,7 @@
 """Compiled networks on the SoC: the mnist firmware on PicoRV32 drives the accelerator over PCPI.
 
-Every run uses the SoC configuration of tests/soc (one Verilator build for all of them): a 2x2
-weight-stationary array with 1 KiB scratchpad and accumulator, 64 KiB of SRAM.
+Every run uses the SoC configuration of tests/soc (one Verilator build for all of them): a 4x4
+weight-stationary array with 1 KiB scratchpad and 2 KiB accumulator, 128 KiB of SRAM.
 """
 
 import dataclasses

@@ -22,4 +22,4 @@ CONFIGS = {
 #: SoC waveforms). 64 KiB of SRAM hold the networks (command tables included) of
 #: tests/runtime/test_network_soc.py, the default CNN among them.
 SOC_TEST_CONFIG = AccelConfig(rows=4, cols=4, sp_kib=1, acc_kib=2, sp_banks=1, acc_banks=1,
-                              soc_sram_kib=64)
+                              soc_sram_kib=128)
