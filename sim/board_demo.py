@@ -78,7 +78,7 @@ def run_demo_sim(config, network, frames: Sequence[bytes], *, divisor: int = DEF
     boards.BoardError
         When the firmware or the network does not build or fit.
     """
-    from accel.nn.inference import bound_cycles, run_golden
+    from accel.runtime.target import bound_cycles, run_golden
     from accel.soc.soc import picorv32_source
     from boards.image import plan_board_image
     from boards.protocol import parse_answer, parse_hello
@@ -94,7 +94,7 @@ def run_demo_sim(config, network, frames: Sequence[bytes], *, divisor: int = DEF
         if frame_cycles is None:
             h, w, c = network.input_shape
             blank = np.zeros((h, w), dtype=np.uint8)
-            compiled = planned.layout.compiled
+            compiled = planned.layout.target     # a native network or a graph alike
             golden = run_golden(compiled, [blank])[0]
             per_byte = 10 * divisor
             frame_cycles = (4 * bound_cycles(compiled, golden) + 200 * compiled.commands
@@ -108,7 +108,7 @@ def run_demo_sim(config, network, frames: Sequence[bytes], *, divisor: int = DEF
         verilog = soc_verilog(planned.config, uart_divisor=build_divisor)
         try:
             run_cocotb(sources=[verilog, picorv32_source()], toplevel="soc",
-                       test_module="sim.bench_board_demo", build_key=verilog.parent.name,
+                       test_module="sim.bench_board_demo", build_key=verilog.parent.parent.name,
                        simulator=simulator,
                        env={"DEMO_DIVISOR": str(divisor),
                             "DEMO_SET_DIVISOR": str(int(divisor != build_divisor)),

@@ -121,9 +121,9 @@ def emit_cached(build_key: str, factory: Callable[[], object], name: str = "top"
     """Emit the Verilog of ``factory()`` once per ``build_key`` and return the ``.v`` path.
 
     Emission happens once per key in each process (so a changed design is never served from a
-    stale file) into a folder named by the key and the content's hash, so concurrent runs of
-    different checkouts never see each other's design; the simulator build cache is keyed by
-    content, so an unchanged design is never rebuilt.
+    stale file) into ``<key>/<content hash>/<name>.v`` (``path.parent.parent.name`` is the key),
+    so concurrent runs of different checkouts never see each other's design; the simulator
+    build cache is keyed by content, so an unchanged design is never rebuilt.
 
     Parameters
     ----------

@@ -112,7 +112,7 @@ def run_soc_image(config, image: bytes, *, env: Mapping[str, str] | None = None,
             settings["SOC_IMAGE"] = str(Path(tmp) / "image.bin")
         try:
             run_cocotb(sources=[verilog, picorv32_source()], toplevel="soc",
-                       test_module="sim.bench_soc", build_key=verilog.parent.name,
+                       test_module="sim.bench_soc", build_key=verilog.parent.parent.name,
                        simulator=simulator, env={**settings, **dict(env or {})},
                        waves=waves, waves_file=waves_file)
         except AssertionError as exc:

@@ -206,7 +206,7 @@ def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Pro
         trace = waves.next_path() if waves is not None else None
         try:
             run_cocotb(sources=[source], toplevel="accelerator", test_module="sim.bench_accel",
-                       build_key=source.parent.name, simulator=simulator,
+                       build_key=source.parent.parent.name, simulator=simulator,
                        env={"ACCELGEN_JOB": str(job_path), "ACCELGEN_RESULT": str(result_path),
                             # The bench's asserts carry their messages; skipping cocotb's pytest
                             # assertion rewriting saves ~2.5 s per simulator start.

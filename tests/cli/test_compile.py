@@ -12,6 +12,7 @@ from accel.compiler.graph_file import load_graph
 from accel.isa.assembler import assemble
 from accel.nn.model_file import load_default
 from accel.nn.network import reference
+from accel.runtime.soc_image import BLOB_MAGIC, BLOB_VERSION
 from tests.frontend.cases import classifier
 from tests.frontend.models import quantize
 from tests.support.cli import run_cli
@@ -54,7 +55,7 @@ def test_compile_writes_the_soc_blob(tmp_path):
     blob = (tmp_path / "cnn.blob").read_bytes()
     assert len(blob) == info["blob_bytes"] == info["images_addr"] - info["free_start"]
     magic, version = np.frombuffer(blob[:8], "<u4")
-    assert (magic, version) == (0x54534E4D, 2)
+    assert (magic, version) == (BLOB_MAGIC, BLOB_VERSION) == (0x54534E4D, 3)
 
 
 def test_the_same_model_gives_the_same_files(tmp_path, qoperator_file):

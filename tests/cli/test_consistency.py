@@ -227,7 +227,10 @@ def test_board_demo_json_holds_every_answer(tmp_path, monkeypatch):
         def close(self):
             pass
 
-    def classify(port, images, *, timeout, on_result):
+    class Hello:
+        window = 2
+
+    def classify(port, images, *, timeout, on_result, window=1):
         for index, image in enumerate(images):
             logits = reference(network, image) + (index == 1)
             on_result(index, DemoResult(DemoAnswer(int(np.argmax(logits)), 1000 + index,
@@ -235,6 +238,7 @@ def test_board_demo_json_holds_every_answer(tmp_path, monkeypatch):
 
     monkeypatch.setattr(boards.demo, "open_port", lambda *args: Port())
     monkeypatch.setattr(boards.demo, "classify", classify)
+    monkeypatch.setattr(boards.demo, "handshake", lambda port, *, timeout: Hello())
     path = tmp_path / "demo.json"
     result = _run("board", "demo", "--port", "ttyFAKE", "--build-dir", tmp_path, "--images", 3,
                   "--json", path)
