@@ -123,7 +123,8 @@ def accelerator_verilog(config: AccelConfig) -> Path:
     from accel.accelerator import Accelerator
 
     return emit_cached(f"accel-{config.rows}x{config.cols}-{config.dataflow}-"
-                       f"{config.hardware_digest()}", lambda: Accelerator(config), name="accelerator")
+                       f"{config.hardware_digest()}", lambda: Accelerator(config),
+                       name="accelerator")
 
 
 def run_programs(config: AccelConfig, memory: np.ndarray, programs: Sequence[Program], *,
