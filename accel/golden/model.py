@@ -223,16 +223,21 @@ class GoldenModel(PoolingUnit):
         checking the span's two ends is enough.
         """
         end = mem_addr + (rows - 1) * stride + cols * elem_bytes
-        if end > self.mem.size:
-            raise AccelError(ErrorCause.MEM_RANGE,
-                             f"block {mem_addr:#x}..{end - 1:#x} exceeds main memory "
-                             f"({self.mem.size:#x} bytes)")
-        if mem_addr < self.window_base or end - 1 > self.window_last:
-            raise AccelError(ErrorCause.MEM_WINDOW,
-                             f"block {mem_addr:#x}..{end - 1:#x} leaves the DMA window "
-                             f"{self.window_base:#x}..{self.window_last:#x}")
+        self._check_span("block", mem_addr, end)
         starts = mem_addr + stride * np.arange(rows, dtype=np.int64)
         return starts[:, None] + np.arange(cols * elem_bytes, dtype=np.int64)[None, :]
+
+    def _check_span(self, what: str, start: int, end: int) -> None:
+        """Bytes ``[start, end)`` must lie in main memory (MEM_RANGE), then in the DMA window
+        (MEM_WINDOW)."""
+        if end > self.mem.size:
+            raise AccelError(ErrorCause.MEM_RANGE,
+                             f"{what} {start:#x}..{end - 1:#x} exceeds main memory "
+                             f"({self.mem.size:#x} bytes)")
+        if start < self.window_base or end - 1 > self.window_last:
+            raise AccelError(ErrorCause.MEM_WINDOW,
+                             f"{what} {start:#x}..{end - 1:#x} leaves the DMA window "
+                             f"{self.window_base:#x}..{self.window_last:#x}")
 
     def read_block(self, mem_addr: int, rows: int, cols: int, stride: int,
                    elem_bytes: int) -> np.ndarray:
@@ -414,14 +419,9 @@ class GoldenModel(PoolingUnit):
             # unreachable: a nested EXEC_BUFFER record is refused by _run_record
             raise AccelError(ErrorCause.ILLEGAL_INSTRUCTION, "nested exec_buffer")
         end = mem_addr + RECORD_BYTES * count
-        if mem_addr % 4 or end > self.mem.size:
-            raise AccelError(ErrorCause.MEM_RANGE,
-                             f"buffer {mem_addr:#x}..{end - 1:#x} is not word-aligned inside "
-                             f"main memory ({self.mem.size:#x} bytes)")
-        if mem_addr < self.window_base or end - 1 > self.window_last:
-            raise AccelError(ErrorCause.MEM_WINDOW,
-                             f"buffer {mem_addr:#x}..{end - 1:#x} leaves the DMA window "
-                             f"{self.window_base:#x}..{self.window_last:#x}")
+        if mem_addr % 4:
+            raise AccelError(ErrorCause.MEM_RANGE, f"buffer {mem_addr:#x} is not word-aligned")
+        self._check_span("buffer", mem_addr, end)
         self.counters[Counter.INSTRUCTIONS] += 1
         first: BufferRecordError | None = None
         for index in range(count):
