@@ -415,9 +415,6 @@ class GoldenModel(PoolingUnit):
         return self.error_index
 
     def _op_exec_buffer(self, mem_addr: int, count: int) -> None:
-        if self._record_position:
-            # unreachable: a nested EXEC_BUFFER record is refused by _run_record
-            raise AccelError(ErrorCause.ILLEGAL_INSTRUCTION, "nested exec_buffer")
         end = mem_addr + RECORD_BYTES * count
         if mem_addr % 4:
             raise AccelError(ErrorCause.MEM_RANGE, f"buffer {mem_addr:#x} is not word-aligned")
